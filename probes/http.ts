@@ -1,0 +1,134 @@
+import type { CheckResult } from '../src/events/probe-result.js';
+import { type ExchangeResult, exchange } from './http/exchange.js';
+import { checkExpectations, needsBody } from './http/expect.js';
+import { type HopRequest, isFailure, nextHop } from './http/redirect.js';
+import { HttpProbeShape, HttpProbeSpec, MAX_REDIRECTS } from './http/spec.js';
+import type { CheckContext, ProbeKind } from './probe.js';
+import { Deadline, roundMs } from './shared/deadline.js';
+import { parseHostPort } from './shared/host-port.js';
+import type { Failure, NetPhase } from './shared/net-errors.js';
+import { PhaseClock } from './shared/phase-clock.js';
+import type { TlsSpec } from './shared/tls-spec.js';
+
+export { HttpProbeSpec };
+
+/** What `run` receives: the kind's keys plus the common ones; only `tls` matters here. */
+export type HttpCheckSpec = HttpProbeSpec & { readonly tls?: TlsSpec | undefined };
+
+/** The event's target: the instance dialled when `address` is set, else the URL. */
+function targetOf(spec: HttpProbeSpec): string {
+  return spec.address ?? spec.url;
+}
+
+function lowerCaseKeys(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
+  return out;
+}
+
+/** Observations of the last hop plus the check-wide ones (timings summed over hops, redirects). */
+function observe(
+  last: ExchangeResult,
+  redirects: number,
+  finalUrl: URL,
+  clock: PhaseClock,
+): Record<string, unknown> {
+  const obs: Record<string, unknown> = { timings: clock.timings(), redirects, body_bytes: last.bodyBytes };
+  if (last.response) {
+    obs.status = last.response.status;
+    obs.http_version = last.response.httpVersion;
+  }
+  if (last.remoteAddress) obs.remote_address = last.remoteAddress;
+  if (redirects > 0) obs.final_url = finalUrl.href;
+  if (last.tls) Object.assign(obs, last.tls);
+  return obs;
+}
+
+/** One check of one target: every redirect hop under one deadline, then the expectations. */
+async function checkOnce(spec: HttpCheckSpec, target: string, ctx: CheckContext): Promise<CheckResult> {
+  const deadline = new Deadline(ctx);
+  const clock = new PhaseClock<NetPhase>();
+  const done = (failure: Failure | undefined, observations?: Record<string, unknown>): CheckResult => ({
+    target,
+    ok: failure === undefined,
+    duration_ms: roundMs(deadline.elapsedMs()),
+    ...(failure ? { error: failure.error, detail: failure.detail } : {}),
+    ...(observations ? { observations } : {}),
+  });
+
+  try {
+    const url = new URL(spec.url);
+    const connectTo = spec.address !== undefined ? parseHostPort(spec.address) : undefined;
+    const home = { origin: url.origin, connectTo };
+    const keepText = needsBody(spec.expect);
+    let hop: HopRequest = {
+      url,
+      method: spec.method,
+      headers: lowerCaseKeys(spec.headers),
+      body: spec.body,
+      connectTo,
+    };
+
+    for (let redirects = 0; ; redirects++) {
+      const result = await exchange(
+        hop,
+        {
+          stopAtRedirect: spec.follow_redirects,
+          keepText,
+          maxBodySize: spec.max_body_size,
+          tls: spec.tls,
+          localAddress: ctx.sourceAddress,
+        },
+        deadline,
+        clock,
+      );
+      const observations = observe(result, redirects, hop.url, clock);
+      if (result.failure || !result.response) return done(result.failure, observations);
+
+      const { status, headers } = result.response;
+      const next = spec.follow_redirects ? nextHop(hop, status, headers.location, home) : undefined;
+      if (next !== undefined) {
+        if (isFailure(next)) return done(next, observations);
+        if (redirects >= MAX_REDIRECTS) {
+          return done(
+            {
+              error: 'too_many_redirects',
+              detail: `more than ${MAX_REDIRECTS} redirects (next: ${next.url.href})`,
+            },
+            observations,
+          );
+        }
+        hop = next;
+        continue;
+      }
+
+      const failure = checkExpectations(spec.expect, spec.follow_redirects, {
+        status,
+        headers,
+        body: result.body,
+        durationMs: deadline.elapsedMs(),
+      });
+      return done(failure, observations);
+    }
+  } catch (err) {
+    // Only a bug gets here (exchange never rejects): report it as Tocsin's own failure, not the target's.
+    return done({
+      error: 'internal',
+      detail: `http probe: ${err instanceof Error ? err.message : String(err)}`,
+    });
+  } finally {
+    deadline.dispose();
+  }
+}
+
+/**
+ * `kind: http`: fetches a URL over a fresh connection and checks status, headers, body and latency
+ * (CONTRACT §2). Timings per phase, TLS session facts and the status go to `observations`.
+ */
+export const httpProbe: ProbeKind<HttpCheckSpec> = {
+  kind: 'http',
+  shape: HttpProbeShape,
+  grouping: 'each',
+  targets: (spec) => [targetOf(spec)],
+  run: (spec, targets, ctx) => Promise.all(targets.map((target) => checkOnce(spec, target, ctx))),
+};

@@ -1,0 +1,182 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Deadline } from '../shared/deadline.js';
+import { classifyNetError, type Failure, type NetPhase, timeoutFailure } from '../shared/net-errors.js';
+import type { PhaseClock } from '../shared/phase-clock.js';
+import { type TlsSessionInfo, tlsClientOptions, tlsSessionInfo } from '../shared/tls-options.js';
+import type { TlsSpec } from '../shared/tls-spec.js';
+import { type HopRequest, REDIRECT_STATUSES } from './redirect.js';
+
+/** Sent unless the probe sets its own, so that operators can tell probes apart in access logs. */
+export const USER_AGENT = 'Tocsin-Probe/1';
+
+export interface ExchangeOptions {
+  /** Stop at the headers of a redirect (status 3xx with a Location): its body is never read. */
+  readonly stopAtRedirect: boolean;
+  /** Keep the body text (for body_contains / body_regex); otherwise bytes are only counted. */
+  readonly keepText: boolean;
+  readonly maxBodySize: number;
+  readonly tls: TlsSpec | undefined;
+  /** Local address to bind to (fleet workers' source address). */
+  readonly localAddress?: string | undefined;
+}
+
+/** What one request/response produced; `failure` is set when it did not complete. */
+export interface ExchangeResult {
+  /** Set once the response headers arrived (even when reading the body then failed). */
+  response?: { readonly status: number; readonly httpVersion: string; readonly headers: IncomingHttpHeaders };
+  bodyBytes: number;
+  body?: string;
+  tls?: TlsSessionInfo;
+  remoteAddress?: string;
+  failure?: Failure;
+}
+
+/** `new URL('http://[::1]/').hostname` keeps the brackets; sockets and certificates want them off. */
+export function bareHostname(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
+}
+
+function defaultPort(url: URL): number {
+  if (url.port) return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
+}
+
+function contentLength(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  return Number(value);
+}
+
+/**
+ * One HTTP request and its response over a fresh connection (no agent, no keep-alive: every
+ * check measures DNS, connect and TLS like a new client would). Never rejects: every outcome,
+ * the deadline included, is a value. Whatever happens, the socket is destroyed before it resolves
+ * and at most `maxBodySize` bytes of body are held in memory.
+ */
+export function exchange(
+  hop: HopRequest,
+  opts: ExchangeOptions,
+  deadline: Deadline,
+  clock: PhaseClock<NetPhase>,
+): Promise<ExchangeResult> {
+  return new Promise<ExchangeResult>((resolve) => {
+    const isHttps = hop.url.protocol === 'https:';
+    const host = hop.connectTo?.host ?? bareHostname(hop.url);
+    const port = hop.connectTo?.port ?? defaultPort(hop.url);
+    const result: ExchangeResult = { bodyBytes: 0 };
+    const chunks: Buffer[] = [];
+    let settled = false;
+    let socket: Socket | undefined;
+    let request: http.ClientRequest | undefined;
+    let response: http.IncomingMessage | undefined;
+
+    const finish = (failure?: Failure): void => {
+      if (settled) return;
+      settled = true;
+      offExpire();
+      if (failure) result.failure = failure;
+      else if (opts.keepText && result.response) result.body = Buffer.concat(chunks).toString('utf8');
+      chunks.length = 0;
+      // Destroying all three is idempotent and guarantees no socket outlives the check.
+      response?.destroy();
+      request?.destroy();
+      socket?.destroy();
+      resolve(result);
+    };
+    const fail = (err: unknown): void => finish(classifyNetError(err, clock.current));
+    const offExpire = deadline.onExpire(() => finish(timeoutFailure(clock.current, deadline.budgetMs)));
+
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, host: hop.url.host, ...hop.headers };
+    if (hop.body !== undefined && headers['content-length'] === undefined) {
+      headers['content-length'] = String(Buffer.byteLength(hop.body));
+    }
+
+    clock.enter(isIP(host) ? 'connect' : 'dns');
+    try {
+      const options: https.RequestOptions = {
+        host,
+        port,
+        method: hop.method,
+        path: `${hop.url.pathname}${hop.url.search}`,
+        headers,
+        agent: false,
+        ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+        ...(isHttps ? tlsClientOptions(opts.tls, bareHostname(hop.url)) : {}),
+      };
+      request = isHttps ? https.request(options) : http.request(options);
+    } catch (err) {
+      // Synchronous throws are bad options (a header value node refuses): Tocsin's fault, not the target's.
+      finish(classifyNetError(err, undefined));
+      return;
+    }
+
+    request.on('error', fail);
+    request.once('socket', (s: Socket) => {
+      socket = s;
+      s.once('lookup', (err: Error | null) => {
+        if (!err) clock.enter('connect');
+      });
+      s.once('connect', () => {
+        if (s.remoteAddress) result.remoteAddress = s.remoteAddress;
+        clock.enter(isHttps ? 'tls' : 'ttfb');
+      });
+      if (isHttps) {
+        s.once('secureConnect', () => {
+          result.tls = tlsSessionInfo(s as TLSSocket);
+          clock.enter('ttfb');
+        });
+      }
+    });
+
+    request.once('response', (res: http.IncomingMessage) => {
+      response = res;
+      clock.enter('transfer');
+      result.response = { status: res.statusCode ?? 0, httpVersion: res.httpVersion, headers: res.headers };
+      res.on('error', fail);
+
+      if (opts.stopAtRedirect && REDIRECT_STATUSES.has(res.statusCode ?? 0) && res.headers.location) {
+        clock.stop();
+        finish();
+        return;
+      }
+      // A declared length over the cap fails at once: no need to download what will be refused.
+      // (HEAD, 204 and 304 answers declare the length of a body they never send.)
+      const bodyless = hop.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+      const declared = bodyless ? undefined : contentLength(res.headers['content-length']);
+      if (declared !== undefined && declared > opts.maxBodySize) {
+        clock.stop();
+        finish({
+          error: 'body_too_large',
+          detail: `content-length ${declared} exceeds max_body_size ${opts.maxBodySize}`,
+        });
+        return;
+      }
+      res.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        const room = opts.maxBodySize - result.bodyBytes;
+        if (chunk.length > room) {
+          result.bodyBytes = opts.maxBodySize;
+          clock.stop();
+          finish({ error: 'body_too_large', detail: `body exceeds max_body_size ${opts.maxBodySize} bytes` });
+          return;
+        }
+        result.bodyBytes += chunk.length;
+        if (opts.keepText) chunks.push(chunk);
+      });
+      res.once('end', () => {
+        clock.stop();
+        finish();
+      });
+      res.once('close', () => {
+        if (!res.complete) {
+          finish({ error: 'connect_error', detail: 'connection closed during transfer, body incomplete' });
+        }
+      });
+    });
+
+    request.end(hop.body);
+  });
+}

@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import type { CheckResult } from '../src/events/probe-result.js';
+
+/** What one check is given by the runner. Probes never read the config or the wall clock otherwise. */
+export interface CheckContext {
+  /** Aborted when the check's deadline (the probe's `timeout`) passes; every I/O must honour it. */
+  readonly signal: AbortSignal;
+  /** The whole check's budget in milliseconds (the probe's `timeout`). */
+  readonly timeoutMs: number;
+  /** Local address to bind outgoing connections to (fleet workers' `source_address`), if any. */
+  readonly sourceAddress?: string | undefined;
+}
+
+/**
+ * One probe kind (http, tls, lb_sync, storage). Every kind implements this and nothing else;
+ * the config loader, the scheduler and `tocsin probe` know kinds only through it.
+ */
+export interface ProbeKind<Spec = unknown> {
+  readonly kind: string;
+  /**
+   * Zod shape of the kind-specific keys. The config loader merges it with the common probe keys
+   * (id, kind, component, interval, timeout, vantages, labels) into one strict object.
+   */
+  readonly shape: z.ZodRawShape;
+  /** The event targets of a probe (CONTRACT §2 "Target"), in a stable order. */
+  targets(spec: Spec): string[];
+  /**
+   * `each`: the scheduler runs one check per target (targets are independent).
+   * `all`: one check covers every target at once (lb_sync compares instances with each other).
+   */
+  readonly grouping: 'each' | 'all';
+  /** Runs one check of `targets` and returns one result per target. Expected failures are values. */
+  run(spec: Spec, targets: readonly string[], ctx: CheckContext): Promise<CheckResult[]>;
+}

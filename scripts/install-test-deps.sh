@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the real peers the tests start on loopback (Debian packages), only those missing:
+#   promtool (prometheus)  - `promtool check metrics` on the exposition
+#   haproxy                - load balancer instances for lb_sync tests
+#   redis-server           - storage probe and fleet mode tests
+#   openssl                - odd TLS servers and test certificates
+set -euo pipefail
+
+declare -A need=([promtool]=prometheus [haproxy]=haproxy [redis-server]=redis-server [openssl]=openssl)
+missing=()
+for cmd in "${!need[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "test dependencies present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

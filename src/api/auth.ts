@@ -1,0 +1,79 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Plan } from '../config/plan.js';
+
+export type Role = 'operator' | 'viewer';
+
+export interface Principal {
+  readonly name: string;
+  readonly role: Role;
+}
+
+interface TokenEntry extends Principal {
+  readonly digest: Buffer;
+}
+
+/** Name of the generated operator token file in the data directory (read by the CLI). */
+export const LOCAL_TOKEN_FILE = 'operator.token';
+
+/** Where a local install keeps its files: beside the SQLite database, or `./data` otherwise. */
+export function dataDir(plan: Plan, cwd = process.cwd()): string {
+  return plan.store.kind === 'sqlite' ? dirname(plan.store.path) : join(cwd, 'data');
+}
+
+/**
+ * The bearer tokens the API accepts. Tokens from the config come from the environment; when the
+ * config names none, a random operator token is generated once and kept (mode 0600) in the data
+ * directory, so a fresh install is usable and still has no default secret.
+ */
+export class TokenTable {
+  readonly #entries: TokenEntry[];
+
+  private constructor(entries: TokenEntry[]) {
+    this.#entries = entries;
+  }
+
+  static fromPlan(plan: Plan, env: NodeJS.ProcessEnv = process.env): TokenTable {
+    const entries: TokenEntry[] = [];
+    for (const t of plan.server.tokens) {
+      const secret = env[t.token_env];
+      // The loader already reported unset variables; a blank one must not become a valid token.
+      if (secret) entries.push({ name: t.name, role: t.role, digest: digest(secret) });
+    }
+    if (plan.server.tokens.length === 0) {
+      entries.push({
+        name: 'local-operator',
+        role: 'operator',
+        digest: digest(ensureLocalToken(dataDir(plan))),
+      });
+    }
+    return new TokenTable(entries);
+  }
+
+  /** The principal holding `token`, compared in constant time against every known token. */
+  authenticate(token: string): Principal | undefined {
+    const d = digest(token);
+    let found: TokenEntry | undefined;
+    for (const e of this.#entries) {
+      // Hashing first gives equal-length buffers; no early exit keeps the time independent of the match.
+      if (timingSafeEqual(d, e.digest) && !found) found = e;
+    }
+    return found ? { name: found.name, role: found.role } : undefined;
+  }
+}
+
+/** Reads the local operator token, creating it (0600) on first use. */
+export function ensureLocalToken(dir: string): string {
+  const file = join(dir, LOCAL_TOKEN_FILE);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dir, { recursive: true });
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return token;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}

@@ -1,0 +1,18 @@
+import type { Plan } from '../config/plan.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { ProbeQueue } from '../queue/port.js';
+import type { LatestResults } from '../results/latest.js';
+import type { IncidentStore } from '../store/port.js';
+import type { TokenTable } from './auth.js';
+
+/** What the API's handlers may use; built once by the daemon. */
+export interface ApiContext {
+  readonly plan: Plan;
+  readonly store: IncidentStore;
+  readonly queue: ProbeQueue;
+  readonly latest: LatestResults;
+  readonly metrics: Metrics;
+  readonly tokens: TokenTable;
+  readonly logger: Logger;
+}

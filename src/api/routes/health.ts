@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.js';
+
+export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const reasons: string[] = [];
+    try {
+      await ctx.store.ping();
+    } catch (err) {
+      reasons.push(`store unreachable: ${(err as Error).message}`);
+    }
+    if (!ctx.queue.running) reasons.push('scheduler not running');
+    if (reasons.length > 0)
+      return reply.status(503).send({ status: 'unavailable', reason: reasons.join('; ') });
+    return { status: 'ready' };
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const body = await ctx.metrics.registry.metrics();
+    return reply.type(ctx.metrics.registry.contentType).send(body);
+  });
+}

@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { formatProblem, loadConfig } from '../config/load.js';
+import type { Plan } from '../config/plan.js';
+import { LOG_LEVELS, type LogLevel } from '../log.js';
+
+/** Options every command takes (declared on the program, usable before or after the command). */
+export interface GlobalOptions {
+  readonly config?: string;
+  readonly logLevel: LogLevel;
+  readonly debug: boolean;
+}
+
+/** An expected failure of a command: a one-line reason on stderr and this exit code. */
+export class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+    /** Extra lines for stderr before the reason (e.g. every config problem). */
+    readonly lines: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export function globalOptions(cmd: Command): GlobalOptions {
+  const o = cmd.optsWithGlobals<{ config?: string; logLevel?: string; debug?: boolean }>();
+  const logLevel = (o.logLevel ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new CliFailure(`--log-level must be one of ${LOG_LEVELS.join(', ')}`, 2);
+  }
+  return { config: o.config, logLevel: o.debug ? 'debug' : logLevel, debug: o.debug === true };
+}
+
+/** `--config`, else `$TOCSIN_CONFIG`, else `config/tocsin.yml` (CONTRACT §1). */
+export function configPath(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(opts.config ?? env.TOCSIN_CONFIG ?? 'config/tocsin.yml');
+}
+
+/** Loads the plan or fails with every problem listed. */
+export async function loadPlanOrFail(opts: GlobalOptions): Promise<Plan> {
+  const loaded = await loadConfig(configPath(opts));
+  if (!loaded.ok) {
+    throw new CliFailure(
+      `invalid config: ${plural(loaded.problems.length, 'problem')}`,
+      1,
+      loaded.problems.map(formatProblem),
+    );
+  }
+  return loaded.plan;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,60 @@
+import type {
+  ComponentSpec,
+  MaintenanceSpec,
+  NotifierSpec,
+  QueueSpec,
+  ServerSpec,
+  StoreSpec,
+} from './schema.js';
+
+/** Where a config element was written, for messages that point the operator at it. */
+export interface SourceRef {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** One probe, validated and with defaults applied. `spec` is the whole probe object (snake_case keys). */
+export interface ProbePlan {
+  readonly id: string;
+  readonly kind: string;
+  readonly component: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** The vantages this probe runs at (its `vantages`, or every vantage). */
+  readonly vantages: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  /** Event targets, from the probe kind (the URL, each host:port, ...). */
+  readonly targets: readonly string[];
+  /** The parsed probe object as the kind's `run` receives it. */
+  readonly spec: Readonly<Record<string, unknown>>;
+  readonly source: SourceRef;
+}
+
+/** A rule file (or inline rule) to be compiled by the rules engine. */
+export interface RuleSource {
+  readonly source: SourceRef;
+  readonly rule: unknown;
+}
+
+/**
+ * The immutable result of loading a config: everything the daemon, the CLI and the engine need,
+ * validated, with defaults applied and paths resolved. Deep-frozen.
+ */
+export interface Plan {
+  /** Absolute path of the main config file. */
+  readonly file: string;
+  readonly server: ServerSpec;
+  /** `store.path` is absolute (resolved against the working directory, as operators expect). */
+  readonly store: StoreSpec;
+  readonly queue: QueueSpec;
+  /** This process's vantage name (inline mode). */
+  readonly vantage: string;
+  /** Every vantage probes run at: `[vantage]` inline, `queue.vantages` with bullmq. */
+  readonly vantages: readonly string[];
+  readonly components: readonly (ComponentSpec & { readonly source: SourceRef })[];
+  readonly probes: readonly ProbePlan[];
+  /** Rules given in the config; `undefined` means "use the default pack". */
+  readonly rules: readonly RuleSource[] | undefined;
+  readonly maintenance: readonly MaintenanceSpec[];
+  readonly notifiers: readonly NotifierSpec[];
+}

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { TlsSpec } from '../../probes/shared/tls-spec.js';
+import { Duration } from './duration.js';
+
+/** Identifiers of components and probes: what metrics labels, URLs and rules refer to. */
+const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"');
+
+/** `host:port` (IPv6 as `[::1]:9470`). */
+export const HostPort = z.string().transform((text, ctx) => {
+  const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(text.trim());
+  const port = Number(m?.[2]);
+  if (!m?.[1] || !(port >= 0 && port <= 65535)) {
+    ctx.addIssue({ code: 'custom', message: `expected host:port, got "${text}"` });
+    return z.NEVER;
+  }
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+});
+
+export const TokenSpec = z
+  .object({
+    name: z.string().min(1),
+    role: z.enum(['operator', 'viewer']),
+    /** The environment variable holding the token; tokens never live in the file. */
+    token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+  })
+  .strict();
+export type TokenSpec = z.infer<typeof TokenSpec>;
+
+export const ServerSpec = z
+  .object({
+    listen: HostPort.default({ host: '127.0.0.1', port: 9470 }),
+    tokens: z.array(TokenSpec).default([]),
+  })
+  .strict();
+export type ServerSpec = z.infer<typeof ServerSpec>;
+
+export const StoreSpec = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('sqlite'), path: z.string().min(1).default('data/tocsin.db') }).strict(),
+  z
+    .object({ kind: z.literal('redis'), url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL') })
+    .strict(),
+]);
+export type StoreSpec = z.infer<typeof StoreSpec>;
+
+export const QueueSpec = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('inline'),
+      /** Checks running at once in this process. Default 256. */
+      concurrency: z.number().int().positive().default(256),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('bullmq'),
+      redis_url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+      vantages: z.array(Id).min(1),
+      concurrency: z.number().int().positive().default(256),
+    })
+    .strict(),
+]);
+export type QueueSpec = z.infer<typeof QueueSpec>;
+
+export const ComponentSpec = z
+  .object({
+    id: Id,
+    name: z.string().min(1),
+    group: z.string().min(1).default('Components'),
+    region: z.string().min(1).optional(),
+    description: z.string().optional(),
+    depends_on: z.array(Id).default([]),
+  })
+  .strict();
+export type ComponentSpec = z.infer<typeof ComponentSpec>;
+
+export const MaintenanceSpec = z
+  .object({
+    id: Id,
+    title: z.string().optional(),
+    components: z.array(Id).min(1),
+    start: z.iso.datetime({ offset: true }).optional(),
+    end: z.iso.datetime({ offset: true }).optional(),
+    cron: z.string().min(1).optional(),
+    duration: Duration.optional(),
+    timezone: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const oneOff = m.start !== undefined || m.end !== undefined;
+    const recurring = m.cron !== undefined || m.duration !== undefined;
+    if (oneOff === recurring) {
+      ctx.addIssue({ code: 'custom', message: 'give either start and end, or cron and duration' });
+    } else if (oneOff && (m.start === undefined || m.end === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [m.start ? 'end' : 'start'],
+        message: 'a one-off window needs both start and end',
+      });
+    } else if (oneOff && m.start && m.end && Date.parse(m.end) <= Date.parse(m.start)) {
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
+    } else if (recurring && (m.cron === undefined || m.duration === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [m.cron ? 'duration' : 'cron'],
+        message: 'a recurring window needs both cron and duration',
+      });
+    }
+  });
+export type MaintenanceSpec = z.infer<typeof MaintenanceSpec>;
+
+export const NOTIFIER_EVENTS = [
+  'incident.opened',
+  'incident.updated',
+  'incident.confirmed',
+  'incident.dismissed',
+  'incident.resolved',
+] as const;
+
+export const NotifierSpec = z
+  .object({
+    kind: z.enum(['webhook', 'slack']),
+    url: z.url(),
+    events: z.array(z.enum(NOTIFIER_EVENTS)).optional(),
+    /** Environment variable holding the HMAC-SHA256 signing secret (webhook). */
+    secret_env: z.string().optional(),
+    timeout: Duration.default(5000),
+  })
+  .strict();
+export type NotifierSpec = z.infer<typeof NotifierSpec>;
+
+/** `- include: glob` in `probes:` and `rules:`; relative to the including file. */
+export const IncludeSpec = z.object({ include: z.string().min(1) }).strict();
+
+/** Keys every probe has, whatever its kind (CONTRACT §2). Kind-specific keys come from the kind. */
+export const ProbeCommonShape = {
+  id: Id,
+  kind: z.string().min(1),
+  component: Id,
+  /** How often the probe runs at each vantage. Default 30s. */
+  interval: Duration.default(30_000),
+  /** Deadline of one check; default 10s, or half the interval when that is shorter; < interval. */
+  timeout: Duration.optional(),
+  /** Subset of the queue's vantages; default every vantage. */
+  vantages: z.array(Id).min(1).optional(),
+  labels: z.record(z.string(), z.string()).default({}),
+  tls: TlsSpec.optional(),
+};
+
+/** The top-level file. `probes` and `rules` entries are checked one by one by the loader. */
+export const ConfigFileSpec = z
+  .object({
+    server: ServerSpec.default({ listen: { host: '127.0.0.1', port: 9470 }, tokens: [] }),
+    store: StoreSpec.default({ kind: 'sqlite', path: 'data/tocsin.db' }),
+    queue: QueueSpec.default({ kind: 'inline', concurrency: 256 }),
+    vantage: Id.default('local'),
+    components: z.array(ComponentSpec).min(1),
+    probes: z.array(z.unknown()),
+    rules: z.array(z.unknown()).optional(),
+    maintenance: z.array(MaintenanceSpec).default([]),
+    notifiers: z.array(NotifierSpec).default([]),
+  })
+  .strict();
+export type ConfigFileSpec = z.infer<typeof ConfigFileSpec>;

@@ -1,0 +1,109 @@
+import type { FastifyInstance } from 'fastify';
+import { PROBE_KINDS } from '../probes/index.js';
+import type { ProbeKind } from '../probes/probe.js';
+import { TokenTable } from './api/auth.js';
+import { buildApi } from './api/server.js';
+import { systemClock, type TimerClock } from './clock.js';
+import type { Plan } from './config/plan.js';
+import type { Logger } from './log.js';
+import { probeMetricsRecorder } from './metrics/probe-metrics.js';
+import { createMetrics, type Metrics } from './metrics/registry.js';
+import { VERSION } from './package-info.js';
+import { createQueue } from './queue/create.js';
+import type { ProbeQueue } from './queue/port.js';
+import { BatchWriter } from './results/batch-writer.js';
+import { ResultsBus } from './results/bus.js';
+import { LatestResults } from './results/latest.js';
+import { openStore } from './store/open.js';
+import type { IncidentStore } from './store/port.js';
+
+export interface DaemonOptions {
+  readonly plan: Plan;
+  readonly logger: Logger;
+  readonly clock?: TimerClock;
+  readonly kinds?: Readonly<Record<string, ProbeKind>>;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface Daemon {
+  /** `http://host:port` the API listens on. */
+  readonly url: string;
+  readonly metrics: Metrics;
+  readonly bus: ResultsBus;
+  /** Stops scheduling, lets running checks end within `graceMs`, flushes and closes everything. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/**
+ * The composition root of `tocsin run`: config → store → scheduler → API, each handed what it
+ * needs explicitly. Nothing else in the code base wires components together.
+ */
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const { plan, logger } = opts;
+  const clock = opts.clock ?? systemClock;
+  const kinds = opts.kinds ?? PROBE_KINDS;
+  const metrics = createMetrics({ version: VERSION });
+
+  const store: IncidentStore = await openStore(plan);
+  const latest = new LatestResults();
+  for (const r of await store.latestResults()) latest.record(r);
+
+  const bus = new ResultsBus((err) => logger.error({ err }, 'results listener failed'));
+  const writer = new BatchWriter({
+    write: (batch) => store.saveLatestResults(batch),
+    onError: (err) => {
+      metrics.storeWriteErrors.inc();
+      logger.error({ err }, 'could not save latest results');
+    },
+  });
+  bus.subscribe(probeMetricsRecorder(plan, metrics));
+  bus.subscribe((r) => latest.record(r));
+  bus.subscribe((r) => writer.add(r));
+  bus.subscribe((r) => {
+    if (!r.ok)
+      logger.debug({ probe: r.probe, target: r.target, error: r.error, detail: r.detail }, 'check failed');
+  });
+  writer.start();
+
+  const queue: ProbeQueue = createQueue(plan, { kinds, bus, metrics, clock, logger });
+  await queue.sync(plan);
+  await queue.start();
+
+  let api: FastifyInstance;
+  try {
+    api = buildApi({
+      plan,
+      store,
+      queue,
+      latest,
+      metrics,
+      tokens: TokenTable.fromPlan(plan, opts.env),
+      logger,
+    });
+    await api.listen({ host: plan.server.listen.host, port: plan.server.listen.port });
+  } catch (err) {
+    await queue.stop(0);
+    await writer.stop();
+    await store.close();
+    throw err;
+  }
+  const address = api.server.address();
+  const url =
+    typeof address === 'object' && address
+      ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+      : `http://${plan.server.listen.host}:${plan.server.listen.port}`;
+  logger.info({ url, probes: plan.probes.length, checks: queue.stats().scheduled }, 'tocsin running');
+
+  return {
+    url,
+    metrics,
+    bus,
+    async stop(graceMs) {
+      await queue.stop(graceMs);
+      await api.close();
+      await writer.stop();
+      await store.close();
+      logger.info('tocsin stopped');
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+export const INCIDENT_STATUSES = ['open', 'resolved'] as const;
+export const REVIEW_STATES = ['pending', 'confirmed', 'dismissed'] as const;
+export const SEVERITIES = ['minor', 'major', 'critical'] as const;
+export const IMPACTS = ['degraded_performance', 'partial_outage', 'major_outage'] as const;
+export const TIMELINE_KINDS = [
+  'opened',
+  'signal_added',
+  'component_added',
+  'impact_changed',
+  'rerooted',
+  'recovered',
+  'resolved',
+  'reopened',
+  'confirmed',
+  'dismissed',
+  'note',
+  'maintenance',
+] as const;
+
+export const TimelineEntry = z.object({
+  at: z.string(),
+  kind: z.enum(TIMELINE_KINDS),
+  text: z.string(),
+  /** `tocsin` for generated entries, the token's name for an operator's. */
+  author: z.string(),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntry>;
+
+export const Signal = z.object({
+  rule: z.string(),
+  probe: z.string(),
+  targets: z.array(z.string()),
+  vantages: z.array(z.string()),
+  error: z.string().nullable(),
+  since: z.string(),
+  until: z.string().nullable(),
+});
+export type Signal = z.infer<typeof Signal>;
+
+/** The incident document (CONTRACT §4). */
+export const Incident = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: z.enum(INCIDENT_STATUSES),
+  review: z.enum(REVIEW_STATES),
+  severity: z.enum(SEVERITIES),
+  opened_at: z.string(),
+  resolved_at: z.string().nullable(),
+  root_component: z.string(),
+  components: z.array(z.object({ id: z.string(), impact: z.enum(IMPACTS) })),
+  regions: z.array(z.string()),
+  signals: z.array(Signal),
+  timeline: z.array(TimelineEntry),
+  /** What identifies "the same failure" for reopening and for dismissals (extension). */
+  fingerprint: z.string(),
+});
+export type Incident = z.infer<typeof Incident>;

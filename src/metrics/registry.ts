@@ -1,0 +1,89 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { M } from './names.js';
+
+/** Seconds; from a fast loopback answer to a check's longest sensible deadline. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Scheduler lag should stay in milliseconds; the upper buckets show a backlog. */
+const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Tocsin's metrics, in a registry of its own (never prom-client's global one, so tests and
+ * embedders can run several daemons in one process).
+ */
+export function createMetrics(opts: { version: string; processMetrics?: boolean }) {
+  const registry = new Registry();
+  if (opts.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: 'tocsin_' });
+    // prom-client names these gauges *_total, which `promtool check metrics` rejects; the
+    // process's handle and request counts are not worth a failing lint.
+    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
+      registry.removeSingleMetric(`tocsin_nodejs_${name}`);
+    }
+  }
+  const metrics = {
+    registry,
+    probeSuccess: new Gauge({
+      name: M.probeSuccess,
+      help: 'Whether the last check of this target from this vantage succeeded (1) or not (0).',
+      labelNames: ['probe', 'kind', 'component', 'target', 'vantage'] as const,
+      registers: [registry],
+    }),
+    probeDuration: new Histogram({
+      name: M.probeDuration,
+      help: 'Duration of one check of one target, in seconds.',
+      labelNames: ['probe', 'kind', 'vantage'] as const,
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    }),
+    probeChecks: new Counter({
+      name: M.probeChecks,
+      help: 'Checks run, by result (success|failure) and error code ("" on success).',
+      labelNames: ['probe', 'kind', 'vantage', 'result', 'error'] as const,
+      registers: [registry],
+    }),
+    httpPhase: new Histogram({
+      name: M.httpPhase,
+      help: 'Duration of each phase of an HTTP check (dns, connect, tls, ttfb, transfer), in seconds.',
+      labelNames: ['probe', 'phase'] as const,
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    }),
+    schedulerLag: new Histogram({
+      name: M.schedulerLag,
+      help: 'Delay between when a check was due and when it started, in seconds.',
+      buckets: LAG_BUCKETS,
+      registers: [registry],
+    }),
+    schedulerSkipped: new Counter({
+      name: M.schedulerSkipped,
+      help: 'Checks not started because the previous check of the same probe/target/vantage was still running.',
+      labelNames: ['probe'] as const,
+      registers: [registry],
+    }),
+    schedulerInflight: new Gauge({
+      name: M.schedulerInflight,
+      help: 'Checks running now.',
+      registers: [registry],
+    }),
+    schedulerScheduled: new Gauge({
+      name: M.schedulerScheduled,
+      help: 'Checks (probe x target x vantage) on the schedule.',
+      registers: [registry],
+    }),
+    storeWriteErrors: new Counter({
+      name: M.storeWriteErrors,
+      help: 'Failed writes of results to the store.',
+      registers: [registry],
+    }),
+    buildInfo: new Gauge({
+      name: M.buildInfo,
+      help: 'Always 1; the running version in a label.',
+      labelNames: ['version'] as const,
+      registers: [registry],
+    }),
+  };
+  metrics.buildInfo.set({ version: opts.version }, 1);
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,30 @@
+import type { ProbeKind } from '../../probes/probe.js';
+import type { TimerClock } from '../clock.js';
+import type { Plan } from '../config/plan.js';
+import { TocsinError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { ResultsBus } from '../results/bus.js';
+import { InlineQueue } from './inline.js';
+import type { ProbeQueue } from './port.js';
+
+export interface QueueDeps {
+  readonly kinds: Readonly<Record<string, ProbeKind>>;
+  readonly bus: ResultsBus;
+  readonly metrics: Metrics;
+  readonly clock: TimerClock;
+  readonly logger: Logger;
+}
+
+/** Builds the ProbeQueue adapter the plan names. */
+export function createQueue(plan: Plan, deps: QueueDeps): ProbeQueue {
+  switch (plan.queue.kind) {
+    case 'inline':
+      return new InlineQueue({ ...deps, vantage: plan.vantage, concurrency: plan.queue.concurrency });
+    case 'bullmq':
+      throw new TocsinError(
+        'UNAVAILABLE',
+        'queue.kind "bullmq" is not available in this version; use inline',
+      );
+  }
+}

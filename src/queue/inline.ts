@@ -1,0 +1,144 @@
+import type { ProbeKind } from '../../probes/probe.js';
+import type { TimerClock } from '../clock.js';
+import type { Plan } from '../config/plan.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { ResultsBus } from '../results/bus.js';
+import { Scheduler } from '../schedule/scheduler.js';
+import { planJobs } from './jobs.js';
+import type { CheckJob, ProbeQueue, QueueStats } from './port.js';
+import { runCheck } from './run-check.js';
+
+export interface InlineQueueDeps {
+  readonly kinds: Readonly<Record<string, ProbeKind>>;
+  readonly bus: ResultsBus;
+  readonly metrics: Metrics;
+  readonly clock: TimerClock;
+  readonly logger: Logger;
+  /** The vantage this process probes from. */
+  readonly vantage: string;
+  /** Checks running at once. */
+  readonly concurrency: number;
+}
+
+interface Waiting {
+  readonly job: CheckJob;
+  readonly dueAt: number;
+}
+
+/**
+ * The embedded ProbeQueue: a hash-phased scheduler and a bounded pool of in-process checks.
+ * A check still running (or still waiting for a slot) when its next slot comes is skipped.
+ */
+export class InlineQueue implements ProbeQueue {
+  readonly #scheduler: Scheduler;
+  #jobs = new Map<string, CheckJob>();
+  /** Keys running or waiting: at most one of each at a time. */
+  readonly #busy = new Set<string>();
+  readonly #waiting: Waiting[] = [];
+  #waitingHead = 0;
+  readonly #inflight = new Set<Promise<void>>();
+  #stopping: AbortController = new AbortController();
+
+  constructor(private readonly deps: InlineQueueDeps) {
+    this.#scheduler = new Scheduler(deps.clock, {
+      onDue: (key, dueAt) => this.#onDue(key, dueAt),
+      onMissed: (key, slots) => {
+        const job = this.#jobs.get(key);
+        if (job) deps.metrics.schedulerSkipped.inc({ probe: job.probe.id }, slots);
+      },
+    });
+  }
+
+  get running(): boolean {
+    return this.#scheduler.running;
+  }
+
+  async sync(plan: Plan): Promise<void> {
+    const jobs = planJobs(plan, this.deps.kinds, [this.deps.vantage]);
+    this.#jobs = new Map(jobs.map((j) => [j.key, j]));
+    this.#scheduler.set(jobs.map((j) => ({ key: j.key, intervalMs: j.probe.intervalMs })));
+    this.deps.metrics.schedulerScheduled.set(jobs.length);
+  }
+
+  async start(): Promise<void> {
+    this.#stopping = new AbortController();
+    this.#scheduler.start();
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.#scheduler.stop();
+    for (let i = this.#waitingHead; i < this.#waiting.length; i++) {
+      const w = this.#waiting[i];
+      if (w) this.#busy.delete(w.job.key);
+    }
+    this.#waiting.length = 0;
+    this.#waitingHead = 0;
+    const all = Promise.allSettled([...this.#inflight]);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([all, grace]);
+    clearTimeout(timer);
+    // Past the grace period, abort what is left; runCheck returns promptly once aborted.
+    this.#stopping.abort(new Error('shutdown'));
+    await all;
+  }
+
+  stats(): QueueStats {
+    return {
+      scheduled: this.#jobs.size,
+      inflight: this.#inflight.size,
+      waiting: this.#waiting.length - this.#waitingHead,
+    };
+  }
+
+  #onDue(key: string, dueAt: number): void {
+    const job = this.#jobs.get(key);
+    if (!job) return;
+    if (this.#busy.has(key)) {
+      this.deps.metrics.schedulerSkipped.inc({ probe: job.probe.id });
+      return;
+    }
+    this.#busy.add(key);
+    this.#waiting.push({ job, dueAt });
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#inflight.size < this.deps.concurrency && this.#waitingHead < this.#waiting.length) {
+      const next = this.#waiting[this.#waitingHead++];
+      if (this.#waitingHead > 1024 && this.#waitingHead * 2 > this.#waiting.length) {
+        this.#waiting.splice(0, this.#waitingHead);
+        this.#waitingHead = 0;
+      }
+      if (next) this.#start(next);
+    }
+  }
+
+  #start({ job, dueAt }: Waiting): void {
+    const { deps } = this;
+    const kind = deps.kinds[job.probe.kind];
+    if (!kind) {
+      this.#busy.delete(job.key);
+      return;
+    }
+    deps.metrics.schedulerLag.observe(Math.max(0, deps.clock.now() - dueAt) / 1000);
+    const done = runCheck(kind, job, { clock: deps.clock, signal: this.#stopping.signal })
+      .then((results) => {
+        // A check cut short by shutdown says nothing about the target: drop it rather than report a failure.
+        if (this.#stopping.signal.aborted) return;
+        for (const r of results) deps.bus.publish(r);
+      })
+      .catch((err: unknown) => deps.logger.error({ err, probe: job.probe.id }, 'check failed unexpectedly'))
+      .finally(() => {
+        this.#inflight.delete(done);
+        this.#busy.delete(job.key);
+        deps.metrics.schedulerInflight.set(this.#inflight.size);
+        this.#pump();
+      });
+    this.#inflight.add(done);
+    deps.metrics.schedulerInflight.set(this.#inflight.size);
+  }
+}

@@ -1,0 +1,29 @@
+import type { ProbeKind } from '../../probes/probe.js';
+import type { Plan } from '../config/plan.js';
+import type { CheckJob } from './port.js';
+
+/**
+ * Expands a plan into the checks to schedule: per probe and vantage, one check per target for
+ * independent targets, or one check covering them all for kinds that compare targets (lb_sync).
+ * `vantages` restricts it to the vantages this process serves.
+ */
+export function planJobs(
+  plan: Plan,
+  kinds: Readonly<Record<string, ProbeKind>>,
+  vantages: readonly string[],
+): CheckJob[] {
+  const jobs: CheckJob[] = [];
+  for (const probe of plan.probes) {
+    const kind = kinds[probe.kind];
+    if (!kind) continue;
+    const groups = kind.grouping === 'all' ? [probe.targets] : probe.targets.map((t) => [t]);
+    for (const vantage of probe.vantages) {
+      if (!vantages.includes(vantage)) continue;
+      for (const targets of groups) {
+        const group = kind.grouping === 'all' ? '*' : (targets[0] ?? '');
+        jobs.push({ key: `${probe.id}\u0000${group}\u0000${vantage}`, probe, targets, vantage });
+      }
+    }
+  }
+  return jobs;
+}

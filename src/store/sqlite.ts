@@ -1,0 +1,184 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ProbeResult } from '../events/probe-result.js';
+import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { IncidentFilter, IncidentStore, SaveOutcome } from './port.js';
+import { MIGRATIONS } from './sqlite-migrations.js';
+
+interface IncidentRow {
+  doc: string;
+  revision: number;
+}
+interface TimelineRow {
+  at: string;
+  kind: TimelineEntry['kind'];
+  text: string;
+  author: string;
+}
+
+/**
+ * The embedded IncidentStore: one SQLite file (WAL, so API reads never wait for the engine's
+ * writes). Incident documents are JSON without their timeline; timeline entries are rows, so an
+ * append is an insert and "append-only" is enforced by the primary key.
+ */
+export class SqliteStore implements IncidentStore {
+  readonly #db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  /** Opens (creating the file and its parent directories) and migrates the database at `path`. */
+  static open(path: string): SqliteStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return new SqliteStore(db);
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  async saveLatestResults(results: readonly ProbeResult[]): Promise<void> {
+    const upsert = this.#db.prepare(
+      `INSERT INTO latest_results (probe, target, vantage, at, doc) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (probe, target, vantage) DO UPDATE SET at = excluded.at, doc = excluded.doc
+       WHERE excluded.at >= latest_results.at`,
+    );
+    this.#db.transaction(() => {
+      for (const r of results) upsert.run(r.probe, r.target ?? '', r.vantage, r.at, JSON.stringify(r));
+    })();
+  }
+
+  async latestResults(): Promise<ProbeResult[]> {
+    const rows = this.#db.prepare('SELECT doc FROM latest_results').all() as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as ProbeResult);
+  }
+
+  async getIncident(id: string): Promise<{ incident: Incident; revision: number } | undefined> {
+    const row = this.#db.prepare('SELECT doc, revision FROM incidents WHERE id = ?').get(id) as
+      | IncidentRow
+      | undefined;
+    if (!row) return undefined;
+    return { incident: this.#withTimeline(row.doc, id), revision: row.revision };
+  }
+
+  async listIncidents(filter: IncidentFilter = {}): Promise<Incident[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.status) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    if (filter.review) {
+      where.push('review = ?');
+      args.push(filter.review);
+    }
+    if (filter.before) {
+      where.push('(opened_at, id) < (SELECT opened_at, id FROM incidents WHERE id = ?)');
+      args.push(filter.before);
+    }
+    const sql = `SELECT id, doc FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+                 ORDER BY opened_at DESC, id DESC ${filter.limit ? 'LIMIT ?' : ''}`;
+    if (filter.limit) args.push(filter.limit);
+    const rows = this.#db.prepare(sql).all(...args) as { id: string; doc: string }[];
+    return rows.map((r) => this.#withTimeline(r.doc, r.id));
+  }
+
+  async saveIncident(incident: Incident, expectedRevision: number | null): Promise<SaveOutcome> {
+    const db = this.#db;
+    return db.transaction((): SaveOutcome => {
+      const row = db.prepare('SELECT revision FROM incidents WHERE id = ?').get(incident.id) as
+        | { revision: number }
+        | undefined;
+      if ((row?.revision ?? null) !== expectedRevision) return { ok: false, conflict: true };
+      const revision = (row?.revision ?? 0) + 1;
+      const { timeline, ...doc } = incident;
+      db.prepare(
+        `INSERT INTO incidents (id, fingerprint, status, review, opened_at, revision, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
+           review = excluded.review, opened_at = excluded.opened_at, revision = excluded.revision, doc = excluded.doc`,
+      ).run(
+        incident.id,
+        incident.fingerprint,
+        incident.status,
+        incident.review,
+        incident.opened_at,
+        revision,
+        JSON.stringify(doc),
+      );
+      const stored = (
+        db.prepare('SELECT COUNT(*) AS n FROM timeline WHERE incident_id = ?').get(incident.id) as {
+          n: number;
+        }
+      ).n;
+      if (timeline.length < stored) {
+        throw new Error(
+          `incident ${incident.id}: the timeline is append-only (${stored} stored, ${timeline.length} given)`,
+        );
+      }
+      const insert = db.prepare(
+        'INSERT INTO timeline (incident_id, seq, at, kind, text, author) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      for (let seq = stored; seq < timeline.length; seq++) {
+        const e = timeline[seq];
+        if (e) insert.run(incident.id, seq, e.at, e.kind, e.text, e.author);
+      }
+      return { ok: true, revision };
+    })();
+  }
+
+  async getState(key: string): Promise<unknown> {
+    const row = this.#db.prepare('SELECT value FROM state WHERE key = ?').get(key) as
+      | { value: string }
+      | undefined;
+    return row ? JSON.parse(row.value) : undefined;
+  }
+
+  async putState(key: string, value: unknown): Promise<void> {
+    this.#db
+      .prepare(
+        'INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, JSON.stringify(value));
+  }
+
+  #withTimeline(doc: string, id: string): Incident {
+    const timeline = this.#db
+      .prepare('SELECT at, kind, text, author FROM timeline WHERE incident_id = ? ORDER BY seq')
+      .all(id) as TimelineRow[];
+    return { ...(JSON.parse(doc) as Omit<Incident, 'timeline'>), timeline };
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+  );
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
+  );
+  MIGRATIONS.forEach((sql, i) => {
+    const version = i + 1;
+    if (applied.has(version)) return;
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        version,
+        new Date().toISOString(),
+      );
+    })();
+  });
+}

@@ -1,0 +1,138 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ProbeResult } from '../../src/events/probe-result.js';
+import type { Incident } from '../../src/incidents/incident.js';
+import type { IncidentStore } from '../../src/store/port.js';
+
+/** An incident document for store tests. */
+export function incident(id: string, openedAt: string, overrides: Partial<Incident> = {}): Incident {
+  return {
+    id,
+    title: `Incident ${id}`,
+    status: 'open',
+    review: 'pending',
+    severity: 'major',
+    opened_at: openedAt,
+    resolved_at: null,
+    root_component: 'lb',
+    components: [{ id: 'lb', impact: 'partial_outage' }],
+    regions: ['PAR'],
+    signals: [],
+    timeline: [{ at: openedAt, kind: 'opened', text: 'opened', author: 'tocsin' }],
+    fingerprint: `fp-${id}`,
+    ...overrides,
+  };
+}
+
+function result(probe: string, target: string, vantage: string, at: string, ok = true): ProbeResult {
+  return { at, probe, target, vantage, ok };
+}
+
+/**
+ * The IncidentStore contract: every adapter runs this same suite (ARCHITECTURE: ports with two
+ * adapters each, one shared contract test suite).
+ */
+export function storeContract(
+  name: string,
+  open: () => Promise<IncidentStore>,
+  reopen?: () => Promise<IncidentStore>,
+) {
+  describe(`IncidentStore contract: ${name}`, () => {
+    let store: IncidentStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('keeps the newest result per probe, target and vantage', async () => {
+      await store.saveLatestResults([
+        result('p', 'a', 'v1', '2026-01-01T00:00:00.000Z', true),
+        result('p', 'a', 'v2', '2026-01-01T00:00:00.000Z', true),
+      ]);
+      await store.saveLatestResults([result('p', 'a', 'v1', '2026-01-01T00:00:10.000Z', false)]);
+      // An older result arriving late (a slow worker) does not overwrite a newer one.
+      await store.saveLatestResults([result('p', 'a', 'v1', '2026-01-01T00:00:05.000Z', true)]);
+      const latest = await store.latestResults();
+      expect(latest).toHaveLength(2);
+      expect(latest.find((r) => r.vantage === 'v1')).toMatchObject({
+        ok: false,
+        at: '2026-01-01T00:00:10.000Z',
+      });
+    });
+
+    it('creates an incident only when it does not exist yet', async () => {
+      const a = incident('inc_a', '2026-01-01T00:00:00.000Z');
+      expect(await store.saveIncident(a, null)).toEqual({ ok: true, revision: 1 });
+      expect(await store.saveIncident(a, null)).toEqual({ ok: false, conflict: true });
+      expect(await store.getIncident('inc_a')).toEqual({ incident: a, revision: 1 });
+      expect(await store.getIncident('inc_missing')).toBeUndefined();
+    });
+
+    it('updates with optimistic concurrency: of two writers from one revision, exactly one wins', async () => {
+      const a = incident('inc_a', '2026-01-01T00:00:00.000Z');
+      await store.saveIncident(a, null);
+      const confirm = {
+        ...a,
+        review: 'confirmed' as const,
+        timeline: [...a.timeline, { at: 'x', kind: 'confirmed' as const, text: 'c', author: 'ops' }],
+      };
+      const dismiss = {
+        ...a,
+        review: 'dismissed' as const,
+        timeline: [...a.timeline, { at: 'x', kind: 'dismissed' as const, text: 'd', author: 'ops' }],
+      };
+      const outcomes = await Promise.all([store.saveIncident(confirm, 1), store.saveIncident(dismiss, 1)]);
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+      const stored = await store.getIncident('inc_a');
+      expect(stored?.revision).toBe(2);
+      expect(stored?.incident.timeline).toHaveLength(2);
+      expect(['confirmed', 'dismissed']).toContain(stored?.incident.review);
+      expect(stored?.incident.timeline[1]?.kind).toBe(stored?.incident.review);
+    });
+
+    it('keeps the timeline append-only', async () => {
+      const a = incident('inc_a', '2026-01-01T00:00:00.000Z');
+      await store.saveIncident(a, null);
+      await expect(store.saveIncident({ ...a, timeline: [] }, 1)).rejects.toThrow(/append-only/);
+      // The failed save changed nothing.
+      expect((await store.getIncident('inc_a'))?.revision).toBe(1);
+      expect((await store.getIncident('inc_a'))?.incident.timeline).toHaveLength(1);
+    });
+
+    it('lists newest first, filters by status and review, and pages with a cursor', async () => {
+      await store.saveIncident(incident('inc_1', '2026-01-01T00:01:00.000Z'), null);
+      await store.saveIncident(incident('inc_2', '2026-01-01T00:02:00.000Z', { status: 'resolved' }), null);
+      await store.saveIncident(incident('inc_3', '2026-01-01T00:03:00.000Z', { review: 'confirmed' }), null);
+      expect((await store.listIncidents()).map((i) => i.id)).toEqual(['inc_3', 'inc_2', 'inc_1']);
+      expect((await store.listIncidents({ status: 'open' })).map((i) => i.id)).toEqual(['inc_3', 'inc_1']);
+      expect((await store.listIncidents({ review: 'pending' })).map((i) => i.id)).toEqual(['inc_2', 'inc_1']);
+      expect((await store.listIncidents({ limit: 2 })).map((i) => i.id)).toEqual(['inc_3', 'inc_2']);
+      expect((await store.listIncidents({ before: 'inc_2' })).map((i) => i.id)).toEqual(['inc_1']);
+    });
+
+    it('stores opaque engine state', async () => {
+      expect(await store.getState('engine')).toBeUndefined();
+      await store.putState('engine', { series: { a: [1, 2] } });
+      await store.putState('engine', { series: { a: [3] } });
+      expect(await store.getState('engine')).toEqual({ series: { a: [3] } });
+    });
+
+    if (reopen) {
+      it('keeps everything across a reopen', async () => {
+        await store.saveIncident(incident('inc_a', '2026-01-01T00:00:00.000Z'), null);
+        await store.saveLatestResults([result('p', 'a', 'v', '2026-01-01T00:00:00.000Z')]);
+        await store.putState('k', 1);
+        await store.close();
+        store = await reopen();
+        expect((await store.getIncident('inc_a'))?.incident.id).toBe('inc_a');
+        expect(await store.latestResults()).toHaveLength(1);
+        expect(await store.getState('k')).toBe(1);
+      });
+    }
+  });
+}
