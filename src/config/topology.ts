@@ -11,11 +11,11 @@ export interface TopologyNode {
 export type TopologyIssue =
   | { readonly kind: 'unknown_dependency'; readonly node: number; readonly dep: number; readonly id: string }
   | {
-      readonly kind: 'cycle';
-      readonly node: number;
-      readonly dep: number;
-      readonly cycle: readonly string[];
-    };
+    readonly kind: 'cycle';
+    readonly node: number;
+    readonly dep: number;
+    readonly cycle: readonly string[];
+  };
 
 /**
  * Finds `depends_on` entries naming no component, and dependency cycles. Each cycle is reported
