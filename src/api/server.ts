@@ -1,4 +1,10 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './routes/health.js';
@@ -7,12 +13,31 @@ import { probeRoutes } from './routes/probes.js';
 /** Request bodies are small JSON documents (notes, reasons, Alertmanager batches). */
 const BODY_LIMIT_BYTES = 256 * 1024;
 
+/**
+ * Request lines at debug, not info: probes of Tocsin's own API and Prometheus scrapes would
+ * otherwise fill the log. Fastify's request serializer carries no headers, so no token is logged.
+ */
+class QuietRequests extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = {
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request failed');
+    else reply.log.debug(line, 'request');
+  }
+}
+
 /** Builds the HTTP API (CONTRACT §6) on the given context; the caller listens and closes. */
 export function buildApi(ctx: ApiContext): FastifyInstance {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default type parameters.
     loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new QuietRequests(),
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
   });
