@@ -22,6 +22,13 @@ export interface ProbeKind<Spec = unknown> {
    * (id, kind, component, interval, timeout, vantages, labels) into one strict object.
    */
   readonly shape: z.ZodRawShape;
+  /**
+   * Optional cross-key checks a shape cannot express (keys required by one variant of the kind,
+   * e.g. storage's `bucket` for `backend: s3`). The config loader runs it on the parsed probe (common
+   * keys included) once every key has a valid type; issues' paths are relative to the probe.
+   * (Method syntax on purpose: it keeps `ProbeKind<HttpCheckSpec>` assignable to `ProbeKind`.)
+   */
+  refine?(spec: Spec, ctx: z.core.$RefinementCtx): void;
   /** The event targets of a probe (CONTRACT §2 "Target"), in a stable order. */
   targets(spec: Spec): string[];
   /**

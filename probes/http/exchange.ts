@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
@@ -22,6 +23,10 @@ export interface ExchangeOptions {
   readonly tls: TlsSpec | undefined;
   /** Local address to bind to (fleet workers' source address). */
   readonly localAddress?: string | undefined;
+  /** Hash the body with SHA-256 as it streams (lb_sync compares bodies without keeping them). */
+  readonly hashBody?: boolean | undefined;
+  /** Record the leaf certificate's SHA-256 fingerprint (lb_sync compares certificates). */
+  readonly certFingerprint?: boolean | undefined;
 }
 
 /** What one request/response produced; `failure` is set when it did not complete. */
@@ -33,6 +38,10 @@ export interface ExchangeResult {
   tls?: TlsSessionInfo;
   remoteAddress?: string;
   failure?: Failure;
+  /** Hex SHA-256 of the whole body, when `hashBody` was asked and the body was read to its end. */
+  bodySha256?: string;
+  /** The leaf certificate's SHA-256 fingerprint (AB:CD:...), when `certFingerprint` was asked. */
+  certFingerprint256?: string;
 }
 
 /** `new URL('http://[::1]/').hostname` keeps the brackets; sockets and certificates want them off. */
@@ -68,6 +77,7 @@ export function exchange(
     const port = hop.connectTo?.port ?? defaultPort(hop.url);
     const result: ExchangeResult = { bodyBytes: 0 };
     const chunks: Buffer[] = [];
+    const hash: Hash | undefined = opts.hashBody ? createHash('sha256') : undefined;
     let settled = false;
     let socket: Socket | undefined;
     let request: http.ClientRequest | undefined;
@@ -79,6 +89,7 @@ export function exchange(
       offExpire();
       if (failure) result.failure = failure;
       else if (opts.keepText && result.response) result.body = Buffer.concat(chunks).toString('utf8');
+      if (!failure && hash && result.response) result.bodySha256 = hash.digest('hex');
       chunks.length = 0;
       // Destroying all three is idempotent and guarantees no socket outlives the check.
       response?.destroy();
@@ -126,6 +137,10 @@ export function exchange(
       if (isHttps) {
         s.once('secureConnect', () => {
           result.tls = tlsSessionInfo(s as TLSSocket);
+          if (opts.certFingerprint) {
+            const fingerprint = (s as TLSSocket).getPeerCertificate()?.fingerprint256;
+            if (fingerprint) result.certFingerprint256 = fingerprint;
+          }
           clock.enter('ttfb');
         });
       }
@@ -165,6 +180,7 @@ export function exchange(
         }
         result.bodyBytes += chunk.length;
         if (opts.keepText) chunks.push(chunk);
+        hash?.update(chunk);
       });
       res.once('end', () => {
         clock.stop();

@@ -431,7 +431,8 @@ const strictSchemas = new WeakMap<ProbeKind, z.ZodType<Record<string, unknown>>>
 function probeSchema(kind: ProbeKind): z.ZodType<Record<string, unknown>> {
   let schema = strictSchemas.get(kind);
   if (!schema) {
-    schema = z.object({ ...ProbeCommonShape, ...kind.shape }).strict();
+    const strict = z.object({ ...ProbeCommonShape, ...kind.shape }).strict();
+    schema = kind.refine ? strict.superRefine(kind.refine) : strict;
     strictSchemas.set(kind, schema);
   }
   return schema;

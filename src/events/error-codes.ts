@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'tls_cert_expired', // the certificate is past its not_after (or not yet valid)
   'tls_cert_invalid', // untrusted chain, self-signed, hostname mismatch
   'tls_cert_expiring', // valid, but fewer days left than `expect.min_days_left` (warning level)
+  'tls_mismatch', // tls: handshake and certificate fine, but leaf key type or ALPN not the expected one
   'status', // unexpected HTTP status
   'body_mismatch', // body_contains / body_regex did not match
   'header_mismatch', // an expected response header is missing or differs
@@ -27,4 +28,9 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Codes that mean "working but slow" rather than "broken". */
-export const DEGRADED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['latency', 'tls_cert_expiring']);
+export const DEGRADED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'latency',
+  'tls_cert_expiring',
+  // The endpoint serves, only not as configured (an RSA 4096 key where ECDSA was expected, no h2).
+  'tls_mismatch',
+]);

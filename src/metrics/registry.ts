@@ -3,6 +3,8 @@ import { M } from './names.js';
 
 /** Seconds; from a fast loopback answer to a check's longest sensible deadline. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Detection delay: a few check intervals when all is well; the target is under a minute. */
+const DETECTION_BUCKETS = [1, 5, 10, 15, 30, 45, 60, 90, 120, 300, 600, 1800];
 /** Scheduler lag should stay in milliseconds; the upper buckets show a backlog. */
 const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -48,6 +50,38 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean 
       buckets: DURATION_BUCKETS,
       registers: [registry],
     }),
+    tlsHandshake: new Histogram({
+      name: M.tlsHandshake,
+      help: 'Duration of the TLS handshake of a tls probe check (TCP connect excluded), in seconds.',
+      labelNames: ['probe', 'target', 'vantage'] as const,
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    }),
+    tlsCertNotAfter: new Gauge({
+      name: M.tlsCertNotAfter,
+      help: 'Expiry (notAfter) of the leaf certificate last seen by a tls probe, as a Unix timestamp in seconds.',
+      labelNames: ['probe', 'target'] as const,
+      registers: [registry],
+    }),
+    lbConfigInSync: new Gauge({
+      name: M.lbConfigInSync,
+      help: 'Whether a load-balancer instance served the reference config at its last lb_sync check (1) or not (0).',
+      labelNames: ['probe', 'instance'] as const,
+      registers: [registry],
+    }),
+    lbConfigLag: new Gauge({
+      name: M.lbConfigLag,
+      help: 'How long a load-balancer instance has differed from the reference config, in seconds (0 in sync).',
+      labelNames: ['probe', 'instance'] as const,
+      registers: [registry],
+    }),
+    storageOperation: new Histogram({
+      name: M.storageOperation,
+      help: 'Duration of each operation of a storage check (s3 put/get/delete, redis connect/ping/set/get/del, tcp connect), in seconds.',
+      labelNames: ['probe', 'op', 'vantage'] as const,
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    }),
     schedulerLag: new Histogram({
       name: M.schedulerLag,
       help: 'Delay between when a check was due and when it started, in seconds.',
@@ -73,6 +107,36 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean 
     storeWriteErrors: new Counter({
       name: M.storeWriteErrors,
       help: 'Failed writes of results to the store.',
+      registers: [registry],
+    }),
+    incidents: new Gauge({
+      name: M.incidents,
+      help: 'Incidents Tocsin knows, by detector status (open|resolved) and operator review (pending|confirmed|dismissed).',
+      labelNames: ['status', 'review'] as const,
+      registers: [registry],
+    }),
+    incidentsOpened: new Counter({
+      name: M.incidentsOpened,
+      help: 'Draft incidents opened, by the rule of their first signal.',
+      labelNames: ['rule'] as const,
+      registers: [registry],
+    }),
+    incidentReviews: new Counter({
+      name: M.incidentReviews,
+      help: 'Operator reviews of incidents (confirmed|dismissed), by the rule of their first signal.',
+      labelNames: ['rule', 'review'] as const,
+      registers: [registry],
+    }),
+    detectionDelay: new Histogram({
+      name: M.detectionDelay,
+      help: 'Time from the first failed check to the draft incident being opened, in seconds.',
+      buckets: DETECTION_BUCKETS,
+      registers: [registry],
+    }),
+    componentStatus: new Gauge({
+      name: M.componentStatus,
+      help: 'Current status of each component: 1 for its status, 0 for the others.',
+      labelNames: ['component', 'status'] as const,
       registers: [registry],
     }),
     buildInfo: new Gauge({

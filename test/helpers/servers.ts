@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -162,3 +163,118 @@ export const hostile = {
       );
     }),
 };
+
+/**
+ * A TCP proxy to `upstream` that holds every chunk, both ways, for `delayMs` before passing it on:
+ * a real service behind a slow (long-distance, congested) link. Order is kept; closing either side
+ * closes the other.
+ */
+export function startSlowProxy(
+  upstream: { readonly host: string; readonly port: number },
+  delayMs: number,
+): Promise<TestServer> {
+  return startTcpServer((client) => {
+    const server = net.connect({ host: upstream.host, port: upstream.port });
+    const timers = new Set<NodeJS.Timeout>();
+    const later = (fn: () => void): void => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        fn();
+      }, delayMs);
+      timers.add(timer);
+    };
+    // Data and the end of a stream are delayed alike, so a peer that answers then closes is seen
+    // answering, then closing, `delayMs` later.
+    const relay = (from: net.Socket, to: net.Socket): void => {
+      from.on('data', (chunk: Buffer) => later(() => !to.destroyed && to.write(chunk)));
+      from.once('end', () => later(() => to.end()));
+      from.once('close', () => later(() => to.destroy()));
+    };
+    const abort = (): void => {
+      for (const timer of timers) clearTimeout(timer);
+      client.destroy();
+      server.destroy();
+    };
+    server.on('error', abort);
+    client.on('error', abort);
+    relay(client, server);
+    relay(server, client);
+  });
+}
+
+/** An `openssl s_server` child process: a TLS peer that is not Node's (old protocols, OpenSSL's own choices). */
+export interface OpensslServer {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port`. */
+  readonly address: string;
+  /** What the server wrote on stderr so far (for failure messages). */
+  stderr(): string;
+  /** Kills the process and waits for it. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `openssl s_server -accept 127.0.0.1:PORT -cert F -key F ...args` and resolves once it prints
+ * ACCEPT. It serves one connection at a time, which is all a probe test needs. `args` example:
+ * `['-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0']` for a server that only speaks TLS 1.1.
+ */
+export async function startOpensslServer(
+  pair: { readonly certFile: string; readonly keyFile: string },
+  args: readonly string[] = [],
+): Promise<OpensslServer> {
+  // The port is picked free, then bound by openssl: another process may take it in between, so retry.
+  for (let attempt = 1; ; attempt++) {
+    const port = await closedPort();
+    const child = spawn(
+      'openssl',
+      ['s_server', '-accept', `${LOOPBACK}:${port}`, '-cert', pair.certFile, '-key', pair.keyFile, ...args],
+      // stdin stays open: s_server closes its connection when its stdin reaches EOF.
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 10_000);
+      const onData = (): void => {
+        if (stdout.includes('ACCEPT')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+      child.once('error', () => resolve(false));
+    });
+    if (!ready) {
+      child.kill('SIGKILL');
+      await exited;
+      if (attempt < 3 && /in use/i.test(stderr)) continue;
+      throw new Error(`openssl s_server did not start: ${stderr.trim() || stdout.trim()}`);
+    }
+    let closing: Promise<void> | undefined;
+    return {
+      host: LOOPBACK,
+      port,
+      address: `${LOOPBACK}:${port}`,
+      stderr: () => stderr,
+      close() {
+        closing ??= (async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+        })();
+        return closing;
+      },
+    };
+  }
+}

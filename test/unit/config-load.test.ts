@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
+import { PROBE_KINDS } from '../../probes/index.js';
 import type { ProbeKind } from '../../probes/probe.js';
 import { formatProblem, type LoadOptions, loadConfig } from '../../src/config/load.js';
 import type { Plan } from '../../src/config/plan.js';
@@ -50,7 +51,7 @@ describe('problems: FILE:LINE: path: reason', () => {
 
   test('an unknown kind lists the known ones, and the common keys are still checked', async () => {
     expect(await problemsOf('errors/unknown-kind.yml')).toEqual([
-      'errors/unknown-kind.yml:5: probes[0].kind: unknown probe kind "icmp" (known: http)',
+      `errors/unknown-kind.yml:5: probes[0].kind: unknown probe kind "icmp" (known: ${Object.keys(PROBE_KINDS).sort().join(', ')})`,
       'errors/unknown-kind.yml:8: probes[0].timeout: timeout 20s must be less than interval 15s',
     ]);
   });
@@ -239,15 +240,15 @@ describe('includes', () => {
     expect(plan.rules).toEqual([
       {
         source: { file: join(FIXTURES, 'includes/tocsin.yml'), line: 13 },
-        rule: { name: 'inline-rule', when: 'failing' },
+        rule: { id: 'inline-rule', condition: { consecutive: 2 } },
       },
       {
         source: { file: join(FIXTURES, 'includes/rules.d/default.yml'), line: 1 },
-        rule: { name: 'quorum', for: 3 },
+        rule: { id: 'quorum', quorum: 'majority' },
       },
       {
         source: { file: join(FIXTURES, 'includes/rules.d/default.yml'), line: 3 },
-        rule: { name: 'flapping', ratio: 0.4 },
+        rule: { id: 'flapping', condition: { ratio: { min: 0.4 } } },
       },
     ]);
   });

@@ -1,0 +1,181 @@
+import type { X509Certificate } from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Deadline } from '../shared/deadline.js';
+import { classifyNetError, type Failure, type NetPhase, timeoutFailure } from '../shared/net-errors.js';
+import type { PhaseClock } from '../shared/phase-clock.js';
+import { tlsClientOptions } from '../shared/tls-options.js';
+import type { TlsSpec } from '../shared/tls-spec.js';
+import { peerChain } from './cert.js';
+
+export interface HandshakeOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: TlsSpec | undefined;
+  /** Offered by ALPN, in order of preference. */
+  readonly alpnProtocols: readonly string[];
+  /** Local address to bind to (fleet workers' source address). */
+  readonly localAddress?: string | undefined;
+}
+
+/** What a completed handshake established (verification results included, not yet judged). */
+export interface Session {
+  readonly protocol: string | null;
+  readonly cipher: string | null;
+  readonly alpn: string | null;
+  /** Leaf first. */
+  readonly chain: readonly X509Certificate[];
+  /** OpenSSL's verification result name when the chain did not verify. */
+  readonly chainError?: string;
+  /** `tls.checkServerIdentity` against `server_name` (or the target's host), when it failed. */
+  readonly identityError?: Error & { code?: string };
+  readonly remoteAddress?: string;
+}
+
+/** A handshake's outcome: `session` when it completed, `failure` when it did not. */
+export interface HandshakeResult {
+  readonly session?: Session;
+  readonly failure?: Failure;
+}
+
+/**
+ * One client SecureContext per `tls` block (the plan's objects live as long as the plan): building
+ * one parses the CA bundle and costs about a fifth of a check's CPU. Sharing it does not resume
+ * sessions: node:tls keeps no client session cache, so every check is a full handshake.
+ */
+const contexts = new WeakMap<object, tls.SecureContext>();
+const NO_TLS_BLOCK = {};
+
+function secureContextFor(spec: TlsSpec | undefined, client: ReturnType<typeof tlsClientOptions>): tls.SecureContext {
+  const key = spec ?? NO_TLS_BLOCK;
+  let context = contexts.get(key);
+  if (!context) {
+    context = tls.createSecureContext({
+      ...(client.ca !== undefined ? { ca: client.ca } : {}),
+      ...(client.minVersion !== undefined ? { minVersion: client.minVersion } : {}),
+      ...(client.ciphers !== undefined ? { ciphers: client.ciphers } : {}),
+    });
+    contexts.set(key, context);
+  }
+  return context;
+}
+
+/** Timeouts name the phase; "tls" alone reads oddly in a detail. */
+const PHASE_LABEL: Readonly<Record<string, string>> = { tls: 'tls handshake' };
+
+/** node:tls types `authorizationError` as an Error, but hands out the X509_V_ERR name as a string. */
+function verifyCode(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  const code = (value as { code?: unknown }).code;
+  return typeof code === 'string' ? code : String(value);
+}
+
+function readSession(socket: tls.TLSSocket, raw: net.Socket, name: string): Session {
+  const cipher = socket.getCipher();
+  const peer = socket.getPeerCertificate(true);
+  const chain = peerChain(peer);
+  const chainError = socket.authorized ? undefined : verifyCode(socket.authorizationError);
+  // Checked here rather than by node:tls, which skips the name once the chain has failed: with
+  // `insecure` the name mismatch is still worth reporting.
+  const identityError =
+    peer?.raw !== undefined
+      ? tls.checkServerIdentity(name, peer)
+      : Object.assign(new Error('the server sent no certificate'), { code: 'NO_PEER_CERTIFICATE' });
+  return {
+    protocol: socket.getProtocol(),
+    cipher: cipher ? (cipher.standardName ?? cipher.name) : null,
+    alpn: socket.alpnProtocol || null,
+    chain,
+    ...(chainError !== undefined ? { chainError } : {}),
+    ...(identityError !== undefined ? { identityError } : {}),
+    ...(raw.remoteAddress !== undefined ? { remoteAddress: raw.remoteAddress } : {}),
+  };
+}
+
+/**
+ * TCP connect, then a TLS handshake over that socket, each timed on `clock` (phases dns, connect,
+ * tls). Verification is done with `rejectUnauthorized: false` and reported, not enforced, so that
+ * a bad certificate still shows its chain. Never rejects; when it resolves, every socket is closed
+ * (or, after a completed handshake, closing cleanly).
+ */
+export function handshake(
+  opts: HandshakeOptions,
+  deadline: Deadline,
+  clock: PhaseClock<NetPhase>,
+): Promise<HandshakeResult> {
+  return new Promise<HandshakeResult>((resolve) => {
+    let settled = false;
+    let raw: net.Socket | undefined;
+    let secure: tls.TLSSocket | undefined;
+
+    const finish = (result: HandshakeResult): void => {
+      if (settled) return;
+      settled = true;
+      offExpire();
+      if (result.session && secure) {
+        // A clean close (close_notify, FIN) so that servers do not log a reset for every check.
+        secure.destroySoon();
+      } else {
+        secure?.destroy();
+        raw?.destroy();
+      }
+      resolve(result);
+    };
+    const fail = (err: unknown): void => finish({ failure: classifyNetError(err, clock.current) });
+    const offExpire = deadline.onExpire(() => {
+      const phase = clock.current;
+      finish({ failure: timeoutFailure(phase && (PHASE_LABEL[phase] ?? phase), deadline.budgetMs) });
+    });
+
+    const client = tlsClientOptions(opts.tls, opts.host);
+    const name = opts.tls?.server_name ?? opts.host;
+    clock.enter(net.isIP(opts.host) ? 'connect' : 'dns');
+    try {
+      raw = net.connect({
+        host: opts.host,
+        port: opts.port,
+        ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+      });
+    } catch (err) {
+      // Synchronous throws are bad options: Tocsin's fault, not the target's.
+      finish({ failure: classifyNetError(err, undefined) });
+      return;
+    }
+    const socket = raw;
+    socket.on('error', fail);
+    socket.once('lookup', (err: Error | null) => {
+      if (!err) clock.enter('connect');
+    });
+    socket.once('connect', () => {
+      if (settled) return;
+      clock.enter('tls');
+      try {
+        secure = tls.connect({
+          socket,
+          servername: client.servername,
+          secureContext: secureContextFor(opts.tls, client),
+          // Verified by readSession and judged by the probe: a bad certificate must not hide the chain.
+          rejectUnauthorized: false,
+          checkServerIdentity: () => undefined,
+          ALPNProtocols: [...opts.alpnProtocols],
+        });
+      } catch (err) {
+        finish({ failure: classifyNetError(err, undefined) });
+        return;
+      }
+      const tlsSocket = secure;
+      tlsSocket.on('error', fail);
+      tlsSocket.once('secureConnect', () => {
+        clock.stop();
+        try {
+          finish({ session: readSession(tlsSocket, socket, name) });
+        } catch (err) {
+          // A bug reading the session must not become an uncaught exception in the daemon.
+          const text = err instanceof Error ? err.message : String(err);
+          finish({ failure: { error: 'internal', detail: `tls probe: reading the session: ${text}` } });
+        }
+      });
+    });
+  });
+}
