@@ -81,6 +81,12 @@ export function createLbSyncProbe(options: LbSyncProbeOptions = {}): ProbeKind<L
     shape: LbSyncProbeShape,
     grouping: 'all',
     targets: (spec) => [...spec.instances],
+    refine: (spec, ctx) => {
+      // The expected version is compared with each instance's own version: without `version` there is none.
+      if (spec.expected_version && !spec.version) {
+        ctx.addIssue({ code: 'custom', path: ['expected_version'], message: 'needs `version` to read each instance\'s version' });
+      }
+    },
     run: (spec, targets, ctx) => checkAll(spec, targets, ctx, tracker, now),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LbSyncProbeSpec } from '../../probes/lb-sync.js';
+import { LbSyncProbeSpec, lbSyncProbe } from '../../probes/lb-sync.js';
 import { instanceUrl, routeLabel } from '../../probes/lb-sync/spec.js';
 
 const minimal = { instances: ['10.0.0.1:443'], routes: [{ host: 'app1.example.com' }] };
@@ -84,5 +84,24 @@ describe('lb_sync spec', () => {
 
   it('rejects unknown keys', () => {
     expect(problems({ ...minimal, colour: 'red' }).join()).toContain('Unrecognized key');
+  });
+});
+
+describe('lb_sync cross-key check', () => {
+  const issues = (raw: Record<string, unknown>) => {
+    const found: { path?: PropertyKey[]; message?: string }[] = [];
+    const ctx = { addIssue: (i: { path?: PropertyKey[]; message?: string }) => found.push(i) };
+    type Refine = NonNullable<typeof lbSyncProbe.refine>;
+    const spec = LbSyncProbeSpec.parse(raw) as Parameters<Refine>[0];
+    lbSyncProbe.refine?.(spec, ctx as unknown as Parameters<Refine>[1]);
+    return found.map((i) => `${(i.path ?? []).join('.')}: ${i.message}`);
+  };
+
+  it('rejects expected_version without version, which it is compared with', () => {
+    const expected_version = { url: 'http://cp/v', json_path: 'v' };
+    expect(issues({ ...minimal, expected_version })).toEqual([
+      'expected_version: needs `version` to read each instance\'s version',
+    ]);
+    expect(issues({ ...minimal, expected_version, version: { url: 'http://{instance}/version', json_path: 'v' } })).toEqual([]);
   });
 });
