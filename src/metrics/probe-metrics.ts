@@ -71,7 +71,7 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeRes
     if (probe.kind === 'http' && timings && typeof timings === 'object') {
       for (const phase of HTTP_PHASES) {
         const ms = (timings as Record<string, unknown>)[phase];
-        if (typeof ms === 'number') metrics.httpPhase.observe({ probe: r.probe, phase }, ms / 1000);
+        if (typeof ms === 'number') metrics.httpPhase.observe({ phase }, ms / 1000);
       }
     }
     if (probe.kind === 'tls') recordTls(metrics, r, target);

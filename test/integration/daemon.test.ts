@@ -103,7 +103,7 @@ probes:
     ).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/tocsin_scheduler_lag_seconds_count \d+/);
     expect(text).toMatch(
-      /tocsin_probe_duration_seconds_bucket\{le="0.005",probe="web-home",kind="http",vantage="local"\}/,
+      /tocsin_probe_duration_seconds_bucket\{le="0.01",probe="web-home",kind="http",vantage="local"\}/,
     );
 
     // The API needs a token: the fresh install generated one, 0600, in the data directory.

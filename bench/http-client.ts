@@ -1,0 +1,176 @@
+/**
+ * CPU cost of one HTTP check, client side: axios vs plain `node:http` (both without keep-alive,
+ * as a probe must open a fresh connection per check) vs Tocsin's own HTTP probe (`httpProbe.run`,
+ * which is built on `node:http`). The target runs in a child process, so process.cpuUsage() here
+ * counts the client's work only.
+ */
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import axios from 'axios';
+import { HttpProbeSpec, httpProbe } from '../probes/http.js';
+import { checkOptions, numberOption } from './lib/args.js';
+import { cpuMsSince, machineLine } from './lib/process-stats.js';
+import { fmt, fmtInt, percentile, sortedCopy } from './lib/stats.js';
+import { printTable } from './lib/table.js';
+import { startTarget } from './lib/target.js';
+
+/** One request; resolves to whether it succeeded (a 2xx with its body read). */
+type Request = (i: number) => Promise<boolean>;
+
+interface Client {
+  readonly name: string;
+  readonly request: Request;
+}
+
+interface Tally {
+  requests: number;
+  errors: number;
+  cpuMs: number;
+  wallMs: number;
+  /** CPU-ms per request of each round: the median and the cheapest are the least disturbed by other load. */
+  readonly perRound: number[];
+}
+
+const CHECK_TIMEOUT_MS = 10_000;
+
+/** Runs `count` requests with `concurrency` in flight; returns the failures. */
+async function drive(request: Request, count: number, concurrency: number): Promise<number> {
+  let next = 0;
+  let errors = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      try {
+        if (!(await request(i))) errors++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return errors;
+}
+
+function clients(base: string): Client[] {
+  const url = (i: number): string => `${base}/p/${i}`;
+
+  // Node 20's global agent keeps connections alive; a probe must not, so give axios an agent that does not.
+  const ax = axios.create({ httpAgent: new http.Agent({ keepAlive: false }) });
+  const viaAxios: Request = async (i) => {
+    const res = await ax.get(url(i));
+    return res.status >= 200 && res.status < 300;
+  };
+
+  const viaNode: Request = (i) =>
+    new Promise<boolean>((resolve, reject) => {
+      const req = http.get(url(i), { agent: false }, (res) => {
+        res.on('data', () => {});
+        res.on('error', reject);
+        res.on('end', () => resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300));
+      });
+      req.on('error', reject);
+    });
+
+  // The probe as the queue runs it: a spec parsed by the kind's schema, a per-check deadline signal.
+  const specs = new Map<number, HttpProbeSpec>();
+  const viaProbe: Request = async (i) => {
+    const slot = i % 1024;
+    let spec = specs.get(slot);
+    if (!spec) {
+      spec = HttpProbeSpec.parse({ url: url(slot), expect: { status: ['2xx'] } });
+      specs.set(slot, spec);
+    }
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error('deadline')), CHECK_TIMEOUT_MS);
+    try {
+      const [result] = await httpProbe.run(spec, [spec.url], {
+        signal: deadline.signal,
+        timeoutMs: CHECK_TIMEOUT_MS,
+      });
+      return result?.ok === true;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return [
+    { name: 'node:http (agent: false)', request: viaNode },
+    { name: 'axios (keepAlive: false)', request: viaAxios },
+    { name: 'tocsin httpProbe.run', request: viaProbe },
+  ];
+}
+
+export async function httpClientBench(args: readonly string[]): Promise<void> {
+  checkOptions(args, ['requests', 'concurrency', 'rounds', 'warmup']);
+  const total = numberOption(args, 'requests', 3000);
+  const concurrency = numberOption(args, 'concurrency', 16);
+  const rounds = numberOption(args, 'rounds', 5);
+  const warmup = numberOption(args, 'warmup', 500);
+  const perRound = Math.ceil(total / rounds);
+
+  process.stdout.write(
+    `\n## http-client: CPU per request, ${perRound * rounds} requests per client in ${rounds} interleaved rounds, concurrency ${concurrency}, no keep-alive\n`,
+  );
+  process.stdout.write(`${machineLine()}\n`);
+
+  const target = await startTarget(['127.0.0.1']);
+  try {
+    const [listener] = target.listeners;
+    if (!listener) throw new Error('target server has no listener');
+    const list = clients(`http://${listener.host}:${listener.port}`);
+    const tallies = new Map<string, Tally>(
+      list.map((c) => [c.name, { requests: 0, errors: 0, cpuMs: 0, wallMs: 0, perRound: [] }]),
+    );
+
+    // Warm-up: JIT, module loading and the first connections stay out of the figures.
+    for (const c of list) await drive(c.request, warmup, concurrency);
+
+    for (let round = 0; round < rounds; round++) {
+      // Rotate the order so that no client always runs first (or right after the same neighbour).
+      for (let k = 0; k < list.length; k++) {
+        const c = list[(round + k) % list.length];
+        if (!c) continue;
+        const tally = tallies.get(c.name);
+        if (!tally) continue;
+        const cpu = process.cpuUsage();
+        const t0 = performance.now();
+        const errors = await drive(c.request, perRound, concurrency);
+        const wallMs = performance.now() - t0;
+        const cpuMs = cpuMsSince(cpu);
+        tally.requests += perRound;
+        tally.errors += errors;
+        tally.cpuMs += cpuMs;
+        tally.wallMs += wallMs;
+        tally.perRound.push(cpuMs / perRound);
+      }
+    }
+
+    const baseline = tallies.get(list[0]?.name ?? '');
+    const basePerReq = baseline ? baseline.cpuMs / baseline.requests : Number.NaN;
+    printTable(
+      ['client', 'requests', 'errors', 'CPU-ms/req', 'median round', 'best round', 'req/s', 'CPU vs node:http'],
+      list.map((c) => {
+        const t = tallies.get(c.name) ?? { requests: 0, errors: 0, cpuMs: 0, wallMs: 0, perRound: [] };
+        const byRound = sortedCopy(t.perRound);
+        const perReq = t.cpuMs / t.requests;
+        return [
+          c.name,
+          fmtInt(t.requests),
+          fmtInt(t.errors),
+          fmt(perReq, 3),
+          fmt(percentile(byRound, 50), 3),
+          fmt(byRound[0] ?? Number.NaN, 3),
+          fmtInt(t.requests / (t.wallMs / 1000)),
+          `${fmt(perReq / basePerReq, 2)}x`,
+        ];
+      }),
+    );
+    const ts = await target.stats();
+    process.stdout.write(
+      `target (child process): ${fmtInt(ts.requests)} requests served, ${fmt(ts.cpuMs / Math.max(1, ts.requests), 3)} CPU-ms/req of its own (not counted above); ` +
+        `TIME_WAIT peak server-side ${fmtInt(ts.peak.timeWaitServer)}, client-side ${fmtInt(ts.peak.timeWaitClient)}\n`,
+    );
+  } finally {
+    await target.stop();
+  }
+}

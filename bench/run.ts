@@ -1,0 +1,74 @@
+/**
+ * Runs the benchmarks: all of them in sequence, or the one named first, with its options.
+ *   node dist/bench/run.js                          # every benchmark, default options
+ *   node dist/bench/run.js scale --probes 50000     # one benchmark with options
+ * Benchmarks print figures; they assert nothing (tests never measure speed).
+ */
+import { httpClientBench } from './http-client.js';
+import { lbSyncCheckCostBench } from './lb-sync-check-cost.js';
+import { UsageError } from './lib/args.js';
+import { scaleBench } from './scale.js';
+import { storageCheckCostBench } from './storage-check-cost.js';
+import { tlsCheckCostBench } from './tls-check-cost.js';
+
+interface Benchmark {
+  readonly name: string;
+  readonly about: string;
+  readonly run: (args: readonly string[]) => Promise<void>;
+}
+
+const BENCHMARKS: readonly Benchmark[] = [
+  {
+    name: 'http-client',
+    about:
+      'CPU-ms per request: axios vs node:http vs the http probe (--requests 3000 --concurrency 16 --rounds 5 --warmup 500)',
+    run: httpClientBench,
+  },
+  {
+    name: 'scale',
+    about:
+      'N http probes through the inline queue (--probes 10000 --interval 30 --seconds 150 --concurrency 256 --addresses 8 --scrape 0)',
+    run: scaleBench,
+  },
+  { name: 'tls-cost', about: 'CPU-ms per tls check: RSA 2048 / RSA 4096 / EC P-256 servers', run: tlsCheckCostBench },
+  { name: 'lb-sync-cost', about: 'CPU-ms per lb_sync check: 4 HAProxy instances x 2 routes', run: lbSyncCheckCostBench },
+  { name: 'storage-cost', about: 'CPU-ms per storage check: s3 (s3rver), redis, tcp', run: storageCheckCostBench },
+];
+
+function usage(): string {
+  return [
+    'usage: node dist/bench/run.js [NAME [OPTIONS]]',
+    ...BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.about}`),
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === '--help' || name === '-h') {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const chosen = name === undefined ? BENCHMARKS : BENCHMARKS.filter((b) => b.name === name);
+  if (chosen.length === 0) {
+    process.stderr.write(`unknown benchmark "${name}"\n${usage()}\n`);
+    return 2;
+  }
+  process.stdout.write(`# tocsin benchmarks, ${new Date().toISOString()}\n`);
+  for (const b of chosen) await b.run(name === undefined ? [] : args);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${usage()}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);
