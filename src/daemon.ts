@@ -15,6 +15,8 @@ import { BatchWriter } from './results/batch-writer.js';
 import { ResultsBus } from './results/bus.js';
 import { LatestResults } from './results/latest.js';
 import { openStore } from './store/open.js';
+import type { IncidentsContext } from './incidents/manager.js';
+import { startIncidentRuntime } from './incidents/runtime.js';
 import type { IncidentStore } from './store/port.js';
 
 export interface DaemonOptions {
@@ -30,6 +32,8 @@ export interface Daemon {
   readonly url: string;
   readonly metrics: Metrics;
   readonly bus: ResultsBus;
+  /** Incidents: the live rules engine and what operator verbs need. */
+  readonly incidents: IncidentsContext;
   /** Stops scheduling, lets running checks end within `graceMs`, flushes and closes everything. */
   stop(graceMs: number): Promise<void>;
 }
@@ -64,6 +68,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       logger.debug({ probe: r.probe, target: r.target, error: r.error, detail: r.detail }, 'check failed');
   });
   writer.start();
+  // The rules engine hears every result before the first check runs.
+  const incidents = await startIncidentRuntime({ plan, store, bus, metrics, clock, logger });
 
   const queue: ProbeQueue = createQueue(plan, { kinds, bus, metrics, clock, logger });
   await queue.sync(plan);
@@ -83,6 +89,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await api.listen({ host: plan.server.listen.host, port: plan.server.listen.port });
   } catch (err) {
     await queue.stop(0);
+    await incidents.stop();
     await writer.stop();
     await store.close();
     throw err;
@@ -98,8 +105,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     url,
     metrics,
     bus,
+    incidents: incidents.ctx,
     async stop(graceMs) {
       await queue.stop(graceMs);
+      await incidents.stop();
       await api.close();
       await writer.stop();
       await store.close();

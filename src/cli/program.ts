@@ -4,6 +4,7 @@ import { LOG_LEVELS } from '../log.js';
 import { VERSION } from '../package-info.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { probeCommand } from './commands/probe.js';
+import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
 import { CliFailure } from './options.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   runCommand(program);
   checkConfigCommand(program);
   probeCommand(program);
+  replayCommand(program);
   return program;
 }
 

@@ -27,6 +27,7 @@ import {
   type QueueSpec,
   TokenSpec,
 } from './schema.js';
+import { compileRules } from '../engine/rules.js';
 import { checkTopology } from './topology.js';
 import { parseYaml, type YamlSource } from './yaml-source.js';
 
@@ -326,11 +327,17 @@ async function includeFile(
 
 async function loadRules(ctx: Ctx, site: Site, list: unknown): Promise<RuleSource[]> {
   const rules: RuleSource[] = [];
-  // Rules are compiled (and their problems reported) by the rules engine; here they are only located.
+  const sites: Site[] = [];
   const visit = (rule: unknown, s: Site): void => {
     rules.push({ source: { file: s.src.file, line: lineOf(s) }, rule });
+    sites.push(s);
   };
   if (Array.isArray(list)) await walkList(ctx, { label: 'rules', visit }, list, site, [site.src.file]);
+  // The rules engine's compiler judges them; its problems point at the key inside the rule.
+  for (const p of compileRules(rules.map((r) => r.rule)).problems) {
+    const s = sites[p.index];
+    if (s) report(ctx, s, p.path, p.message);
+  }
   return rules;
 }
 

@@ -1,0 +1,73 @@
+import type { Plan } from '../config/plan.js';
+import { ProbeResult } from '../events/probe-result.js';
+import type { Incident } from '../incidents/incident.js';
+import { createEngine, type Engine, type EngineOptions } from './engine.js';
+import type { Rule } from './rules.js';
+import type { IncidentChange } from './types.js';
+
+/** Parses one JSON line into an event of a probe the plan knows; a reason when malformed. */
+export function parseEventLine(
+  line: string,
+  plan: Pick<Plan, 'probes'>,
+): { ok: true; event: ProbeResult } | { ok: false; reason: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (err) {
+    return { ok: false, reason: `invalid JSON: ${(err as Error).message}` };
+  }
+  const parsed = ProbeResult.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.join('.') ?? '';
+    return { ok: false, reason: `${path ? `${path}: ` : ''}${issue?.message ?? 'invalid event'}` };
+  }
+  if (!plan.probes.some((p) => p.id === parsed.data.probe)) {
+    return { ok: false, reason: `probe: unknown probe "${parsed.data.probe}" (not in the config)` };
+  }
+  return { ok: true, event: parsed.data };
+}
+
+/**
+ * Replays events on the virtual clock they carry: the clock is ticked to each event's time before
+ * it is ingested, and everything buffered is applied after the last one. Collects every incident
+ * opened during the replay, in its latest state, oldest first.
+ */
+export class Replay {
+  readonly engine: Engine;
+  readonly #docs = new Map<string, Incident>();
+  readonly #opened: string[] = [];
+
+  constructor(opts: { plan: EngineOptions['plan']; rules: readonly Rule[] } & Omit<EngineOptions, 'plan' | 'rules'>) {
+    this.engine = createEngine(opts);
+  }
+
+  feed(event: ProbeResult): void {
+    this.#record(this.engine.tick(Date.parse(event.at)));
+    this.#record(this.engine.ingest(event));
+  }
+
+  /** Applies what is buffered; call after the last event. */
+  finish(): Incident[] {
+    this.#record(this.engine.flush());
+    return this.incidents();
+  }
+
+  record(changes: readonly IncidentChange[]): void {
+    this.#record(changes);
+  }
+
+  incidents(): Incident[] {
+    return this.#opened
+      .map((id) => this.#docs.get(id))
+      .filter((d): d is Incident => d !== undefined)
+      .sort((a, b) => (a.opened_at < b.opened_at ? -1 : a.opened_at > b.opened_at ? 1 : a.id < b.id ? -1 : 1));
+  }
+
+  #record(changes: readonly IncidentChange[]): void {
+    for (const c of changes) {
+      if (!this.#docs.has(c.incident.id)) this.#opened.push(c.incident.id);
+      this.#docs.set(c.incident.id, c.incident);
+    }
+  }
+}

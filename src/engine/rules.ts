@@ -1,0 +1,242 @@
+import { z } from 'zod';
+import { Duration } from '../config/duration.js';
+import type { ProbePlan } from '../config/plan.js';
+import type { KeyPath } from '../config/problems.js';
+import { DEGRADED_CODES, ERROR_CODES, type ErrorCode } from '../events/error-codes.js';
+import { IMPACTS, SEVERITIES } from '../incidents/incident.js';
+
+/**
+ * The rule language (docs/rules.md). A rule says which results it watches (`match`), when they
+ * amount to a signal (`condition` + `quorum`), when the signal is over (`recover_after`,
+ * `keep_firing_for`) and how it reads on a status page (`impact`, `severity`, `title`, `text`).
+ */
+
+/** Error-code sets usable in `match.errors`: `outage` = every non-degraded code, `degraded`, `any`. */
+const ERROR_SETS = ['outage', 'degraded', 'any'] as const;
+const ErrorRef = z.enum([...ERROR_CODES, ...ERROR_SETS]);
+
+const RuleId = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "_" or "-"');
+
+export const RuleMatch = z
+  .object({
+    /** Probe kinds watched (`http`, `tls`, `lb_sync`, `storage`). Default: every kind. */
+    kinds: z.array(z.string().min(1)).min(1).optional(),
+    /** Probe ids watched. Default: every probe. */
+    probes: z.array(z.string().min(1)).min(1).optional(),
+    /** Components whose probes are watched. Default: every component. */
+    components: z.array(z.string().min(1)).min(1).optional(),
+    /** Probe labels that must all be equal. Default: none. */
+    labels: z.record(z.string(), z.string()).optional(),
+    /**
+     * Error codes that count as a failed check for this rule.
+     * Default: `outage` (`degraded` for a degraded condition).
+     */
+    errors: z.array(ErrorRef).min(1).optional(),
+    /** Error codes never counted, even when `errors` includes them. Default: none. */
+    exclude_errors: z.array(z.enum(ERROR_CODES)).optional(),
+  })
+  .strict();
+export type RuleMatch = z.infer<typeof RuleMatch>;
+
+const Consecutive = z.number().int().min(1).max(1000);
+
+export const RuleCondition = z.union([
+  z.object({ consecutive: Consecutive }).strict(),
+  z
+    .object({
+      ratio: z
+        .object({
+          /** Share of failed checks in the window, 0 < min ≤ 1. Default 0.4. */
+          min: z.number().gt(0).max(1).default(0.4),
+          /** At least this many checks in the window. Default 6. */
+          min_checks: z.number().int().min(1).max(500).default(6),
+          /** Sliding window. Default 10m. */
+          window: Duration.default(600_000),
+        })
+        .strict(),
+    })
+    .strict(),
+  z.object({ degraded: z.object({ consecutive: Consecutive.default(3) }).strict() }).strict(),
+]);
+export type RuleCondition = z.infer<typeof RuleCondition>;
+
+export const Quorum = z.union([
+  z.literal('majority'),
+  z.object({ at_least: z.number().int().min(1) }).strict(),
+]);
+export type Quorum = z.infer<typeof Quorum>;
+
+export const RuleSpec = z
+  .object({
+    id: RuleId,
+    description: z.string().optional(),
+    match: RuleMatch.default({}),
+    /** Default `{ consecutive: 3 }`. */
+    condition: RuleCondition.default({ consecutive: 3 }),
+    /**
+     * Vantages that must see the condition: `majority` (more than half of the non-stale ones)
+     * or `{ at_least: k }`. Default majority.
+     */
+    quorum: Quorum.default('majority'),
+    /** Consecutive healthy checks that end the condition at a vantage. Default 2. */
+    recover_after: z.number().int().min(1).max(1000).default(2),
+    /** Keep the signal active this long after its condition cleared (Prometheus `keep_firing_for`). Default 0s. */
+    keep_firing_for: Duration.default(0),
+    /** Rules whose active signal on the same probe keeps this one from being raised (Alertmanager inhibition). */
+    inhibited_by: z.array(RuleId).default([]),
+    /** `auto` (from error codes and failing targets) or a fixed impact. Default auto. */
+    impact: z.enum(['auto', ...IMPACTS]).default('auto'),
+    /** `auto` (CONTRACT §5) or a fixed severity. Default auto. */
+    severity: z.enum(['auto', ...SEVERITIES]).default('auto'),
+    /** Incident title template ({placeholders}, see docs/rules.md). */
+    title: z.string().min(1).optional(),
+    /** Timeline text template of the signal. */
+    text: z.string().min(1).optional(),
+    /** Timeline text template when the signal recovers. */
+    recovered_text: z.string().min(1).optional(),
+  })
+  .strict();
+export type RuleSpec = z.infer<typeof RuleSpec>;
+
+export type ConditionKind = 'consecutive' | 'ratio' | 'degraded';
+
+/** A rule ready for the engine: defaults applied, error sets expanded. */
+export interface Rule {
+  readonly id: string;
+  readonly spec: RuleSpec;
+  readonly condition: ConditionKind;
+  /** consecutive/degraded: failed checks in a row. */
+  readonly consecutive: number;
+  readonly ratio: { readonly min: number; readonly minChecks: number; readonly windowMs: number };
+  readonly quorum: Quorum;
+  readonly recoverAfter: number;
+  readonly keepFiringForMs: number;
+  readonly inhibitedBy: readonly string[];
+  /** The codes counted as failures by this rule. */
+  readonly errors: ReadonlySet<string>;
+  readonly source: { readonly file: string; readonly line: number } | undefined;
+}
+
+export interface RuleProblem {
+  /** Index of the rule in the list given. */
+  readonly index: number;
+  readonly path: KeyPath;
+  readonly message: string;
+}
+
+function expandErrors(spec: RuleSpec, condition: ConditionKind): Set<string> {
+  const refs = spec.match.errors ?? [condition === 'degraded' ? 'degraded' : 'outage'];
+  const out = new Set<string>();
+  for (const ref of refs) {
+    if (ref === 'any') ERROR_CODES.forEach((c) => out.add(c));
+    else if (ref === 'degraded') DEGRADED_CODES.forEach((c) => out.add(c));
+    else if (ref === 'outage') ERROR_CODES.filter((c) => !DEGRADED_CODES.has(c)).forEach((c) => out.add(c));
+    else out.add(ref);
+  }
+  // `internal` is Tocsin's own bug, never the target's fault.
+  out.delete('internal');
+  for (const c of spec.match.exclude_errors ?? []) out.delete(c);
+  return out;
+}
+
+/** Builds an engine rule from a validated spec. */
+export function compileRule(spec: RuleSpec, source?: { file: string; line: number }): Rule {
+  const c = spec.condition;
+  const condition: ConditionKind = 'consecutive' in c ? 'consecutive' : 'ratio' in c ? 'ratio' : 'degraded';
+  return {
+    id: spec.id,
+    spec,
+    condition,
+    consecutive: 'consecutive' in c ? c.consecutive : 'degraded' in c ? c.degraded.consecutive : 1,
+    ratio:
+      'ratio' in c
+        ? { min: c.ratio.min, minChecks: c.ratio.min_checks, windowMs: c.ratio.window }
+        : { min: 1, minChecks: 1, windowMs: 0 },
+    quorum: spec.quorum,
+    recoverAfter: spec.recover_after,
+    keepFiringForMs: spec.keep_firing_for,
+    inhibitedBy: spec.inhibited_by,
+    errors: expandErrors(spec, condition),
+    source,
+  };
+}
+
+/**
+ * Validates raw rules (as loaded from YAML) and compiles the valid ones. Problems carry the
+ * rule's index and the key path inside it, for `FILE:LINE: rules[i].key: reason`.
+ */
+export function compileRules(raw: readonly unknown[]): { rules: Rule[]; problems: RuleProblem[] } {
+  const rules: Rule[] = [];
+  const problems: RuleProblem[] = [];
+  const seen = new Map<string, number>();
+  raw.forEach((item, index) => {
+    const parsed = RuleSpec.safeParse(item);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        problems.push({ index, path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))), message: ruleIssueMessage(issue) });
+      }
+      return;
+    }
+    const first = seen.get(parsed.data.id);
+    if (first !== undefined) {
+      problems.push({ index, path: ['id'], message: `duplicate rule id "${parsed.data.id}" (first is rule ${first})` });
+      return;
+    }
+    seen.set(parsed.data.id, index);
+    rules.push(compileRule(parsed.data));
+  });
+  const ids = new Set(rules.map((r) => r.id));
+  raw.forEach((item, index) => {
+    const inhibit = isRecord(item) && Array.isArray(item.inhibited_by) ? item.inhibited_by : [];
+    inhibit.forEach((id: unknown, j) => {
+      if (typeof id === 'string' && !ids.has(id)) problems.push({ index, path: ['inhibited_by', j], message: `unknown rule "${id}"` });
+    });
+  });
+  return { rules, problems };
+}
+
+function ruleIssueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+  if (issue.code === 'invalid_union') return 'expected one of consecutive: N, ratio: {min, min_checks, window}, degraded: {consecutive: N} (or majority / {at_least: k} for quorum)';
+  if (issue.code === 'too_small') return `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
+  if (issue.code === 'too_big') return `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
+  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  return issue.message;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Whether a rule watches the results of a probe (everything in `match` but the error codes). */
+export function ruleWatches(
+  rule: Rule,
+  probe: Pick<ProbePlan, 'id' | 'kind' | 'component' | 'labels'>,
+): boolean {
+  const m = rule.spec.match;
+  if (m.kinds && !m.kinds.includes(probe.kind)) return false;
+  if (m.probes && !m.probes.includes(probe.id)) return false;
+  if (m.components && !m.components.includes(probe.component)) return false;
+  if (m.labels) {
+    for (const [k, v] of Object.entries(m.labels)) if (probe.labels[k] !== v) return false;
+  }
+  return true;
+}
+
+/**
+ * How one result reads for a rule: `bad` (an error the rule counts), `good` (ok, or a degraded
+ * code the rule does not count: the service answered) or `neutral` (another outage says nothing
+ * about this rule's condition, e.g. a timeout for a latency rule).
+ */
+export type Outcome = 'bad' | 'good' | 'neutral';
+
+export function outcomeFor(rule: Rule, ok: boolean, error: string | undefined): Outcome {
+  if (ok) return 'good';
+  // A failure without a code is a hard failure (an event written by hand or by an older worker).
+  if (error === undefined) return rule.condition === 'degraded' ? 'neutral' : 'bad';
+  const code = error;
+  if (rule.errors.has(code)) return 'bad';
+  if (code === 'internal') return 'neutral';
+  return DEGRADED_CODES.has(code as ErrorCode) ? 'good' : 'neutral';
+}

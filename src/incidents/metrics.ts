@@ -1,0 +1,52 @@
+import type { ComponentStatus } from '../engine/types.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { Incident } from './incident.js';
+import type { AppliedListener } from './manager.js';
+
+const STATUSES = ['open', 'resolved'] as const;
+const REVIEWS = ['pending', 'confirmed', 'dismissed'] as const;
+const COMPONENT_STATUSES: readonly ComponentStatus[] = [
+  'operational',
+  'degraded_performance',
+  'partial_outage',
+  'major_outage',
+  'under_maintenance',
+];
+
+/**
+ * Incident metrics (CONTRACT §7) from stored changes: opened drafts per rule, detection delay,
+ * operator reviews per rule, and the incidents gauge by status and review (seeded from the store).
+ */
+export function incidentMetricsRecorder(metrics: Metrics, known: readonly Incident[]): AppliedListener {
+  const state = new Map<string, string>();
+  for (const i of known) state.set(i.id, `${i.status}|${i.review}`);
+  const publish = () => {
+    const counts = new Map<string, number>();
+    for (const v of state.values()) counts.set(v, (counts.get(v) ?? 0) + 1);
+    for (const status of STATUSES) {
+      for (const review of REVIEWS) metrics.incidents.set({ status, review }, counts.get(`${status}|${review}`) ?? 0);
+    }
+  };
+  publish();
+  return (change, stored) => {
+    const rule = change.rule || 'unknown';
+    if (change.opened) {
+      metrics.incidentsOpened.inc({ rule });
+      metrics.detectionDelay.observe(Math.max(0, Date.parse(stored.opened_at) - change.firstFailureMs) / 1000);
+    }
+    for (const e of change.appended) {
+      if (e.kind === 'confirmed' || e.kind === 'dismissed') metrics.incidentReviews.inc({ rule, review: e.kind });
+    }
+    state.set(stored.id, `${stored.status}|${stored.review}`);
+    publish();
+  };
+}
+
+/** `tocsin_component_status{component,status}`: 1 for each component's current status, 0 for the others. */
+export function recordComponentStatuses(metrics: Metrics, statuses: Readonly<Record<string, ComponentStatus>>): void {
+  for (const [component, current] of Object.entries(statuses)) {
+    for (const status of COMPONENT_STATUSES) {
+      metrics.componentStatus.set({ component, status }, status === current ? 1 : 0);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import type { TimerClock, TimerHandle } from '../clock.js';
+import type { Plan } from '../config/plan.js';
+import { createEngine, type Engine } from '../engine/engine.js';
+import { rulesForPlan } from '../engine/pack.js';
+import type { IncidentChange } from '../engine/types.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { ResultsBus } from '../results/bus.js';
+import type { IncidentStore } from '../store/port.js';
+import { type IncidentsContext, IncidentWriter } from './manager.js';
+import { incidentMetricsRecorder, recordComponentStatuses } from './metrics.js';
+
+/** The store key of the engine's snapshot. */
+export const ENGINE_STATE_KEY = 'engine';
+/** How often the daemon advances the engine's clock (recoveries, staleness, maintenance). */
+const TICK_MS = 1000;
+/** The snapshot is saved at once after incident changes, else at most this often. */
+const SNAPSHOT_EVERY_MS = 5000;
+
+export interface IncidentRuntime {
+  readonly engine: Engine;
+  /** What operator verbs (API, CLI) need. */
+  readonly ctx: IncidentsContext;
+  /** Stops ticking, applies what is buffered, waits for writes, saves the snapshot. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The live driver of the pure engine: results from the bus, the wall clock through periodic
+ * ticks, changes through the IncidentWriter to the store, the engine's state saved after them
+ * (so a restart, even after SIGKILL, resumes without a duplicate draft: the snapshot, and open
+ * incidents from the store adopted for whatever the snapshot missed).
+ */
+export async function startIncidentRuntime(deps: {
+  plan: Plan;
+  store: IncidentStore;
+  bus: ResultsBus;
+  metrics: Metrics;
+  clock: TimerClock;
+  logger: Logger;
+}): Promise<IncidentRuntime> {
+  const { plan, store, bus, metrics, clock, logger } = deps;
+  const engine = createEngine({ plan, rules: rulesForPlan(plan) });
+  engine.restore(await store.getState(ENGINE_STATE_KEY));
+  engine.adopt(await store.listIncidents({ status: 'open' }));
+  const writer = new IncidentWriter(store);
+  writer.onApplied(incidentMetricsRecorder(metrics, await store.listIncidents()));
+  const ctx: IncidentsContext = { store, writer, clock, engine };
+
+  let lastSnapshot = clock.now();
+  const saveState = () =>
+    writer.exclusive(async () => {
+      lastSnapshot = clock.now();
+      await store.putState(ENGINE_STATE_KEY, engine.snapshot());
+    });
+  const persist = (changes: IncidentChange[]): void => {
+    if (changes.length === 0) return;
+    for (const c of changes) {
+      if (c.opened) logger.warn({ incident: c.incident.id, title: c.incident.title, rule: c.rule }, 'draft incident opened');
+    }
+    writer
+      .apply(changes)
+      .then(() => saveState())
+      .catch((err: unknown) => logger.error({ err }, 'could not save incident changes'));
+  };
+
+  const unsubscribe = bus.subscribe((r) => persist(engine.ingest(r)));
+  let timer: TimerHandle | undefined;
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped) return;
+    try {
+      persist(engine.tick(clock.now()));
+      recordComponentStatuses(metrics, engine.componentStatuses());
+      if (clock.now() - lastSnapshot >= SNAPSHOT_EVERY_MS) {
+        saveState().catch((err: unknown) => logger.error({ err }, 'could not save the engine state'));
+      }
+    } catch (err) {
+      logger.error({ err }, 'rules engine tick failed');
+    }
+    timer = clock.setTimeout(tick, TICK_MS);
+    timer.unref?.();
+  };
+  tick();
+
+  return {
+    engine,
+    ctx,
+    async stop() {
+      stopped = true;
+      unsubscribe();
+      if (timer) clock.clearTimeout(timer);
+      persist(engine.flush());
+      await writer.idle();
+      await saveState();
+    },
+  };
+}

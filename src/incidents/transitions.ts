@@ -1,0 +1,55 @@
+import type { OperatorAction } from '../engine/types.js';
+import { TocsinError } from '../errors.js';
+import type { Incident, TimelineEntry } from './incident.js';
+
+/**
+ * The operator side of the lifecycle, as one pure function shared by the engine (incidents it
+ * tracks) and the incident manager (older incidents only the store knows).
+ *
+ * review: pending → confirmed | dismissed (both final: confirming a dismissed incident, or
+ * dismissing a confirmed one, is a CONFLICT). status: open → resolved by hand (CONFLICT when
+ * already resolved). Notes are always allowed. Confirming a resolved draft is allowed: that is
+ * how a short outage is published after the fact (SCENARIOS S8, "retroactive").
+ */
+export type TransitionResult =
+  | { readonly ok: true; readonly incident: Incident; readonly entry: TimelineEntry }
+  | { readonly ok: false; readonly error: TocsinError };
+
+export function applyOperatorAction(doc: Incident, action: OperatorAction): TransitionResult {
+  const at = new Date(action.at).toISOString();
+  const fail = (code: 'CONFLICT' | 'INVALID', message: string): TransitionResult => ({
+    ok: false,
+    error: new TocsinError(code, message),
+  });
+  const comment = action.text?.trim() ? `: ${action.text.trim()}` : '';
+  switch (action.action) {
+    case 'confirm': {
+      if (doc.review !== 'pending') return fail('CONFLICT', `incident ${doc.id} is already ${doc.review}`);
+      const retro = doc.status === 'resolved' && doc.resolved_at ? ` (retroactive: resolved at ${doc.resolved_at.slice(11, 16)} UTC)` : '';
+      const entry = { at, kind: 'confirmed' as const, text: `Confirmed by ${action.by}${retro}${comment}`, author: action.by };
+      return { ok: true, incident: { ...doc, review: 'confirmed', timeline: [...doc.timeline, entry] }, entry };
+    }
+    case 'dismiss': {
+      const reason = action.reason?.trim() ?? '';
+      if (reason === '') return fail('INVALID', 'reason: required to dismiss an incident');
+      if (doc.review !== 'pending') return fail('CONFLICT', `incident ${doc.id} is already ${doc.review}`);
+      const entry = { at, kind: 'dismissed' as const, text: `Dismissed by ${action.by}: ${reason}`, author: action.by };
+      return { ok: true, incident: { ...doc, review: 'dismissed', timeline: [...doc.timeline, entry] }, entry };
+    }
+    case 'resolve': {
+      if (doc.status === 'resolved') return fail('CONFLICT', `incident ${doc.id} is already resolved`);
+      const entry = { at, kind: 'resolved' as const, text: `Resolved by ${action.by}${comment}`, author: action.by };
+      return {
+        ok: true,
+        incident: { ...doc, status: 'resolved', resolved_at: at, timeline: [...doc.timeline, entry] },
+        entry,
+      };
+    }
+    case 'note': {
+      const text = action.text?.trim() ?? '';
+      if (text === '') return fail('INVALID', 'text: required for a note');
+      const entry = { at, kind: 'note' as const, text, author: action.by };
+      return { ok: true, incident: { ...doc, timeline: [...doc.timeline, entry] }, entry };
+    }
+  }
+}
