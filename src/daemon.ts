@@ -85,6 +85,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       metrics,
       tokens: TokenTable.fromPlan(plan, opts.env),
       logger,
+      incidents: incidents.ctx,
     });
     await api.listen({ host: plan.server.listen.host, port: plan.server.listen.port });
   } catch (err) {

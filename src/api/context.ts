@@ -1,4 +1,5 @@
 import type { Plan } from '../config/plan.js';
+import type { IncidentsContext } from '../incidents/manager.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ProbeQueue } from '../queue/port.js';
@@ -15,4 +16,6 @@ export interface ApiContext {
   readonly metrics: Metrics;
   readonly tokens: TokenTable;
   readonly logger: Logger;
+  /** Incidents: the store, the write queue and the live engine (operator verbs, component statuses). */
+  readonly incidents: IncidentsContext;
 }

@@ -7,6 +7,7 @@ import { TokenTable } from '../../src/api/auth.js';
 import { buildApi } from '../../src/api/server.js';
 import { systemClock } from '../../src/clock.js';
 import type { Plan } from '../../src/config/plan.js';
+import { IncidentWriter } from '../../src/incidents/manager.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { InlineQueue } from '../../src/queue/inline.js';
@@ -25,7 +26,8 @@ function context(plan: Plan, env: NodeJS.ProcessEnv = {}) {
   const queue = new InlineQueue({ kinds: { http: httpProbe }, bus, metrics, clock: systemClock, logger, vantage: 'local', concurrency: 4 });
   const store = SqliteStore.open(join(dir, `${Math.random().toString(36).slice(2)}.db`));
   const latest = new LatestResults();
-  const app = buildApi({ plan, store, queue, latest, metrics, tokens: TokenTable.fromPlan(plan, env), logger });
+  const incidents = { store, clock: systemClock, writer: new IncidentWriter(store) };
+  const app = buildApi({ plan, store, queue, latest, metrics, tokens: TokenTable.fromPlan(plan, env), logger, incidents });
   return { app, queue, store, latest };
 }
 
