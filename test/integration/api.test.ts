@@ -27,7 +27,8 @@ function context(plan: Plan, env: NodeJS.ProcessEnv = {}) {
   const store = SqliteStore.open(join(dir, `${Math.random().toString(36).slice(2)}.db`));
   const latest = new LatestResults();
   const incidents = { store, clock: systemClock, writer: new IncidentWriter(store) };
-  const app = buildApi({ plan, store, queue, latest, metrics, tokens: TokenTable.fromPlan(plan, env), logger, incidents });
+  const tokens = TokenTable.fromPlan(plan, env);
+  const app = buildApi({ plan, store, queue, latest, metrics, tokens, logger, incidents });
   return { app, queue, store, latest };
 }
 
