@@ -1,25 +1,13 @@
 import { z } from 'zod';
 import { Duration } from '../../src/config/duration.js';
 import { parseHostPort } from '../shared/host-port.js';
+import { HttpUrl } from '../shared/url.js';
 import { parseRegexLiteral, STATUS_PATTERN } from './expect.js';
 
 /** 1 MiB: enough for any health endpoint, small enough that 256 concurrent checks stay bounded. */
 export const DEFAULT_MAX_BODY_SIZE = 1_048_576;
 /** Redirect hops followed before `too_many_redirects` (as browsers and Blackbox exporter do). */
 export const MAX_REDIRECTS = 10;
-
-const HttpUrl = z.string().superRefine((text, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `invalid URL "${text}"` });
-    return;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    ctx.addIssue({ code: 'custom', message: `must be an http:// or https:// URL, got "${url.protocol}"` });
-  }
-});
 
 const Regex = z.string().superRefine((source, ctx) => {
   try {

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Duration } from '../../src/config/duration.js';
 import { parseHostPort } from '../shared/host-port.js';
+import { HttpUrl } from '../shared/url.js';
 
 /** The storage backends a `kind: storage` probe speaks. */
 export const STORAGE_BACKENDS = ['s3', 'redis', 'tcp'] as const;
@@ -72,30 +73,14 @@ const ObjectSize = z.union([z.number(), z.string()]).transform((value, ctx) => {
   return bytes;
 });
 
-const EndpointUrl = z.string().superRefine((text, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `invalid URL "${text}"` });
-    return;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be an http:// or https:// URL, got "${url.protocol}"`,
-    });
-  } else if (url.username || url.password) {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'must not carry credentials (use access_key_env, secret_key_env)',
-    });
+/** The S3 endpoint: an http(s) URL without credentials (they come from the environment) or query. */
+const EndpointUrl = HttpUrl.superRefine((text, ctx) => {
+  if (!URL.canParse(text)) return; // HttpUrl reported it
+  const url = new URL(text);
+  if (url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: 'must not carry credentials (use access_key_env, secret_key_env)' });
   } else if (url.search || url.hash) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must not have a query or a fragment',
-    });
+    ctx.addIssue({ code: 'custom', message: 'must not have a query or a fragment' });
   }
 });
 

@@ -1,39 +1,15 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, runCli, waitFor } from '../helpers/cli.js';
+import { Target } from '../helpers/target.js';
 
 const execFileP = promisify(execFile);
-
-/** A loopback HTTP target the test can stop and restart on the same port. */
-class Target {
-  server: Server | undefined;
-  port = 0;
-  hang = false;
-
-  async start(): Promise<void> {
-    const server = createServer((req, res) => {
-      if (this.hang && req.url === '/slow') return; // never answers: the check runs into its deadline
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 function metricValue(exposition: string, name: string, labels: Record<string, string>): number | undefined {
   for (const line of exposition.split('\n')) {

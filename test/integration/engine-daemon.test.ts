@@ -1,39 +1,15 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/incident.js';
 import { DaemonProcess, runCli, waitFor } from '../helpers/cli.js';
+import { Target } from '../helpers/target.js';
 
 // The rules engine live: the daemon probes a real loopback HTTP server, the server is stopped,
 // a draft incident appears in SQLite and in /metrics; the daemon is SIGKILLed mid-incident and
 // started again without a duplicate; the server comes back and the incident resolves.
-
-/** A loopback HTTP target the test can stop and restart on the same port. */
-class Target {
-  server: Server | undefined;
-  port = 0;
-
-  async start(): Promise<void> {
-    const server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 /** Incidents as stored, read through a read-only connection (the daemon keeps writing). */
 function storedIncidents(dbFile: string): (Incident & { revision: number })[] {
