@@ -4,9 +4,12 @@
 #   haproxy                - load balancer instances for lb_sync tests
 #   redis-server           - storage probe and fleet mode tests
 #   openssl                - odd TLS servers and test certificates
+#   docker-compose         - `docker-compose config` validates docker-compose.yml (no engine needed)
+#   prometheus-alertmanager - a real Alertmanager routing alerts to the daemon (binary `prometheus-alertmanager`)
 set -euo pipefail
 
-declare -A need=([promtool]=prometheus [haproxy]=haproxy [redis-server]=redis-server [openssl]=openssl)
+declare -A need=([promtool]=prometheus [haproxy]=haproxy [redis-server]=redis-server [openssl]=openssl
+  [docker-compose]=docker-compose [prometheus-alertmanager]=prometheus-alertmanager)
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")

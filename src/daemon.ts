@@ -18,6 +18,8 @@ import { openStore } from './store/open.js';
 import type { IncidentsContext } from './incidents/manager.js';
 import { startIncidentRuntime } from './incidents/runtime.js';
 import type { IncidentStore } from './store/port.js';
+import { RedisStore } from './store/redis.js';
+import { startLeaderRuntime } from './lease/standby.js';
 
 export interface DaemonOptions {
   readonly plan: Plan;
@@ -69,7 +71,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   writer.start();
   // The rules engine hears every result before the first check runs.
-  const incidents = await startIncidentRuntime({ plan, store, bus, metrics, clock, logger });
+  // Fleet mode (store in Redis): the engine runs only while this process holds the leader lease.
+  const incidents = store instanceof RedisStore
+    ? await startLeaderRuntime({ plan, store, bus, metrics, clock, logger })
+    : await startIncidentRuntime({ plan, store, bus, metrics, clock, logger });
 
   const queue: ProbeQueue = createQueue(plan, { kinds, bus, metrics, clock, logger });
   await queue.sync(plan);

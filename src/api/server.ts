@@ -7,8 +7,13 @@ import Fastify, {
 } from 'fastify';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
+import { alertmanagerRoutes } from './routes/alertmanager.js';
+import { componentRoutes } from './routes/components.js';
 import { healthRoutes } from './routes/health.js';
+import { incidentRoutes } from './routes/incidents.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { probeRoutes } from './routes/probes.js';
+import { statusRoutes } from './routes/status.js';
 
 /** Request bodies are small JSON documents (notes, reasons, Alertmanager batches). */
 const BODY_LIMIT_BYTES = 256 * 1024;
@@ -44,5 +49,10 @@ export function buildApi(ctx: ApiContext): FastifyInstance {
   installErrorHandlers(app);
   healthRoutes(app, ctx);
   probeRoutes(app, ctx);
+  alertmanagerRoutes(app, ctx);
+  statusRoutes(app, ctx);
+  incidentRoutes(app, ctx);
+  componentRoutes(app, ctx);
+  openApiRoutes(app);
   return app;
 }

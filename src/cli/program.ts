@@ -3,9 +3,11 @@ import { TocsinError } from '../errors.js';
 import { LOG_LEVELS } from '../log.js';
 import { VERSION } from '../package-info.js';
 import { checkConfigCommand } from './commands/check-config.js';
+import { incidentsCommand } from './commands/incidents.js';
 import { probeCommand } from './commands/probe.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
+import { workerCommand } from './commands/worker.js';
 import { CliFailure } from './options.js';
 
 /** Builds the `tocsin` program; exported so tests can drive it without a child process. */
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   checkConfigCommand(program);
   probeCommand(program);
   replayCommand(program);
+  incidentsCommand(program);
+  workerCommand(program);
   return program;
 }
 

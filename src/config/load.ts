@@ -183,6 +183,7 @@ async function loadMain(ctx: Ctx, src: YamlSource): Promise<Plan | undefined> {
     rules,
     maintenance: data.maintenance,
     notifiers: data.notifiers,
+    alertmanager: data.alertmanager,
   };
 }
 

@@ -1,4 +1,5 @@
 import type {
+  AlertmanagerSpec,
   ComponentSpec,
   MaintenanceSpec,
   NotifierSpec,
@@ -57,4 +58,6 @@ export interface Plan {
   readonly rules: readonly RuleSource[] | undefined;
   readonly maintenance: readonly MaintenanceSpec[];
   readonly notifiers: readonly NotifierSpec[];
+  /** Alertmanager intake (`POST /api/v1/alerts/alertmanager`); optional for hand-built plans. */
+  readonly alertmanager?: AlertmanagerSpec;
 }

@@ -37,7 +37,12 @@ export type ServerSpec = z.infer<typeof ServerSpec>;
 export const StoreSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sqlite'), path: z.string().min(1).default('data/tocsin.db') }).strict(),
   z
-    .object({ kind: z.literal('redis'), url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL') })
+    .object({
+      kind: z.literal('redis'),
+      url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+      /** Key prefix of everything the store and the leader lease write. Default `tocsin:`. */
+      prefix: z.string().min(1).optional(),
+    })
     .strict(),
 ]);
 export type StoreSpec = z.infer<typeof StoreSpec>;
@@ -128,6 +133,20 @@ export const NotifierSpec = z
   .strict();
 export type NotifierSpec = z.infer<typeof NotifierSpec>;
 
+/** How Alertmanager alerts map to signals (docs/alertmanager.md). */
+export const AlertmanagerSpec = z
+  .object({
+    /** The alert label naming the component the alert is about. Default `component`. */
+    component_label: z.string().min(1).default('component'),
+    /** The rule alert signals are reported under; not a rule of the pack. Default `alertmanager`. */
+    rule: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "_" or "-"')
+      .default('alertmanager'),
+  })
+  .strict();
+export type AlertmanagerSpec = z.infer<typeof AlertmanagerSpec>;
+
 /** `- include: glob` in `probes:` and `rules:`; relative to the including file. */
 export const IncludeSpec = z.object({ include: z.string().min(1) }).strict();
 
@@ -158,6 +177,7 @@ export const ConfigFileSpec = z
     rules: z.array(z.unknown()).optional(),
     maintenance: z.array(MaintenanceSpec).default([]),
     notifiers: z.array(NotifierSpec).default([]),
+    alertmanager: AlertmanagerSpec.default({ component_label: 'component', rule: 'alertmanager' }),
   })
   .strict();
 export type ConfigFileSpec = z.infer<typeof ConfigFileSpec>;

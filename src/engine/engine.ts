@@ -22,11 +22,26 @@ import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident, Signal, TimelineEntry } from '../incidents/incident.js';
 import { applyOperatorAction } from '../incidents/transitions.js';
 import { TocsinError } from '../errors.js';
+import {
+  type ExternalAlertState,
+  externalFailing,
+  externalImpact,
+  externalKey,
+  externalRule,
+  updateExternalAlerts,
+} from './external.js';
 import { compileWindow, type Window } from './maintenance.js';
 import { outcomeFor, type Rule, ruleWatches } from './rules.js';
 import { hhmm, humanDuration, IMPACT_WORDS, listWords, plural, render } from './text.js';
 import { type ComponentInfo, Topology } from './topology.js';
-import type { ComponentStatus, Impact, IncidentChange, OperatorAction, Severity } from './types.js';
+import type {
+  ComponentStatus,
+  ExternalSignal,
+  Impact,
+  IncidentChange,
+  OperatorAction,
+  Severity,
+} from './types.js';
 
 export interface EngineOptions {
   readonly plan: Pick<Plan, 'components' | 'probes' | 'maintenance'>;
@@ -46,6 +61,11 @@ export interface Engine {
   tick(nowMs: number): IncidentChange[];
   /** Applies every buffered event now (end of a replay). */
   flush(): IncidentChange[];
+  /**
+   * An external alert firing or resolved (src/engine/external.ts): a signal on its component,
+   * correlated like probe signals. Throws TocsinError INVALID for an unknown component.
+   */
+  external(signal: ExternalSignal): IncidentChange[];
   /** An operator's verb; throws TocsinError (NOT_FOUND, CONFLICT, INVALID). */
   operatorAction(action: OperatorAction): IncidentChange[];
   /** Stored open incidents this engine does not know (after a restart without state): tracked again. */
@@ -101,6 +121,8 @@ interface TargetEval {
   error: string | null;
   detail: string | null;
   obs: Record<string, unknown> | null;
+  /** External signals: this target's impact. */
+  impact?: Impact;
 }
 
 interface SignalState {
@@ -117,6 +139,8 @@ interface SignalState {
   incident: string | null;
   /** Active but held by a maintenance window (attached when the window ends). */
   held: boolean;
+  /** External signals only: their firing alerts by key (`failing` derives from them). */
+  external?: Record<string, ExternalAlertState>;
 }
 
 interface IncState {
@@ -762,7 +786,9 @@ export function createEngine(opts: EngineOptions): Engine {
       const rule = rulesById.get(sig.rule);
       const fixed = rule?.spec.impact;
       let impact: Impact;
-      if (fixed && fixed !== 'auto') impact = fixed;
+      const ext = sig.external ? externalImpact(sig.failing) : undefined;
+      if (ext) impact = ext;
+      else if (fixed && fixed !== 'auto') impact = fixed;
       else if (rule?.condition === 'degraded') impact = 'degraded_performance';
       else {
         const total = targetsOf.get(sig.probe)?.size ?? 1;
@@ -1078,8 +1104,14 @@ export function createEngine(opts: EngineOptions): Engine {
       if (s.rs.some((r) => r.firing)) hot.add(targetKey(s.probe, s.target));
     }
     for (const [key, sig] of Object.entries(state.signals)) {
-      if (!rulesById.has(sig.rule) || !probes.has(sig.probe)) delete state.signals[key];
+      if (sig.external) externalRuleFor(sig.rule);
+      else if (!rulesById.has(sig.rule) || !probes.has(sig.probe)) delete state.signals[key];
     }
+  }
+
+  /** External signals are evaluated under a rule of their own, made on first use. */
+  function externalRuleFor(id: string): void {
+    if (!rulesById.has(id)) rulesById.set(id, externalRule(id));
   }
 
   return {
@@ -1098,6 +1130,43 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     flush() {
       flushPending();
+      return collect();
+    },
+    external(input) {
+      if (!topology.ids().includes(input.component)) {
+        throw new TocsinError('INVALID', `unknown component "${input.component}"`);
+      }
+      const at = Math.max(input.at, state.now);
+      if (state.pending.length > 0 && state.pendingAt < at) flushPending();
+      advance(at);
+      externalRuleFor(input.rule);
+      const key = externalKey(input);
+      let sig = state.signals[key];
+      if (!sig) {
+        if (!input.active) return collect();
+        sig = {
+          key,
+          rule: input.rule,
+          probe: input.probe,
+          component: input.component,
+          active: false,
+          since: Number.NaN,
+          failing: {},
+          clearingSince: Number.NaN,
+          incident: null,
+          held: false,
+          external: {},
+        };
+        state.signals[key] = sig;
+      }
+      const alerts = sig.external ?? {};
+      sig.external = alerts;
+      // An alert starting "later" than now (clock skew at the sender) starts now.
+      if (updateExternalAlerts(alerts, { ...input, since: Math.min(input.since, state.now) })) {
+        sig.failing = externalFailing(alerts);
+        dirty.add(key);
+        settleSignals();
+      }
       return collect();
     },
     operatorAction(action) {

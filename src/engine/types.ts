@@ -21,6 +21,32 @@ export interface IncidentChange {
   readonly firstFailureMs: number;
 }
 
+/**
+ * One alert of an external source (Alertmanager) firing or resolved: `engine.external()`.
+ * Alerts sharing (rule, probe, component) form one signal whose targets are the alerts' targets;
+ * the signal recovers when its last alert resolves.
+ */
+export interface ExternalSignal {
+  /** The alert's identity at its source (Alertmanager's fingerprint). */
+  readonly key: string;
+  readonly component: string;
+  /** The rule the signal is reported under (`alertmanager`); must not be a rule of the pack. */
+  readonly rule: string;
+  /** Names the signal in the incident (`alertmanager:DbDown@db`): unique per component. */
+  readonly probe: string;
+  /** What fails, as shown in the signal's `targets` (instance label or fingerprint). */
+  readonly target: string;
+  readonly error: string;
+  readonly detail?: string;
+  readonly impact: Impact;
+  /** true: firing; false: resolved. */
+  readonly active: boolean;
+  /** When the failure started (the alert's startsAt), ms. */
+  readonly since: number;
+  /** When this is known, ms: the engine's clock moves to it (it never reads one). */
+  readonly at: number;
+}
+
 export type OperatorActionKind = 'confirm' | 'dismiss' | 'resolve' | 'note';
 
 /** An operator's verb on an incident; `text` is the note, or the optional comment of the others. */

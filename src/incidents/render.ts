@@ -1,4 +1,3 @@
-import type { Plan } from '../config/plan.js';
 import type { Incident } from './incident.js';
 
 const IMPACT_WORDS: Record<string, string> = {
@@ -11,7 +10,10 @@ const IMPACT_WORDS: Record<string, string> = {
  * An incident as a status-page post, in the style operators write by hand in the seeds: a title
  * line, what is affected ("Load Balancing: KO"), then "EDIT hh:mm UTC: ..." entries oldest first.
  */
-export function renderMarkdown(incident: Incident, components: Plan['components'] = []): string {
+export function renderMarkdown(
+  incident: Incident,
+  components: readonly { readonly id: string; readonly name: string }[] = [],
+): string {
   const name = (id: string) => components.find((c) => c.id === id)?.name ?? id;
   const day = incident.opened_at.slice(0, 10);
   const lines = [

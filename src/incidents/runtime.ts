@@ -5,6 +5,7 @@ import { rulesForPlan } from '../engine/pack.js';
 import type { IncidentChange } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
+import { NotificationDispatcher } from '../notify/dispatcher.js';
 import type { ResultsBus } from '../results/bus.js';
 import type { IncidentStore } from '../store/port.js';
 import { type IncidentsContext, IncidentWriter } from './manager.js';
@@ -16,6 +17,8 @@ export const ENGINE_STATE_KEY = 'engine';
 const TICK_MS = 1000;
 /** The snapshot is saved at once after incident changes, else at most this often. */
 const SNAPSHOT_EVERY_MS = 5000;
+/** On stop, notifications still queued get this long to be delivered. */
+const NOTIFY_DRAIN_MS = 3000;
 
 export interface IncidentRuntime {
   readonly engine: Engine;
@@ -45,6 +48,9 @@ export async function startIncidentRuntime(deps: {
   engine.adopt(await store.listIncidents({ status: 'open' }));
   const writer = new IncidentWriter(store);
   writer.onApplied(incidentMetricsRecorder(metrics, await store.listIncidents()));
+  // Notifications only enqueue here: a slow or failing receiver never holds the write path.
+  const notifier = new NotificationDispatcher({ notifiers: plan.notifiers, logger, metrics, clock });
+  writer.onApplied(notifier.listener);
   const ctx: IncidentsContext = { store, writer, clock, engine };
 
   let lastSnapshot = clock.now();
@@ -93,6 +99,7 @@ export async function startIncidentRuntime(deps: {
       persist(engine.flush());
       await writer.idle();
       await saveState();
+      await notifier.stop(NOTIFY_DRAIN_MS);
     },
   };
 }

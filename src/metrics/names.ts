@@ -13,6 +13,7 @@ export const M = {
   schedulerSkipped: 'tocsin_scheduler_skipped_total',
   schedulerInflight: 'tocsin_scheduler_inflight_checks',
   schedulerScheduled: 'tocsin_scheduler_scheduled_checks',
+  vantageStale: 'tocsin_vantage_stale',
   storeWriteErrors: 'tocsin_store_write_errors_total',
   buildInfo: 'tocsin_build_info',
   incidents: 'tocsin_incidents',
@@ -20,4 +21,7 @@ export const M = {
   incidentReviews: 'tocsin_incident_reviews_total',
   detectionDelay: 'tocsin_detection_delay_seconds',
   componentStatus: 'tocsin_component_status',
+  notifications: 'tocsin_notifications_total',
+  notificationQueueDepth: 'tocsin_notification_queue_depth',
+  alertsReceived: 'tocsin_alerts_received_total',
 } as const;

@@ -109,6 +109,12 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean 
       help: 'Checks (probe x target x vantage) on the schedule.',
       registers: [registry],
     }),
+    vantageStale: new Gauge({
+      name: M.vantageStale,
+      help: 'Fleet mode: whether a vantage has reported nothing for 3 of its shortest probe intervals (1) or not (0).',
+      labelNames: ['vantage'] as const,
+      registers: [registry],
+    }),
     storeWriteErrors: new Counter({
       name: M.storeWriteErrors,
       help: 'Failed writes of results to the store.',
@@ -142,6 +148,24 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean 
       name: M.componentStatus,
       help: 'Current status of each component: 1 for its status, 0 for the others.',
       labelNames: ['component', 'status'] as const,
+      registers: [registry],
+    }),
+    notifications: new Counter({
+      name: M.notifications,
+      help: 'Notification deliveries by notifier (its index and kind), event and result (success|failure|dropped).',
+      labelNames: ['notifier', 'event', 'result'] as const,
+      registers: [registry],
+    }),
+    notificationQueueDepth: new Gauge({
+      name: M.notificationQueueDepth,
+      help: 'Notifications waiting for delivery, per notifier.',
+      labelNames: ['notifier'] as const,
+      registers: [registry],
+    }),
+    alertsReceived: new Counter({
+      name: M.alertsReceived,
+      help: 'Alertmanager alerts received, by status (firing|resolved|ignored).',
+      labelNames: ['status'] as const,
       registers: [registry],
     }),
     buildInfo: new Gauge({

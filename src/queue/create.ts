@@ -1,10 +1,10 @@
 import type { ProbeKind } from '../../probes/probe.js';
 import type { TimerClock } from '../clock.js';
 import type { Plan } from '../config/plan.js';
-import { TocsinError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ResultsBus } from '../results/bus.js';
+import { BullmqQueue } from './bullmq.js';
 import { InlineQueue } from './inline.js';
 import type { ProbeQueue } from './port.js';
 
@@ -22,9 +22,6 @@ export function createQueue(plan: Plan, deps: QueueDeps): ProbeQueue {
     case 'inline':
       return new InlineQueue({ ...deps, vantage: plan.vantage, concurrency: plan.queue.concurrency });
     case 'bullmq':
-      throw new TocsinError(
-        'UNAVAILABLE',
-        'queue.kind "bullmq" is not available in this version; use inline',
-      );
+      return new BullmqQueue({ ...deps, redisUrl: plan.queue.redis_url });
   }
 }

@@ -1,6 +1,6 @@
 import type { Plan } from '../config/plan.js';
-import { TocsinError } from '../errors.js';
 import type { IncidentStore } from './port.js';
+import { RedisStore } from './redis.js';
 import { SqliteStore } from './sqlite.js';
 
 /** Opens the store the plan names. */
@@ -9,6 +9,6 @@ export async function openStore(plan: Plan): Promise<IncidentStore> {
     case 'sqlite':
       return SqliteStore.open(plan.store.path);
     case 'redis':
-      throw new TocsinError('UNAVAILABLE', 'store.kind "redis" is not available in this version; use sqlite');
+      return RedisStore.open({ url: plan.store.url, prefix: plan.store.prefix });
   }
 }

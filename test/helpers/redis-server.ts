@@ -45,9 +45,10 @@ function answersPing(port: number): Promise<boolean> {
  * `--appendonly no`), its own temporary directory, `--requirepass` when a password is given.
  * Resolves once it answers PING.
  */
-export async function startRedisServer(opts: { password?: string } = {}): Promise<RedisServer> {
+export async function startRedisServer(opts: { password?: string; port?: number } = {}): Promise<RedisServer> {
   for (let attempt = 1; ; attempt++) {
-    const port = await closedPort();
+    // A given port restarts a server where clients expect it (outage tests); no retry elsewhere.
+    const port = opts.port ?? (await closedPort());
     const dir = mkdtempSync(join(tmpdir(), 'tocsin-redis-'));
     const args = [
       '--port', String(port),
@@ -93,7 +94,7 @@ export async function startRedisServer(opts: { password?: string } = {}): Promis
       if (failedToSpawn === undefined) await stop();
       else rmSync(dir, { recursive: true, force: true });
       // Another process may take the free port before redis binds it: try another one.
-      if (attempt < 3 && /in use/i.test(log)) continue;
+      if (attempt < 3 && opts.port === undefined && /in use/i.test(log)) continue;
       throw new Error(`redis-server did not start: ${failedToSpawn?.message ?? log.trim()}`);
     }
     let stopping: Promise<void> | undefined;

@@ -1,0 +1,114 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { TocsinError } from '../../errors.js';
+import type { Incident } from '../../incidents/incident.js';
+import { addNote, confirmIncident, dismissIncident, resolveIncident } from '../../incidents/manager.js';
+import type { Principal, Role } from '../auth.js';
+import type { ApiContext } from '../context.js';
+import { requireRole } from '../guard.js';
+import {
+  ConfirmBody,
+  DismissBody,
+  IncidentListQuery,
+  IncidentParams,
+  type IncidentList,
+  NoteBody,
+  parseWith,
+  ResolveBody,
+  VERB_BODY_LIMIT_BYTES,
+} from '../schemas.js';
+
+/** The caller of each authenticated request, found once in its onRequest hook. */
+const callers = new WeakMap<FastifyRequest, Principal>();
+
+function authenticate(ctx: ApiContext, role: Role) {
+  // Before the body is read: an unauthenticated or viewer caller learns nothing about its body.
+  return async (req: FastifyRequest): Promise<void> => {
+    callers.set(req, requireRole(ctx.tokens, req, role));
+  };
+}
+
+function caller(req: FastifyRequest): Principal {
+  const p = callers.get(req);
+  if (!p) throw new TocsinError('INTERNAL', 'request reached a handler without authentication');
+  return p;
+}
+
+function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
+  const parsed = parseWith(schema, input, where);
+  if (!parsed.ok) throw new TocsinError('INVALID', parsed.message);
+  return parsed.value;
+}
+
+/**
+ * The incident routes of CONTRACT §6: listing (cursor pagination, newest first), one document,
+ * and the operator verbs. Verbs go through src/incidents/manager.ts, which serialises them with
+ * the detector's writes (an illegal transition is a 409, and a request that fails changes nothing:
+ * everything is validated before the verb runs).
+ */
+export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.register(async (scope) => {
+    // JSON only, and an empty body is "no fields" (confirm and resolve take optional ones), even
+    // when a client sends `Content-Type: application/json` with it. Other types are refused (400).
+    const defaultJson = scope.getDefaultJsonParser('error', 'error');
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      if (text.trim() === '') return done(null, undefined);
+      // Fastify's own parser (prototype-poisoning checks), with a message naming the body.
+      void defaultJson(req, text, (err, value) => {
+        if (err) done(new TocsinError('INVALID', `body: invalid JSON (${err.message})`), undefined);
+        else done(null, value);
+      });
+    });
+    // Anything else (`curl -d` sends a form type by default): a message saying what is expected.
+    scope.addContentTypeParser('*', (req, _payload, done) => {
+      const type = req.headers['content-type'] ?? '';
+      done(new TocsinError('INVALID', `content-type: expected application/json, got ${type}`), undefined);
+    });
+
+    scope.get('/api/v1/incidents', { onRequest: authenticate(ctx, 'viewer') }, async (req): Promise<IncidentList> => {
+      const q = parse(IncidentListQuery, req.query, 'query');
+      if (q.cursor && !(await ctx.store.getIncident(q.cursor))) {
+        throw new TocsinError('INVALID', `cursor: no incident ${q.cursor}`);
+      }
+      // One more than asked tells whether another page follows.
+      const found = await ctx.store.listIncidents({
+        status: q.status,
+        review: q.review,
+        limit: q.limit + 1,
+        before: q.cursor,
+      });
+      const incidents = found.slice(0, q.limit);
+      const last = incidents.at(-1);
+      return { incidents, next_cursor: found.length > q.limit && last ? last.id : null };
+    });
+
+    scope.get('/api/v1/incidents/:id', { onRequest: authenticate(ctx, 'viewer') }, async (req): Promise<Incident> => {
+      const { id } = parse(IncidentParams, req.params, 'id');
+      const found = await ctx.store.getIncident(id);
+      if (!found) throw new TocsinError('NOT_FOUND', `no incident ${id}`);
+      return found.incident;
+    });
+
+    const verb = <B>(
+      path: string,
+      schema: z.ZodType<B>,
+      run: (id: string, by: string, body: B) => Promise<Incident>,
+    ): void => {
+      scope.post(
+        `/api/v1/incidents/:id/${path}`,
+        { onRequest: authenticate(ctx, 'operator'), bodyLimit: VERB_BODY_LIMIT_BYTES },
+        async (req): Promise<Incident> => {
+          const { id } = parse(IncidentParams, req.params, 'id');
+          const body = parse(schema, req.body ?? {}, 'body');
+          return run(id, caller(req).name, body);
+        },
+      );
+    };
+    verb('confirm', ConfirmBody, (id, by, b) => confirmIncident(ctx.incidents, id, { by, note: b.note }));
+    verb('dismiss', DismissBody, (id, by, b) => dismissIncident(ctx.incidents, id, { by, reason: b.reason }));
+    verb('resolve', ResolveBody, (id, by, b) => resolveIncident(ctx.incidents, id, { by, note: b.note }));
+    verb('notes', NoteBody, (id, by, b) => addNote(ctx.incidents, id, { by, text: b.text }));
+  });
+}

@@ -1,0 +1,210 @@
+import { z } from 'zod';
+import { ProbeResult } from '../events/probe-result.js';
+import { IMPACTS, Incident, INCIDENT_STATUSES, REVIEW_STATES } from '../incidents/incident.js';
+
+// The HTTP API's request and response shapes (CONTRACT §6). Handlers validate with them and
+// src/api/openapi.ts turns the same schemas into the OpenAPI document, so the two cannot drift.
+
+/** Page size of `GET /api/v1/incidents` when `limit` is not given. */
+export const DEFAULT_PAGE_SIZE = 50;
+/** The largest page `GET /api/v1/incidents` serves. */
+export const MAX_PAGE_SIZE = 500;
+/** Operators' texts (notes, reasons) are status-page sentences, not documents. */
+export const MAX_TEXT_CHARS = 4000;
+/** Body limit of the operator verbs: a note of MAX_TEXT_CHARS multi-byte characters fits. */
+export const VERB_BODY_LIMIT_BYTES = 16 * 1024;
+
+export const COMPONENT_STATUSES = [
+  'operational',
+  'degraded_performance',
+  'partial_outage',
+  'major_outage',
+  'under_maintenance',
+] as const;
+
+const Text = z.string().trim().min(1).max(MAX_TEXT_CHARS);
+
+/** The error body of every failed request. */
+export const ErrorResponse = z.object({
+  error: z.object({
+    code: z.enum(['INVALID', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNAVAILABLE', 'INTERNAL']),
+    message: z.string(),
+  }),
+});
+export type ErrorResponse = z.infer<typeof ErrorResponse>;
+
+/** Query string of `GET /api/v1/incidents`. Unknown parameters are ignored, as in most APIs. */
+export const IncidentListQuery = z.object({
+  status: z.enum(INCIDENT_STATUSES).optional().describe('only incidents with this detector status'),
+  review: z.enum(REVIEW_STATES).optional().describe('only incidents with this review state (pending = draft)'),
+  /** Page size; default 50, at most 500. */
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .describe(`page size (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`),
+  cursor: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the `next_cursor` of the previous page (the id of its last incident)'),
+});
+export type IncidentListQuery = z.infer<typeof IncidentListQuery>;
+
+/** Path parameters of `/api/v1/incidents/{id}…`. */
+export const IncidentParams = z.object({ id: z.string().min(1).describe('the incident id (`inc_…`)') });
+export type IncidentParams = z.infer<typeof IncidentParams>;
+
+/** `POST …/confirm`: an optional note kept in the `confirmed` timeline entry. An empty body is fine. */
+export const ConfirmBody = z.strictObject({ note: Text.optional() });
+export type ConfirmBody = z.infer<typeof ConfirmBody>;
+
+/** `POST …/dismiss`: why this draft is not an incident (required; kept in the timeline). */
+export const DismissBody = z.strictObject({ reason: Text });
+export type DismissBody = z.infer<typeof DismissBody>;
+
+/** `POST …/resolve`: an optional note kept in the `resolved` timeline entry. An empty body is fine. */
+export const ResolveBody = z.strictObject({ note: Text.optional() });
+export type ResolveBody = z.infer<typeof ResolveBody>;
+
+/** `POST …/notes`: the text of a `note` timeline entry. */
+export const NoteBody = z.strictObject({ text: Text });
+export type NoteBody = z.infer<typeof NoteBody>;
+
+/** `GET /api/v1/incidents`: newest first; `next_cursor` is null on the last page. */
+export const IncidentList = z.object({
+  incidents: z.array(Incident),
+  next_cursor: z.string().nullable(),
+});
+export type IncidentList = z.infer<typeof IncidentList>;
+
+export const ComponentStatus = z.enum(COMPONENT_STATUSES);
+export type ComponentStatus = z.infer<typeof ComponentStatus>;
+
+/** One component of the config with its current status from the live rules engine. */
+export const ComponentView = z.object({
+  id: z.string(),
+  name: z.string(),
+  group: z.string(),
+  region: z.string().nullable(),
+  depends_on: z.array(z.string()),
+  status: ComponentStatus,
+});
+export type ComponentView = z.infer<typeof ComponentView>;
+
+export const ComponentList = z.object({ components: z.array(ComponentView) });
+export type ComponentList = z.infer<typeof ComponentList>;
+
+/** `GET /api/v1/probes`: each probe with its latest result per target and vantage. */
+export const ProbeList = z.object({
+  probes: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      component: z.string(),
+      interval: z.string(),
+      timeout: z.string(),
+      targets: z.array(z.string()),
+      vantages: z.array(z.string()),
+      labels: z.record(z.string(), z.string()),
+      latest: z.array(ProbeResult),
+    }),
+  ),
+});
+export type ProbeList = z.infer<typeof ProbeList>;
+
+export const Health = z.object({ status: z.literal('ok') });
+export type Health = z.infer<typeof Health>;
+
+export const Readiness = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  reason: z.string().optional().describe('why the daemon is not ready'),
+});
+export type Readiness = z.infer<typeof Readiness>;
+
+/** Alertmanager's webhook payload (version 4), described loosely: the intake route validates it. */
+export const AlertmanagerWebhook = z.looseObject({
+  version: z.string(),
+  status: z.string().optional(),
+  receiver: z.string().optional(),
+  groupKey: z.string().optional(),
+  alerts: z.array(
+    z.looseObject({
+      status: z.string(),
+      labels: z.record(z.string(), z.string()),
+      annotations: z.record(z.string(), z.string()).optional(),
+      startsAt: z.string().optional(),
+      endsAt: z.string().optional(),
+      fingerprint: z.string().optional(),
+    }),
+  ),
+});
+export type AlertmanagerWebhook = z.infer<typeof AlertmanagerWebhook>;
+
+/** What the Alertmanager intake answers (its route owns the details). */
+export const AlertmanagerAccepted = z.looseObject({});
+export type AlertmanagerAccepted = z.infer<typeof AlertmanagerAccepted>;
+
+/** `GET /status.json`: the public status page: components and confirmed incidents only. */
+export const StatusPage = z.looseObject({
+  components: z.array(
+    z.looseObject({ id: z.string(), name: z.string(), group: z.string(), status: ComponentStatus }),
+  ),
+  incidents: z.array(
+    z.looseObject({
+      id: z.string(),
+      title: z.string(),
+      status: z.enum(INCIDENT_STATUSES),
+      components: z.array(z.looseObject({ id: z.string(), impact: z.enum(IMPACTS) })),
+      timeline: z.array(z.looseObject({ at: z.string(), text: z.string() })),
+    }),
+  ),
+});
+export type StatusPage = z.infer<typeof StatusPage>;
+
+/**
+ * Messages that name the field and say what is expected ("reason: required", "status: expected
+ * one of open, resolved"), for an API client reading one line.
+ */
+const errorMap: z.core.$ZodErrorMap = (iss) => {
+  switch (iss.code) {
+    case 'invalid_type':
+      if (iss.input === undefined) return 'required';
+      if (iss.expected === 'object') return 'expected a JSON object';
+      if (iss.expected === 'int' || (iss.expected === 'number' && Number.isNaN(iss.input))) return 'expected an integer';
+      return `expected ${iss.expected === 'array' ? 'an' : 'a'} ${iss.expected}`;
+    case 'invalid_value':
+      return `expected one of ${iss.values.map(String).join(', ')}`;
+    case 'too_small':
+      if (iss.origin === 'string') return Number(iss.minimum) <= 1 ? 'must not be empty' : `at least ${iss.minimum} characters`;
+      return `must be at least ${iss.minimum}`;
+    case 'too_big':
+      if (iss.origin === 'string') return `at most ${iss.maximum} characters`;
+      return `must be at most ${iss.maximum}`;
+    case 'unrecognized_keys':
+      return 'unknown field';
+    default:
+      return undefined;
+  }
+};
+
+/** Parses `input`; on failure, one message naming each bad field (`where` names a whole-value problem). */
+export function parseWith<T>(
+  schema: z.ZodType<T>,
+  input: unknown,
+  where: string,
+): { ok: true; value: T } | { ok: false; message: string } {
+  const result = schema.safeParse(input, { error: errorMap });
+  if (result.success) return { ok: true, value: result.data };
+  const message = result.error.issues
+    .map((iss) => {
+      const at = iss.path.map(String);
+      // An unknown key is named itself ("notes: unknown field"), as a missing one is.
+      const path = iss.code === 'unrecognized_keys' ? iss.keys.map((k) => [...at, k].join('.')).join(', ') : at.join('.');
+      return `${path || where}: ${iss.message}`;
+    })
+    .join('; ');
+  return { ok: false, message };
+}

@@ -1,0 +1,282 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { dataDir, LOCAL_TOKEN_FILE } from '../../api/auth.js';
+import { MAX_PAGE_SIZE } from '../../api/schemas.js';
+import { loadConfig } from '../../config/load.js';
+import { type Incident, INCIDENT_STATUSES, REVIEW_STATES } from '../../incidents/incident.js';
+import { renderMarkdown } from '../../incidents/render.js';
+import { ApiClient, ApiError, UnreachableError } from '../client.js';
+import { CliFailure, configPath, globalOptions } from '../options.js';
+import { renderFields, renderTable } from '../table.js';
+
+/** Where `tocsin run` listens unless the config says otherwise (CONTRACT §6). */
+export const DEFAULT_URL = 'http://127.0.0.1:9470';
+const FORMATS = ['table', 'json', 'markdown'] as const;
+type Format = (typeof FORMATS)[number];
+
+interface ClientFlags {
+  readonly url: string;
+  readonly token?: string;
+  readonly json?: boolean;
+  readonly format: Format;
+}
+
+/** The options every `incidents` subcommand takes. */
+function withClientOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--url <url>', 'the daemon\'s API').env('TOCSIN_URL').default(DEFAULT_URL))
+    .addOption(
+      new Option('--token <token>', 'bearer token (default: the generated operator.token in the data directory)').env(
+        'TOCSIN_TOKEN',
+      ),
+    )
+    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
+    .option('--json', 'print the API\'s JSON (same as --format json)');
+}
+
+/** Where the token came from, for the message of a 401. */
+interface TokenChoice {
+  readonly token?: string;
+  readonly looked?: string;
+}
+
+/**
+ * `--token`, else `$TOCSIN_TOKEN`, else the operator token `tocsin run` generated in the data
+ * directory of the config (or `data/` when the config cannot be loaded): a fresh local install
+ * works without configuring anything, and no secret is ever hard-coded.
+ */
+async function chooseToken(flags: ClientFlags, cmd: Command): Promise<TokenChoice> {
+  if (flags.token) return { token: flags.token };
+  let dir = resolve('data');
+  try {
+    const loaded = await loadConfig(configPath(globalOptions(cmd)));
+    if (loaded.ok) dir = dataDir(loaded.plan);
+  } catch {
+    // The fallback directory it is: the config is the daemon's business, not this command's.
+  }
+  const file = join(dir, LOCAL_TOKEN_FILE);
+  if (!existsSync(file)) return { looked: file };
+  try {
+    const token = readFileSync(file, 'utf8').trim();
+    return token ? { token } : { looked: file };
+  } catch (err) {
+    throw new CliFailure(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Runs `fn` with a client; turns every API or network failure into a one-line CLI failure. */
+async function withClient<T>(cmd: Command, fn: (client: ApiClient, flags: ClientFlags) => Promise<T>): Promise<T> {
+  const flags = cmd.opts<ClientFlags>();
+  const choice = await chooseToken(flags, cmd);
+  // An empty TOCSIN_URL counts as unset.
+  const client = new ApiClient({ url: flags.url || DEFAULT_URL, token: choice.token });
+  try {
+    return await fn(client, flags);
+  } catch (err) {
+    throw describeFailure(err, client.url, choice);
+  }
+}
+
+function describeFailure(err: unknown, url: string, choice: TokenChoice): unknown {
+  if (err instanceof UnreachableError) {
+    return new CliFailure(`cannot reach tocsin at ${url} (${err.reason}); is \`tocsin run\` running?`);
+  }
+  if (!(err instanceof ApiError)) return err;
+  switch (err.status) {
+    case 401:
+      return new CliFailure(
+        choice.token
+          ? 'the API refused the token (401): pass --token or set TOCSIN_TOKEN'
+          : `the API needs a token (401): pass --token or set TOCSIN_TOKEN (no ${choice.looked ?? LOCAL_TOKEN_FILE})`,
+      );
+    case 403:
+      return new CliFailure(`the token may not do this (403): ${err.message}`);
+    case 400:
+    case 404:
+    case 409:
+    case 413:
+      return new CliFailure(err.message);
+    default:
+      return new CliFailure(`the API answered ${err.status}: ${err.message}`);
+  }
+}
+
+function format(flags: ClientFlags): Format {
+  return flags.json ? 'json' : flags.format;
+}
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** `2024-11-18 21:04` (UTC). */
+function minute(iso: string | null): string {
+  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : '-';
+}
+
+/** The list view: one row per incident. */
+export function renderIncidentList(incidents: readonly Incident[]): string {
+  return renderTable(
+    ['ID', 'STATUS', 'REVIEW', 'SEVERITY', 'OPENED (UTC)', 'ROOT', 'TITLE'],
+    incidents.map((i) => [i.id, i.status, i.review, i.severity, minute(i.opened_at), i.root_component, i.title]),
+    { maxWidth: { 6: 100 } },
+  );
+}
+
+/** The detailed view: header fields, components, signals, then the timeline oldest first. */
+export function renderIncident(i: Incident): string {
+  const header = renderFields([
+    ['id', i.id],
+    ['title', i.title],
+    ['status', i.status],
+    ['review', i.review],
+    ['severity', i.severity],
+    ['opened', `${minute(i.opened_at)} UTC`],
+    ['resolved', i.resolved_at ? `${minute(i.resolved_at)} UTC` : '-'],
+    ['root', i.root_component],
+    ['regions', i.regions.join(', ') || '-'],
+  ]);
+  const components = renderTable(
+    ['COMPONENT', 'IMPACT'],
+    i.components.map((c) => [c.id, c.impact]),
+  );
+  const signals = renderTable(
+    ['RULE', 'PROBE', 'ERROR', 'SINCE (UTC)', 'UNTIL (UTC)', 'TARGETS', 'VANTAGES'],
+    i.signals.map((s) => [s.rule, s.probe, s.error ?? '-', minute(s.since), minute(s.until), s.targets.join(', '), s.vantages.join(', ')]),
+    { maxWidth: { 5: 60 } },
+  );
+  // "hh:mm UTC": a day line before the entries of each day when the timeline spans several.
+  const days = new Set(i.timeline.map((e) => e.at.slice(0, 10)));
+  const timeline: string[] = [];
+  let day = '';
+  for (const e of i.timeline) {
+    if (days.size > 1 && e.at.slice(0, 10) !== day) {
+      day = e.at.slice(0, 10);
+      timeline.push(day);
+    }
+    timeline.push(`${e.at.slice(11, 16)} UTC  ${e.kind}  ${e.text.replace(/\s*\n\s*/g, ' ')}  (${e.author})`);
+  }
+  return [header, components, signals, ['TIMELINE', ...timeline].join('\n') + '\n'].join('\n');
+}
+
+/** Component names for the markdown post, from the API (the CLI may run far from the config). */
+async function componentNames(client: ApiClient): Promise<{ id: string; name: string }[]> {
+  try {
+    const { components } = await client.components();
+    return components.map((c) => ({ id: c.id, name: c.name }));
+  } catch {
+    return []; // Ids instead of names: still a readable post.
+  }
+}
+
+async function showIncident(client: ApiClient, flags: ClientFlags, incident: Incident): Promise<void> {
+  switch (format(flags)) {
+    case 'json':
+      return print(JSON.stringify(incident));
+    case 'markdown':
+      return print(renderMarkdown(incident, await componentNames(client)));
+    default:
+      return print(renderIncident(incident));
+  }
+}
+
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_PAGE_SIZE) {
+    throw new InvalidArgumentError(`expected an integer from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  return n;
+}
+
+function nonEmpty(what: string) {
+  return (value: string): string => {
+    if (value.trim() === '') throw new InvalidArgumentError(`${what} must not be empty`);
+    return value;
+  };
+}
+
+/**
+ * `tocsin incidents list|show|confirm|dismiss|resolve|note`: operator commands over the HTTP API
+ * (CONTRACT §1). Tables by default, `--json` for the API's JSON, `--format markdown` for a
+ * status-page post. Failures are one line on stderr (exit 1); bad usage exits 2.
+ */
+export function incidentsCommand(program: Command): void {
+  const incidents = program
+    .command('incidents')
+    .description('list, show, confirm, dismiss, resolve and annotate incidents through the API');
+
+  withClientOptions(
+    incidents
+      .command('list')
+      .description('incidents, newest first')
+      .addOption(new Option('--status <status>', 'only open or resolved ones').choices(INCIDENT_STATUSES))
+      .addOption(new Option('--review <review>', 'only pending (drafts), confirmed or dismissed ones').choices(REVIEW_STATES))
+      .option('--limit <n>', `at most this many (1 to ${MAX_PAGE_SIZE}, default 50)`, parseLimit)
+      .option('--cursor <id>', 'the next page: the id printed after the previous one'),
+  ).action(async (opts: { status?: string; review?: string; limit?: number; cursor?: string }, cmd: Command) => {
+    await withClient(cmd, async (client, flags) => {
+      const { status, review, limit, cursor } = opts;
+      const page = await client.listIncidents({ status, review, limit, cursor });
+      const fmt = format(flags);
+      if (fmt === 'json') return print(JSON.stringify(page));
+      if (fmt === 'markdown') {
+        const names = await componentNames(client);
+        if (page.incidents.length > 0) print(page.incidents.map((i) => renderMarkdown(i, names)).join('\n'));
+      } else if (page.incidents.length > 0) {
+        print(renderIncidentList(page.incidents));
+      } else {
+        process.stderr.write('no incidents\n');
+      }
+      if (page.next_cursor) process.stderr.write(`more: tocsin incidents list --cursor ${page.next_cursor}\n`);
+    });
+  });
+
+  withClientOptions(incidents.command('show').description('one incident').argument('<id>', 'incident id')).action(
+    async (id: string, _opts: unknown, cmd: Command) => {
+      await withClient(cmd, async (client, flags) => showIncident(client, flags, await client.getIncident(id)));
+    },
+  );
+
+  withClientOptions(
+    incidents
+      .command('confirm')
+      .description('confirm a draft: it is a real incident (review → confirmed)')
+      .argument('<id>', 'incident id')
+      .option('--note <text>', 'a comment kept in the timeline'),
+  ).action(async (id: string, opts: { note?: string }, cmd: Command) => {
+    await withClient(cmd, async (client, flags) => showIncident(client, flags, await client.confirm(id, opts.note)));
+  });
+
+  withClientOptions(
+    incidents
+      .command('dismiss')
+      .description('dismiss a draft: not an incident (review → dismissed)')
+      .argument('<id>', 'incident id')
+      .requiredOption('--reason <text>', 'why (kept in the timeline)', nonEmpty('--reason')),
+  ).action(async (id: string, opts: { reason: string }, cmd: Command) => {
+    await withClient(cmd, async (client, flags) => showIncident(client, flags, await client.dismiss(id, opts.reason)));
+  });
+
+  withClientOptions(
+    incidents
+      .command('resolve')
+      .description('resolve an open incident by hand (status → resolved)')
+      .argument('<id>', 'incident id')
+      .option('--note <text>', 'a comment kept in the timeline'),
+  ).action(async (id: string, opts: { note?: string }, cmd: Command) => {
+    await withClient(cmd, async (client, flags) => showIncident(client, flags, await client.resolve(id, opts.note)));
+  });
+
+  withClientOptions(
+    incidents
+      .command('note')
+      .description('add a note to the timeline')
+      .argument('<id>', 'incident id')
+      .argument('<text...>', 'the note (several words are joined with spaces)'),
+  ).action(async (id: string, words: string[], _opts: unknown, cmd: Command) => {
+    const text = words.join(' ');
+    if (text.trim() === '') throw new CliFailure('the note must not be empty', 2);
+    await withClient(cmd, async (client, flags) => showIncident(client, flags, await client.addNote(id, text)));
+  });
+}

@@ -1,0 +1,100 @@
+import net from 'node:net';
+import { type Command, InvalidArgumentError } from 'commander';
+import { PROBE_KINDS } from '../../../probes/index.js';
+import { systemClock } from '../../clock.js';
+import { createLogger } from '../../log.js';
+import { startProbeWorker } from '../../worker/worker.js';
+import { CliFailure, globalOptions, loadPlanOrFail } from '../options.js';
+
+/** Longest time shutdown lets running checks finish before aborting them. */
+const MAX_SHUTDOWN_GRACE_MS = 10_000;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function ipAddress(value: string): string {
+  if (net.isIP(value) === 0) throw new InvalidArgumentError('must be an IPv4 or IPv6 address');
+  return value;
+}
+
+/** Fails unless `address` belongs to this host: every check would fail with a bind error. */
+async function checkLocalAddress(address: string): Promise<void> {
+  const server = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: address, port: 0, exclusive: true }, () => resolve());
+    });
+  } catch (err) {
+    throw new CliFailure(`--source-address ${address} is not an address of this host (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  } finally {
+    server.close();
+  }
+}
+
+/**
+ * `tocsin worker --vantage NAME`: takes this vantage's probe jobs from Redis and sends results
+ * back. First SIGTERM/SIGINT drains (running checks get up to the longest probe timeout, at most
+ * 10 s) and exits 0; a second one exits at once.
+ */
+export function workerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('distributed mode: run the probe jobs of one vantage, taken from Redis (BullMQ)')
+    .requiredOption('--vantage <name>', 'the vantage this worker probes from (one of queue.vantages)')
+    .option('--concurrency <n>', 'checks run at once (default: queue.concurrency)', positiveInt)
+    .option('--source-address <ip>', 'bind outgoing probe connections to this local address', ipAddress)
+    .action(async (cmdOpts: { vantage: string; concurrency?: number; sourceAddress?: string }, cmd: Command) => {
+      const opts = globalOptions(cmd);
+      const plan = await loadPlanOrFail(opts);
+      if (plan.queue.kind !== 'bullmq') {
+        throw new CliFailure(`${plan.file}: queue.kind is "${plan.queue.kind}"; workers need queue.kind bullmq`);
+      }
+      if (!plan.queue.vantages.includes(cmdOpts.vantage)) {
+        throw new CliFailure(
+          `unknown vantage "${cmdOpts.vantage}" (queue.vantages: ${plan.queue.vantages.join(', ')})`,
+        );
+      }
+      if (cmdOpts.sourceAddress) await checkLocalAddress(cmdOpts.sourceAddress);
+      const logger = createLogger(opts.logLevel);
+      const worker = startProbeWorker({
+        redisUrl: plan.queue.redis_url,
+        vantage: cmdOpts.vantage,
+        concurrency: cmdOpts.concurrency ?? plan.queue.concurrency,
+        sourceAddress: cmdOpts.sourceAddress,
+        kinds: PROBE_KINDS,
+        clock: systemClock,
+        logger,
+      });
+      // Jobs carry their own timeouts; the config's longest one bounds a graceful drain.
+      const grace = Math.min(MAX_SHUTDOWN_GRACE_MS, Math.max(1000, ...plan.probes.map((p) => p.timeoutMs)));
+      let stopping = false;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          logger.warn({ signal }, 'second signal: exiting now');
+          logger.flush();
+          process.exit(130);
+        }
+        stopping = true;
+        logger.info({ signal, graceMs: grace }, 'stopping: letting running checks finish');
+        worker.stop(grace).then(
+          () => {
+            logger.info({ ...worker.stats() }, 'tocsin worker stopped');
+            logger.flush();
+            process.exitCode = 0;
+            setTimeout(() => process.exit(0), 1000).unref();
+          },
+          (err: unknown) => {
+            logger.error({ err }, 'unclean stop');
+            logger.flush();
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+}

@@ -1,0 +1,122 @@
+/**
+ * External signals: failures Tocsin did not probe itself (Alertmanager alerts), fed to the engine
+ * with `engine.external()`. They skip the series and quorum layers — the sender already decided
+ * that something fails — and enter at the signal layer, so correlation, maintenance, recovery and
+ * resolution treat them exactly like probe signals (docs/alertmanager.md).
+ *
+ * Kept apart from engine.ts: the engine only stores the per-alert state this module maintains
+ * and asks it for the signal's failing targets and impact.
+ */
+import { compileRule, type Rule, RuleSpec } from './rules.js';
+import type { ExternalSignal, Impact } from './types.js';
+
+const IMPACT_RANK: Record<Impact, number> = { degraded_performance: 1, partial_outage: 2, major_outage: 3 };
+
+/** One firing alert inside an external signal, keyed by the sender's identity (the fingerprint). */
+export interface ExternalAlertState {
+  target: string;
+  impact: Impact;
+  since: number;
+  error: string;
+  detail: string | null;
+}
+
+/** The shape of the engine's per-target evaluation an external signal fills in. */
+export interface ExternalTargetEval {
+  vantages: string[];
+  nonStale: number;
+  since: number;
+  error: string | null;
+  detail: string | null;
+  obs: Record<string, unknown> | null;
+  impact?: Impact;
+}
+
+/** The engine's key of an external signal: one per (rule, probe, component). */
+export function externalKey(input: Pick<ExternalSignal, 'rule' | 'probe' | 'component'>): string {
+  return `ext\u0000${input.rule}\u0000${input.probe}\u0000${input.component}`;
+}
+
+/**
+ * The rule external signals are evaluated under (no conditions: the sender decided). Its texts
+ * name the alert; `detail` is the alert's summary.
+ */
+export function externalRule(id: string): Rule {
+  return compileRule(
+    RuleSpec.parse({
+      id,
+      description: 'signals from an external alert source (Alertmanager)',
+      condition: { consecutive: 1 },
+      recover_after: 1,
+      title: '{group}{region_tag}: {component_name} — {detail}',
+      text: '{component_name}: {probe} firing since {since} — {detail}',
+      recovered_text: '{component_name}: {probe} resolved',
+    }),
+  );
+}
+
+/**
+ * Adds (active) or removes (not active) one alert; returns whether anything changed. An alert
+ * already firing keeps its `since`: Alertmanager re-sends firing alerts on every group interval.
+ */
+export function updateExternalAlerts(
+  alerts: Record<string, ExternalAlertState>,
+  input: ExternalSignal,
+): boolean {
+  const existing = alerts[input.key];
+  if (!input.active) {
+    if (!existing) return false;
+    delete alerts[input.key];
+    return true;
+  }
+  const next: ExternalAlertState = {
+    target: input.target,
+    impact: input.impact,
+    since: existing ? Math.min(existing.since, input.since) : input.since,
+    error: input.error,
+    detail: input.detail ?? null,
+  };
+  if (existing && JSON.stringify(existing) === JSON.stringify(next)) return false;
+  alerts[input.key] = next;
+  return true;
+}
+
+/** The signal's failing targets, as the engine's signal layer keeps them for probes. */
+export function externalFailing(alerts: Record<string, ExternalAlertState>): Record<string, ExternalTargetEval> {
+  const out: Record<string, ExternalTargetEval> = {};
+  const keys = Object.keys(alerts).sort();
+  for (const key of keys) {
+    const a = alerts[key];
+    if (!a) continue;
+    const t = out[a.target];
+    if (!t) {
+      out[a.target] = {
+        vantages: [],
+        nonStale: 0,
+        since: a.since,
+        error: a.error,
+        detail: a.detail,
+        obs: null,
+        impact: a.impact,
+      };
+      continue;
+    }
+    // Several alerts on one target (warning and critical of the same instance): the worst speaks.
+    t.since = Math.min(t.since, a.since);
+    if (IMPACT_RANK[a.impact] > IMPACT_RANK[t.impact ?? 'degraded_performance']) {
+      t.impact = a.impact;
+      t.detail = a.detail;
+      t.error = a.error;
+    }
+  }
+  return out;
+}
+
+/** The worst impact of an external signal's failing targets (undefined: not an external signal). */
+export function externalImpact(failing: Record<string, { impact?: Impact }>): Impact | undefined {
+  let best: Impact | undefined;
+  for (const t of Object.values(failing)) {
+    if (t.impact && (!best || IMPACT_RANK[t.impact] > IMPACT_RANK[best])) best = t.impact;
+  }
+  return best;
+}

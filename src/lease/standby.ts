@@ -1,0 +1,106 @@
+import type { TimerClock } from '../clock.js';
+import type { Plan } from '../config/plan.js';
+import { type IncidentsContext, IncidentWriter } from '../incidents/manager.js';
+import { type IncidentRuntime, startIncidentRuntime } from '../incidents/runtime.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { ResultsBus } from '../results/bus.js';
+import type { RedisStore } from '../store/redis.js';
+import { RedisLease, type RedisLeaseOptions } from './lease.js';
+
+/** What the daemon needs from its incidents side: the same shape with or without a lease. */
+export interface LeaderRuntime {
+  /** Operator verbs: through the live engine while leader, straight to the store while standby. */
+  readonly ctx: IncidentsContext;
+  readonly lease: RedisLease;
+  /** Stops the engine (final writes while still leader), then releases the lease. */
+  stop(): Promise<void>;
+}
+
+export interface LeaderRuntimeDeps {
+  readonly plan: Plan;
+  readonly store: RedisStore;
+  readonly bus: ResultsBus;
+  readonly metrics: Metrics;
+  readonly clock: TimerClock;
+  readonly logger: Logger;
+  /** Lease timings and callbacks; the key defaults to `<store prefix>leader`. */
+  readonly lease?: Omit<RedisLeaseOptions, 'redis' | 'clock' | 'logger' | 'onAcquired' | 'onLost'>;
+  /** Starts the engine (default: startIncidentRuntime); tests substitute it. */
+  readonly startRuntime?: typeof startIncidentRuntime;
+}
+
+/**
+ * Fleet mode: the rules engine runs only in the process holding the leader lease. The others
+ * stand by (API reads and operator verbs still work: writes are conditional on revisions) and
+ * one takes over when the leader dies, restoring the engine's snapshot and adopting open
+ * incidents from the store, so the takeover opens no duplicate. The engine writes through a
+ * store fenced by the lease's token: a deposed leader's late writes are refused.
+ */
+export async function startLeaderRuntime(deps: LeaderRuntimeDeps): Promise<LeaderRuntime> {
+  const { store, clock, logger } = deps;
+  const start = deps.startRuntime ?? startIncidentRuntime;
+  const standby: IncidentsContext = { store, clock, writer: new IncidentWriter(store) };
+  let current: IncidentRuntime | undefined;
+  let stopping = false;
+  // Start and stop in order: a loss arriving while the engine starts waits for the start.
+  let transitions: Promise<void> = Promise.resolve();
+  const enqueue = (fn: () => Promise<void>): void => {
+    transitions = transitions.then(fn).catch((err: unknown) => logger.error({ err }, 'leader transition failed'));
+  };
+  const stopEngine = async (): Promise<void> => {
+    const runtime = current;
+    current = undefined;
+    // After a loss the final writes are refused (fenced): nothing is lost, the new leader has the store.
+    await runtime?.stop().catch((err: unknown) => logger.warn({ err }, 'engine stopped without its final save'));
+  };
+
+  const lease: RedisLease = new RedisLease({
+    key: `${store.prefix}leader`,
+    ...deps.lease,
+    redis: store.client,
+    clock,
+    logger,
+    onAcquired: () =>
+      enqueue(async () => {
+        if (current || stopping || !lease.isLeader()) return;
+        const { plan, bus, metrics } = deps;
+        const runtime = await start({ plan, bus, metrics, clock, logger, store: store.withFence(lease) });
+        current = runtime;
+        // The lease may have gone while the engine was starting.
+        if (!lease.isLeader()) await stopEngine();
+        else logger.info({ holder: lease.holder, fencingToken: lease.token() }, 'leader: rules engine running');
+      }),
+    onLost: () =>
+      enqueue(async () => {
+        await stopEngine();
+        logger.warn({ holder: lease.holder }, 'standby: rules engine stopped');
+      }),
+  });
+  lease.start();
+
+  const ctx: IncidentsContext = {
+    get store() {
+      return current?.ctx.store ?? standby.store;
+    },
+    get clock() {
+      return clock;
+    },
+    get writer() {
+      return current?.ctx.writer ?? standby.writer;
+    },
+    get engine() {
+      return current?.ctx.engine;
+    },
+  };
+  return {
+    ctx,
+    lease,
+    async stop() {
+      stopping = true;
+      await transitions;
+      await stopEngine();
+      await lease.stop();
+    },
+  };
+}

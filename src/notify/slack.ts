@@ -1,0 +1,53 @@
+import { IMPACT_WORDS } from '../engine/text.js';
+import type { Notification, NotifyEvent } from './events.js';
+import type { OutgoingRequest } from './webhook.js';
+
+const VERB: Record<NotifyEvent, string> = {
+  'incident.opened': 'opened',
+  'incident.updated': 'updated',
+  'incident.confirmed': 'confirmed',
+  'incident.dismissed': 'dismissed',
+  'incident.resolved': 'resolved',
+};
+
+const SEVERITY_MARK: Record<string, string> = { critical: ':red_circle:', major: ':large_orange_circle:', minor: ':large_yellow_circle:' };
+
+/** Slack's limits: header text 150 characters, section text 3000. */
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/**
+ * A Slack-compatible incoming-webhook message (`{ text, blocks }`; Mattermost and Rocket.Chat take
+ * it too): the title, severity, status and review, components with their impact, and the latest
+ * timeline entry. `text` is the notification fallback. Never signed: the URL is the secret.
+ */
+export function slackRequest(n: Notification): OutgoingRequest {
+  const inc = n.incident;
+  const latest = n.entries[n.entries.length - 1] ?? inc.timeline[inc.timeline.length - 1];
+  const mark = inc.status === 'resolved' ? ':white_check_mark:' : (SEVERITY_MARK[inc.severity] ?? '');
+  const review = inc.review === 'pending' ? 'draft, pending review' : inc.review;
+  const components = inc.components
+    .map((c) => `• ${c.id}${c.id === inc.root_component ? ' (root)' : ''}: ${IMPACT_WORDS[c.impact]}`)
+    .join('\n');
+  const text = `${mark} [${inc.severity.toUpperCase()}] ${inc.title} — ${VERB[n.event]} (${inc.status}, ${review})`.trim();
+  const blocks: unknown[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(inc.title || inc.id, 150), emoji: true } },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Severity*\n${mark} ${inc.severity}`.trim() },
+        { type: 'mrkdwn', text: `*Status*\n${inc.status} (${review})` },
+        { type: 'mrkdwn', text: `*Event*\n${n.event}` },
+        { type: 'mrkdwn', text: `*Regions*\n${inc.regions.join(', ') || '—'}` },
+      ],
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: clip(`*Components*\n${components || '—'}`, 3000) } },
+  ];
+  if (latest) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(`*${latest.at.slice(11, 16)} UTC* (${latest.kind}, ${latest.author}): ${latest.text}`, 3000) },
+    });
+  }
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Tocsin incident \`${inc.id}\` opened ${inc.opened_at}` }] });
+  return { body: JSON.stringify({ text, blocks }), headers: { 'Content-Type': 'application/json' } };
+}

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { ProbePlan } from '../config/plan.js';
+import { ProbeResult } from '../events/probe-result.js';
+import type { CheckJob } from './port.js';
+
+/** Bumped when the job or result message shape changes; a worker ignores versions it cannot read. */
+export const FLEET_WIRE_VERSION = 1;
+
+/**
+ * What a probe job carries: the slice of the plan one check needs (kind, spec, targets, timeout),
+ * so a worker never reloads the config when probes change — `tocsin run` re-upserts the job
+ * schedulers and the next jobs carry the new spec.
+ */
+export const ProbeJobData = z.object({
+  v: z.literal(FLEET_WIRE_VERSION),
+  /** Hash of the rest, compared by `sync` to leave unchanged schedulers alone. */
+  hash: z.string(),
+  vantage: z.string().min(1),
+  group: z.string(),
+  targets: z.array(z.string()),
+  probe: z.object({
+    id: z.string().min(1),
+    kind: z.string().min(1),
+    component: z.string(),
+    intervalMs: z.number().positive(),
+    timeoutMs: z.number().positive(),
+    labels: z.record(z.string(), z.string()),
+    targets: z.array(z.string()),
+    spec: z.record(z.string(), z.unknown()),
+  }),
+});
+export type ProbeJobData = z.infer<typeof ProbeJobData>;
+
+/** The job data of a check (JSON-safe: probe specs are plain data once the loader parsed them). */
+export function toJobData(job: CheckJob): ProbeJobData {
+  const { probe } = job;
+  const body = {
+    vantage: job.vantage,
+    group: job.key.split('\u0000')[1] ?? '',
+    targets: [...job.targets],
+    probe: {
+      id: probe.id,
+      kind: probe.kind,
+      component: probe.component,
+      intervalMs: probe.intervalMs,
+      timeoutMs: probe.timeoutMs,
+      labels: { ...probe.labels },
+      targets: [...probe.targets],
+      spec: probe.spec as Record<string, unknown>,
+    },
+  };
+  const hash = createHash('sha1').update(JSON.stringify(body)).digest('hex');
+  return { v: FLEET_WIRE_VERSION, hash, ...body };
+}
+
+/** The check a worker runs from a job's data; `undefined` when the data is not a v1 probe job. */
+export function fromJobData(data: unknown): CheckJob | undefined {
+  const parsed = ProbeJobData.safeParse(data);
+  if (!parsed.success) return undefined;
+  const d = parsed.data;
+  const probe: ProbePlan = {
+    ...d.probe,
+    vantages: [d.vantage],
+    // Workers know probes only through their jobs; messages still name the probe by id.
+    source: { file: '(job)', line: 0 },
+  };
+  return { key: `${probe.id}\u0000${d.group}\u0000${d.vantage}`, probe, targets: d.targets, vantage: d.vantage };
+}
+
+/**
+ * One message on the results stream, from a worker to `tocsin run`: the results of one check (with
+ * the delay between the check's slot and its start, for `tocsin_scheduler_lag_seconds`), or a
+ * check skipped because the previous one of the same key was still running.
+ */
+export const FleetMessage = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('results'),
+    v: z.literal(FLEET_WIRE_VERSION),
+    vantage: z.string().min(1),
+    lag_ms: z.number().nonnegative(),
+    results: z.array(ProbeResult),
+  }),
+  z.object({
+    type: z.literal('skipped'),
+    v: z.literal(FLEET_WIRE_VERSION),
+    vantage: z.string().min(1),
+    probe: z.string().min(1),
+  }),
+]);
+export type FleetMessage = z.infer<typeof FleetMessage>;

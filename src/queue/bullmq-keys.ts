@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import type { RedisOptions } from 'ioredis';
+import type { CheckJob } from './port.js';
+
+/**
+ * Redis names of the fleet mode. Every key starts with `tocsin:` so one Redis can be shared with
+ * other applications (and with the Redis incident store).
+ */
+export const FLEET_KEYS = {
+  /** BullMQ prefix of the probe queues: a vantage's queue lives under `tocsin:probes:<vantage>:*`. */
+  probePrefix: 'tocsin:probes',
+  /** The stream workers append results to and `tocsin run` reads. */
+  results: 'tocsin:results',
+  /** Set of the vantages that have a queue, so a vantage dropped from the config is cleaned up. */
+  vantages: 'tocsin:vantages',
+  /** `tocsin:busy:<vantage>:<scheduler id>`: held while a check runs, so checks never stack. */
+  busyPrefix: 'tocsin:busy',
+} as const;
+
+/**
+ * BullMQ refuses ":" in queue names and job scheduler ids, while vantage and probe ids may hold
+ * one; "%" is not allowed in ids, so "%3A" cannot collide with a real name.
+ */
+function escapeColon(name: string): string {
+  return name.replaceAll(':', '%3A');
+}
+
+/** The BullMQ queue name of a vantage (under the `tocsin:probes` prefix). */
+export function queueName(vantage: string): string {
+  return escapeColon(vantage);
+}
+
+/**
+ * The job scheduler id of a check inside its vantage's queue: the probe id (readable in Redis)
+ * and a short hash of the target group (URLs are long and hold colons).
+ */
+export function schedulerId(job: CheckJob): string {
+  const group = job.key.split('\u0000')[1] ?? '';
+  const hash = createHash('sha1').update(group).digest('hex').slice(0, 12);
+  return `${escapeColon(job.probe.id)}~${hash}`;
+}
+
+/** The lock key that keeps one check of a scheduler running at a time, across worker processes. */
+export function busyKey(vantage: string, scheduler: string): string {
+  return `${FLEET_KEYS.busyPrefix}:${queueName(vantage)}:${scheduler}`;
+}
+
+/**
+ * ioredis options from a `redis://[user:password@]host[:port][/db]` (or `rediss://`) URL. The
+ * retry strategy keeps reconnecting forever, at most every 2 s: a fleet outlives Redis restarts.
+ */
+export function redisOptions(url: string): RedisOptions {
+  const u = new URL(url);
+  const db = Number.parseInt(u.pathname.replace(/^\//, '') || '0', 10);
+  return {
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
+    port: u.port ? Number.parseInt(u.port, 10) : 6379,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    db: Number.isFinite(db) ? db : 0,
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+  };
+}
+
+/** Where a Redis URL points, without its password, for log lines. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}

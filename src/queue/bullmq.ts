@@ -1,0 +1,311 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { ProbeKind } from '../../probes/probe.js';
+import type { TimerClock, TimerHandle } from '../clock.js';
+import type { Plan } from '../config/plan.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { ResultsBus } from '../results/bus.js';
+import { phaseOffset } from '../schedule/phase.js';
+import { type FleetMessage, toJobData } from './bullmq-jobs.js';
+import { FLEET_KEYS, queueName, redactUrl, redisOptions, schedulerId } from './bullmq-keys.js';
+import { ResultsReader } from './bullmq-results.js';
+import { VantageMonitor, type VantageView } from './bullmq-vantages.js';
+import { planJobs } from './jobs.js';
+import type { CheckJob, ProbeQueue, QueueStats } from './port.js';
+
+/** Job options of every probe job: one attempt (the next slot is the retry), little history kept. */
+const JOB_OPTIONS = {
+  attempts: 1,
+  removeOnComplete: { count: 10 },
+  removeOnFail: { count: 50 },
+} as const;
+/** Scheduler upserts in flight at once during a sync (10,000 checks are 10,000 upserts). */
+const SYNC_PARALLELISM = 32;
+/** How long `sync` waits for Redis before returning and finishing in the background. */
+const SYNC_WAIT_MS = 5000;
+/** Results older than this when read (a daemon back after a long stop) would mislead the engine. */
+const MAX_RESULT_AGE_MS = 5 * 60_000;
+const TICK_MS = 1000;
+
+export interface BullmqQueueDeps {
+  readonly kinds: Readonly<Record<string, ProbeKind>>;
+  readonly bus: ResultsBus;
+  readonly metrics: Metrics;
+  readonly clock: TimerClock;
+  readonly logger: Logger;
+  /** `queue.redis_url`. */
+  readonly redisUrl: string;
+}
+
+/**
+ * The fleet ProbeQueue, inside `tocsin run`: one BullMQ queue per vantage (`tocsin:probes:<vantage>`)
+ * with one job scheduler per check (probe × target group), so Redis — not this process — keeps
+ * time; `tocsin worker --vantage V` processes runs the checks and append their results to the
+ * `tocsin:results` stream, which this adapter reads and publishes on the results bus, so metrics,
+ * latest results and the rules engine see every vantage exactly as in inline mode.
+ *
+ * Redis may go away at any time: nothing here throws on it. Scheduling state lives in Redis, so
+ * after a restart that lost it (no persistence) the schedulers are upserted again on reconnect.
+ */
+export class BullmqQueue implements ProbeQueue {
+  /** Shared by the BullMQ queues, the stats poll and the vantage set. */
+  readonly #redis: Redis;
+  readonly #reader: ResultsReader;
+  readonly #queues = new Map<string, Queue>();
+  readonly #monitor: VantageMonitor;
+  #plan: Plan | undefined;
+  #jobs: CheckJob[] = [];
+  #probes = new Set<string>();
+  #vantages = new Set<string>();
+  #started = false;
+  #closed = false;
+  #counts = { active: 0, waiting: 0 };
+  #ticks = 0;
+  #timer: TimerHandle | undefined;
+  #reconcileWanted = false;
+  #reconciling: Promise<void> | undefined;
+  #connectedOnce = false;
+  #redisDown = false;
+  /** Results read but not published: unknown probe or vantage, or too old. */
+  dropped = 0;
+
+  constructor(private readonly deps: BullmqQueueDeps) {
+    const options = redisOptions(deps.redisUrl);
+    // Commands wait through an outage (the daemon keeps running); BullMQ requires this of a
+    // shared connection anyway.
+    this.#redis = new Redis({ ...options, maxRetriesPerRequest: null, lazyConnect: true });
+    this.#redis.on('error', () => {
+      // Reported once per outage by the 'close'/'ready' handlers below; ioredis retries by itself.
+    });
+    this.#redis.on('close', () => {
+      if (this.#closed || this.#redisDown) return;
+      this.#redisDown = true;
+      deps.logger.warn({ redis: redactUrl(deps.redisUrl) }, 'lost the connection to Redis; reconnecting');
+    });
+    this.#redis.on('ready', () => {
+      if (this.#redisDown) deps.logger.info('connected to Redis again; re-syncing the job schedulers');
+      this.#redisDown = false;
+      // A Redis restarted without persistence lost every scheduler: put them back.
+      if (this.#connectedOnce && this.#plan) void this.#requestReconcile();
+      this.#connectedOnce = true;
+    });
+    const readerRedis = new Redis({ ...options, maxRetriesPerRequest: null, lazyConnect: true });
+    readerRedis.on('error', () => {});
+    this.#reader = new ResultsReader({
+      redis: readerRedis,
+      logger: deps.logger,
+      onMessage: (msg) => this.#onMessage(msg),
+    });
+    this.#monitor = new VantageMonitor({ clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
+    this.#redis.connect().catch(() => {
+      // The retry strategy keeps trying; `running` stays false meanwhile.
+    });
+  }
+
+  /** Started, not stopped, and Redis answers: what /readyz reports as "the scheduler runs". */
+  get running(): boolean {
+    return this.#started && !this.#closed && this.#redis.status === 'ready';
+  }
+
+  /** The vantage-level view (last report, staleness), for the API. */
+  vantages(): VantageView[] {
+    return this.#monitor.views();
+  }
+
+  async sync(plan: Plan): Promise<void> {
+    this.#plan = plan;
+    this.#jobs = planJobs(plan, this.deps.kinds, plan.vantages);
+    this.#probes = new Set(plan.probes.map((p) => p.id));
+    this.#vantages = new Set(plan.vantages);
+    this.#monitor.setPlan(plan);
+    this.deps.metrics.schedulerScheduled.set(this.#jobs.length);
+    const done = this.#requestReconcile();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      done.then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), SYNC_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!waited) {
+      this.deps.logger.warn(
+        { redis: redactUrl(this.deps.redisUrl) },
+        'Redis not reachable: the job schedulers will be synced once it is',
+      );
+    }
+  }
+
+  async start(): Promise<void> {
+    this.#started = true;
+    this.#monitor.reset();
+    this.#reader.start();
+    this.#tick();
+  }
+
+  /** Stops reading results (none is published after this resolves); workers and schedulers go on. */
+  async stop(graceMs: number): Promise<void> {
+    this.#started = false;
+    this.#closed = true;
+    if (this.#timer) this.deps.clock.clearTimeout(this.#timer);
+    await this.#reader.stop();
+    // A sync in progress gets the grace period, then the connection is dropped under it.
+    if (this.#reconciling) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#reconciling.catch(() => undefined),
+        new Promise((r) => {
+          timer = setTimeout(r, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    await Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => undefined)));
+    this.#redis.disconnect();
+  }
+
+  stats(): QueueStats {
+    return { scheduled: this.#jobs.length, inflight: this.#counts.active, waiting: this.#counts.waiting };
+  }
+
+  #queue(vantage: string): Queue {
+    let q = this.#queues.get(vantage);
+    if (!q) {
+      q = new Queue(queueName(vantage), { connection: this.#redis, prefix: FLEET_KEYS.probePrefix });
+      q.on('error', (err) => this.deps.logger.debug({ err: err.message, vantage }, 'probe queue error'));
+      this.#queues.set(vantage, q);
+    }
+    return q;
+  }
+
+  /** Runs reconciliations one at a time; a request during one runs another after it with the latest plan. */
+  #requestReconcile(): Promise<void> {
+    this.#reconcileWanted = true;
+    this.#reconciling ??= (async () => {
+      let failures = 0;
+      while (this.#reconcileWanted && !this.#closed) {
+        this.#reconcileWanted = false;
+        try {
+          await this.#reconcile();
+          if (failures > 0) this.deps.logger.info('job schedulers synced');
+        } catch (err) {
+          if (this.#closed) break;
+          if (failures++ === 0) this.deps.logger.warn({ err: (err as Error).message }, 'could not sync the job schedulers; retrying');
+          this.#reconcileWanted = true;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    })().finally(() => {
+      this.#reconciling = undefined;
+    });
+    return this.#reconciling;
+  }
+
+  async #reconcile(): Promise<void> {
+    const plan = this.#plan;
+    if (!plan) return;
+    const jobs = this.#jobs;
+    // Vantages dropped from the config: their schedulers go, or their workers would run stale checks.
+    const known = await this.#redis.smembers(FLEET_KEYS.vantages);
+    for (const v of known) {
+      if (plan.vantages.includes(v)) continue;
+      await this.#reconcileVantage(this.#queue(v), []);
+      await this.#queue(v).close();
+      this.#queues.delete(v);
+      await this.#redis.srem(FLEET_KEYS.vantages, v);
+    }
+    if (plan.vantages.length > 0) await this.#redis.sadd(FLEET_KEYS.vantages, ...plan.vantages);
+    for (const v of plan.vantages) {
+      await this.#reconcileVantage(
+        this.#queue(v),
+        jobs.filter((j) => j.vantage === v),
+      );
+    }
+  }
+
+  async #reconcileVantage(queue: Queue, jobs: readonly CheckJob[]): Promise<void> {
+    const existing = new Map<string, { hash: unknown; every: number | undefined }>();
+    for (const s of await queue.getJobSchedulers(0, -1, true)) {
+      const data = s.template?.data as { hash?: unknown } | undefined;
+      existing.set(s.key, { hash: data?.hash, every: s.every });
+    }
+    const wanted = new Set<string>();
+    const upserts: (() => Promise<unknown>)[] = [];
+    for (const job of jobs) {
+      const id = schedulerId(job);
+      wanted.add(id);
+      const data = toJobData(job);
+      const cur = existing.get(id);
+      if (cur && cur.hash === data.hash && cur.every === job.probe.intervalMs) continue;
+      upserts.push(() =>
+        queue.upsertJobScheduler(
+          id,
+          { every: job.probe.intervalMs, offset: phaseOffset(job.key, job.probe.intervalMs) },
+          { name: job.probe.id, data, opts: JOB_OPTIONS },
+        ),
+      );
+    }
+    for (const id of existing.keys()) {
+      if (!wanted.has(id)) upserts.push(() => queue.removeJobScheduler(id));
+    }
+    await inBatches(upserts, SYNC_PARALLELISM);
+  }
+
+  #tick(): void {
+    if (this.#closed) return;
+    this.#monitor.check();
+    if (this.#ticks++ % 2 === 0 && this.#redis.status === 'ready') {
+      this.#refreshCounts().catch(() => undefined);
+    }
+    this.#timer = this.deps.clock.setTimeout(() => this.#tick(), TICK_MS);
+    this.#timer.unref?.();
+  }
+
+  async #refreshCounts(): Promise<void> {
+    let active = 0;
+    let waiting = 0;
+    for (const q of this.#queues.values()) {
+      const c = await q.getJobCounts('active', 'waiting', 'prioritized');
+      active += c.active ?? 0;
+      waiting += (c.waiting ?? 0) + (c.prioritized ?? 0);
+    }
+    this.#counts = { active, waiting };
+    this.deps.metrics.schedulerInflight.set(active);
+  }
+
+  #onMessage(msg: FleetMessage): void {
+    const { deps } = this;
+    deps.logger.trace({ msg }, 'fleet message');
+    if (!this.#vantages.has(msg.vantage)) {
+      this.dropped++;
+      return;
+    }
+    this.#monitor.seen(msg.vantage);
+    if (msg.type === 'skipped') {
+      if (this.#probes.has(msg.probe)) deps.metrics.schedulerSkipped.inc({ probe: msg.probe });
+      return;
+    }
+    deps.metrics.schedulerLag.observe(msg.lag_ms / 1000);
+    const now = deps.clock.now();
+    for (const r of msg.results) {
+      if (!this.#probes.has(r.probe) || r.vantage !== msg.vantage || now - Date.parse(r.at) > MAX_RESULT_AGE_MS) {
+        this.dropped++;
+        continue;
+      }
+      deps.bus.publish(r);
+    }
+  }
+}
+
+/** Runs the tasks with at most `limit` at once. */
+async function inBatches(tasks: readonly (() => Promise<unknown>)[], limit: number): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++];
+      if (task) await task();
+    }
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,165 @@
+/**
+ * The Lua scripts of the Redis IncidentStore (registered with ioredis `defineCommand`, so they run
+ * by EVALSHA and fall back to EVAL after a server restart flushed the script cache).
+ *
+ * Every multi-key change is one script: Redis runs a script without interleaving other commands,
+ * and these scripts check everything before their first write, so a failed check changes nothing.
+ * Index keys are derived inside the scripts from the prefix (standalone Redis or Sentinel, not
+ * Cluster: see docs/fleet.md).
+ */
+
+/**
+ * The fencing check shared by the write scripts. `fenceKey`/`fenceToken` empty = no fencing.
+ * A token lower than the lease's current one is a stale leader's write: refused.
+ */
+const FENCE = `
+local function fence(fenceKey, fenceToken)
+  if fenceKey == '' then return nil end
+  local current = tonumber(redis.call('GET', fenceKey) or '0')
+  local mine = tonumber(fenceToken)
+  if mine == nil or mine < current then
+    return redis.error_reply('FENCED write refused: fencing token ' .. fenceToken .. ' is older than ' .. current)
+  end
+  return nil
+end
+`;
+
+/**
+ * saveIncident. KEYS: doc hash, timeline list, fence key ('' for none: passed as a key so the
+ * call declares everything it reads).
+ * ARGV: prefix, id, expected revision ('' = must not exist), doc JSON (no timeline), status,
+ * review, score (opened_at in ms), fence token, then the JSON of every timeline entry, oldest
+ * first (ARGV[9] onwards; the script appends those past the stored length).
+ * Returns the new revision, or 0 on a revision conflict.
+ */
+export const SAVE_INCIDENT = `${FENCE}
+local docKey, timelineKey = KEYS[1], KEYS[2]
+local prefix, id, expected = ARGV[1], ARGV[2], ARGV[3]
+local doc, status, review, score = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local fenceToken, given = ARGV[8], #ARGV - 8
+
+local fenced = fence(KEYS[3], fenceToken)
+if fenced then return fenced end
+
+local stored = redis.call('HMGET', docKey, 'rev', 'status', 'review')
+local rev = stored[1]
+if expected == '' then
+  if rev then return 0 end
+elseif rev ~= expected then
+  return 0
+end
+
+local have = redis.call('LLEN', timelineKey)
+if given < have then
+  return redis.error_reply('APPEND_ONLY incident ' .. id .. ': the timeline is append-only (' .. have .. ' stored, ' .. given .. ' given)')
+end
+
+local newRev = (tonumber(rev) or 0) + 1
+redis.call('HSET', docKey, 'doc', doc, 'rev', newRev, 'status', status, 'review', review, 'score', score)
+-- Entries the store already has are skipped: the timeline is append-only.
+for i = 9 + have, #ARGV do
+  redis.call('RPUSH', timelineKey, ARGV[i])
+end
+
+local idx = prefix .. 'idx:'
+if stored[2] then
+  redis.call('ZREM', idx .. 'status:' .. stored[2], id)
+  redis.call('ZREM', idx .. 'review:' .. stored[3], id)
+  redis.call('ZREM', idx .. 'status:' .. stored[2] .. ':review:' .. stored[3], id)
+end
+redis.call('ZADD', idx .. 'all', score, id)
+redis.call('ZADD', idx .. 'status:' .. status, score, id)
+redis.call('ZADD', idx .. 'review:' .. review, score, id)
+redis.call('ZADD', idx .. 'status:' .. status .. ':review:' .. review, score, id)
+return newRev
+`;
+
+/**
+ * listIncidents, in one atomic read (a reader sees each document with its whole timeline).
+ * KEYS: the index to walk (a sorted set: score = opened_at ms, members = ids), the `all` index
+ * (where the cursor's score is looked up). ARGV: prefix, limit (0 = all), before ('' = none).
+ * Order: score descending, then id descending (bytewise, as SQLite's BINARY collation).
+ * Returns a flat array: id, doc JSON, revision, timeline (array of JSON), repeated.
+ */
+export const LIST_INCIDENTS = `
+local index, all = KEYS[1], KEYS[2]
+local prefix, limit, before = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+
+-- Lua's string < follows the server's locale; ids are compared bytewise instead.
+local function bytesLess(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
+local ids = {}
+if before == '' then
+  if limit > 0 then
+    ids = redis.call('ZREVRANGEBYSCORE', index, '+inf', '-inf', 'LIMIT', 0, limit)
+  else
+    ids = redis.call('ZREVRANGEBYSCORE', index, '+inf', '-inf')
+  end
+else
+  local score = redis.call('ZSCORE', all, before)
+  -- An unknown cursor matches nothing (as the SQL subquery that finds no row).
+  if not score then return {} end
+  -- Same opened_at: the members sort by id; keep those before the cursor's id.
+  local same = redis.call('ZREVRANGEBYSCORE', index, score, score)
+  for _, m in ipairs(same) do
+    if bytesLess(m, before) and (limit == 0 or #ids < limit) then ids[#ids + 1] = m end
+  end
+  if limit == 0 or #ids < limit then
+    local rest
+    if limit > 0 then
+      rest = redis.call('ZREVRANGEBYSCORE', index, '(' .. score, '-inf', 'LIMIT', 0, limit - #ids)
+    else
+      rest = redis.call('ZREVRANGEBYSCORE', index, '(' .. score, '-inf')
+    end
+    for _, m in ipairs(rest) do ids[#ids + 1] = m end
+  end
+end
+
+local out = {}
+for _, id in ipairs(ids) do
+  local key = prefix .. 'incident:' .. id
+  local row = redis.call('HMGET', key, 'doc', 'rev')
+  if row[1] then
+    out[#out + 1] = id
+    out[#out + 1] = row[1]
+    out[#out + 1] = row[2]
+    out[#out + 1] = redis.call('LRANGE', key .. ':timeline', 0, -1)
+  end
+end
+return out
+`;
+
+/**
+ * saveLatestResults. KEYS: the results hash (field = probe\\0target\\0vantage → JSON), the hash of
+ * their `at` in ms. ARGV: triples of field, at (ms), JSON. A result older than the stored one
+ * (a slow worker's late answer) is ignored; an equal `at` replaces it, as the SQLite adapter does.
+ * Returns how many were written.
+ */
+export const SAVE_LATEST = `
+local written = 0
+for i = 1, #ARGV, 3 do
+  local field, at, doc = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+  local old = tonumber(redis.call('HGET', KEYS[2], field) or '')
+  if old == nil or at >= old then
+    redis.call('HSET', KEYS[2], field, ARGV[i + 1])
+    redis.call('HSET', KEYS[1], field, doc)
+    written = written + 1
+  end
+end
+return written
+`;
+
+/** putState. KEYS: the state hash, fence key ('' for none). ARGV: field, JSON, fence token. */
+export const PUT_STATE = `${FENCE}
+local fenced = fence(KEYS[2], ARGV[3])
+if fenced then return fenced end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;

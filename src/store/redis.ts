@@ -1,0 +1,298 @@
+import { Redis, type RedisOptions, type Result } from 'ioredis';
+import { TocsinError } from '../errors.js';
+import type { ProbeResult } from '../events/probe-result.js';
+import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { IncidentFilter, IncidentStore, SaveOutcome } from './port.js';
+import { LIST_INCIDENTS, PUT_STATE, SAVE_INCIDENT, SAVE_LATEST } from './redis-scripts.js';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    tocsinSaveIncident(
+      docKey: string, timelineKey: string, fenceKey: string, ...args: string[]
+    ): Result<number, Context>;
+    tocsinListIncidents(index: string, all: string, prefix: string, limit: string, before: string): Result<
+      (string | string[])[], Context
+    >;
+    tocsinSaveLatest(results: string, ats: string, ...args: string[]): Result<number, Context>;
+    tocsinPutState(
+      state: string, fenceKey: string, field: string, json: string, token: string
+    ): Result<number, Context>;
+  }
+}
+
+/** The default key prefix: every key the store (and the leader lease) writes starts with it. */
+export const DEFAULT_REDIS_PREFIX = 'tocsin:';
+/** A command waiting longer than this for Redis rejects (a hung server is an unavailable store). */
+const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
+/** Reconnect backoff: 100 ms more per attempt, capped here; never gives up (a daemon outlives outages). */
+const MAX_RECONNECT_DELAY_MS = 2000;
+/** Results per script call: keeps one call from blocking Redis for long with 10k probes. */
+const LATEST_CHUNK = 500;
+
+/**
+ * A fencing token source: the leader lease. Writes of incidents and engine state carry the token;
+ * Redis refuses them when the counter at `fenceKey` has moved past it (a newer leader exists).
+ */
+export interface Fence {
+  /** The Redis key holding the newest token handed out. */
+  readonly fenceKey: string;
+  /** The token while this process holds the lease, else undefined (writes are then refused here). */
+  token(): number | undefined;
+}
+
+/** A write refused because this process is no longer the leader (its fencing token is stale). */
+export class FencedError extends TocsinError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+    this.name = 'FencedError';
+  }
+}
+
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port/db` (or `rediss://`). */
+  readonly url: string;
+  /** Key prefix. Default `tocsin:`. */
+  readonly prefix?: string;
+  /** Per-command timeout in ms. Default 5000. */
+  readonly commandTimeoutMs?: number;
+}
+
+/**
+ * ioredis options for a daemon: reconnect forever with capped backoff; no offline queue and at
+ * most one retry, so while Redis is away commands fail at once (readiness turns 503, API
+ * mutations answer 503) instead of piling up and replaying late.
+ */
+export function daemonRedisOptions(commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): RedisOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: commandTimeoutMs,
+    retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+    // A failover turned our server into a replica: reconnect (DNS/Sentinel finds the new primary).
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+  };
+}
+
+/** Reply errors that mean "Redis cannot serve now", not "this command is wrong". */
+const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|NOAUTH|WRONGPASS)\b/;
+
+/** Maps a client error: lost connection / timeout → UNAVAILABLE; fencing → FencedError; else as is. */
+export function storeError(err: unknown): Error {
+  if (err instanceof TocsinError) return err;
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (e.name === 'ReplyError') {
+    if (e.message.startsWith('FENCED')) return new FencedError(e.message.replace(/^FENCED /, ''));
+    if (e.message.startsWith('APPEND_ONLY')) return new Error(e.message.replace(/^APPEND_ONLY /, ''));
+    if (!TRANSIENT_REPLY.test(e.message)) return e;
+  }
+  return new TocsinError('UNAVAILABLE', `store unavailable: ${e.message}`);
+}
+
+function resultField(r: ProbeResult): string {
+  return `${r.probe}\0${r.target ?? ''}\0${r.vantage}`;
+}
+
+/** opened_at as the sort score; an unparsable date sorts first rather than failing the save. */
+function scoreOf(openedAt: string): string {
+  const ms = Date.parse(openedAt);
+  return String(Number.isFinite(ms) ? ms : 0);
+}
+
+/**
+ * The fleet IncidentStore on Redis (layout in docs/fleet.md): each incident is a hash (document
+ * without timeline, revision, status, review, score) plus a list (its timeline); sorted sets by
+ * opened_at index all incidents, each status, each review and each pair; latest results and
+ * engine state are hashes. Every change that touches several keys is one Lua script.
+ */
+export class RedisStore implements IncidentStore {
+  readonly #client: Redis;
+  readonly #prefix: string;
+  readonly #fence: Fence | undefined;
+  /** Views made by `withFence` share the client and leave closing it to the store that opened it. */
+  readonly #ownsClient: boolean;
+
+  private constructor(client: Redis, prefix: string, fence: Fence | undefined, ownsClient: boolean) {
+    this.#client = client;
+    this.#prefix = prefix;
+    this.#fence = fence;
+    this.#ownsClient = ownsClient;
+  }
+
+  /** Connects (failing with UNAVAILABLE when Redis does not answer) and registers the scripts. */
+  static async open(opts: RedisStoreOptions): Promise<RedisStore> {
+    const client = new Redis(opts.url, daemonRedisOptions(opts.commandTimeoutMs));
+    // Without a listener ioredis prints every reconnect failure; callers see errors on commands.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (err) {
+      client.disconnect();
+      throw storeError(err);
+    }
+    return RedisStore.fromClient(client, opts.prefix ?? DEFAULT_REDIS_PREFIX, true);
+  }
+
+  /** A store over a client the caller manages (`close()` then quits it only if `owns`). */
+  static fromClient(client: Redis, prefix = DEFAULT_REDIS_PREFIX, owns = false): RedisStore {
+    client.defineCommand('tocsinSaveIncident', { numberOfKeys: 3, lua: SAVE_INCIDENT });
+    client.defineCommand('tocsinListIncidents', { numberOfKeys: 2, lua: LIST_INCIDENTS });
+    client.defineCommand('tocsinSaveLatest', { numberOfKeys: 2, lua: SAVE_LATEST });
+    client.defineCommand('tocsinPutState', { numberOfKeys: 2, lua: PUT_STATE });
+    return new RedisStore(client, prefix, undefined, owns);
+  }
+
+  /** The underlying client (the leader lease shares it). */
+  get client(): Redis {
+    return this.#client;
+  }
+
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /**
+   * A view of this store whose incident and state writes carry `fence`'s token: the engine of
+   * the lease holder writes through it, so a deposed leader's late writes are refused (FencedError).
+   * Reads and latest results are not fenced; closing the view leaves the connection open.
+   */
+  withFence(fence: Fence): RedisStore {
+    return new RedisStore(this.#client, this.#prefix, fence, false);
+  }
+
+  async ping(): Promise<void> {
+    await this.#run(() => this.#client.ping());
+  }
+
+  async close(): Promise<void> {
+    if (!this.#ownsClient || this.#client.status === 'end') return;
+    try {
+      await this.#client.quit();
+    } catch {
+      // Redis is away: QUIT cannot be sent; drop the socket and stop reconnecting.
+      this.#client.disconnect();
+    }
+  }
+
+  async saveLatestResults(results: readonly ProbeResult[]): Promise<void> {
+    for (let i = 0; i < results.length; i += LATEST_CHUNK) {
+      const args: string[] = [];
+      for (const r of results.slice(i, i + LATEST_CHUNK)) {
+        const ms = Date.parse(r.at);
+        args.push(resultField(r), String(Number.isFinite(ms) ? ms : 0), JSON.stringify(r));
+      }
+      await this.#run(() => this.#client.tocsinSaveLatest(this.#key('latest'), this.#key('latest:at'), ...args));
+    }
+  }
+
+  async latestResults(): Promise<ProbeResult[]> {
+    const docs = await this.#run(() => this.#client.hvals(this.#key('latest')));
+    return docs.map((d) => JSON.parse(d) as ProbeResult);
+  }
+
+  async getIncident(id: string): Promise<{ incident: Incident; revision: number } | undefined> {
+    const key = this.#incidentKey(id);
+    // One MULTI: the document and its timeline as of the same instant.
+    const replies = await this.#run(() =>
+      this.#client.multi().hmget(key, 'doc', 'rev').lrange(`${key}:timeline`, 0, -1).exec(),
+    );
+    if (!replies) throw new TocsinError('UNAVAILABLE', 'store unavailable: transaction aborted');
+    const [[docErr, row], [tlErr, timeline]] = replies as [[Error | null, (string | null)[]], [Error | null, string[]]];
+    if (docErr) throw storeError(docErr);
+    if (tlErr) throw storeError(tlErr);
+    const [doc, rev] = row;
+    if (doc == null || rev == null) return undefined;
+    return { incident: withTimeline(doc, timeline), revision: Number(rev) };
+  }
+
+  async listIncidents(filter: IncidentFilter = {}): Promise<Incident[]> {
+    const index =
+      filter.status && filter.review
+        ? `idx:status:${filter.status}:review:${filter.review}`
+        : filter.status
+          ? `idx:status:${filter.status}`
+          : filter.review
+            ? `idx:review:${filter.review}`
+            : 'idx:all';
+    const flat = await this.#run(() =>
+      this.#client.tocsinListIncidents(
+        this.#key(index),
+        this.#key('idx:all'),
+        this.#prefix,
+        String(filter.limit ?? 0),
+        filter.before ?? '',
+      ),
+    );
+    const out: Incident[] = [];
+    for (let i = 0; i + 3 < flat.length; i += 4) {
+      out.push(withTimeline(flat[i + 1] as string, flat[i + 3] as string[]));
+    }
+    return out;
+  }
+
+  async saveIncident(incident: Incident, expectedRevision: number | null): Promise<SaveOutcome> {
+    const { timeline, ...doc } = incident;
+    const token = this.#fenceToken();
+    const revision = await this.#run(() =>
+      this.#client.tocsinSaveIncident(
+        this.#incidentKey(incident.id),
+        `${this.#incidentKey(incident.id)}:timeline`,
+        this.#fence?.fenceKey ?? '',
+        this.#prefix,
+        incident.id,
+        expectedRevision === null ? '' : String(expectedRevision),
+        JSON.stringify(doc),
+        incident.status,
+        incident.review,
+        scoreOf(incident.opened_at),
+        token,
+        ...timeline.map((e) => JSON.stringify({ at: e.at, kind: e.kind, text: e.text, author: e.author })),
+      ),
+    );
+    return revision === 0 ? { ok: false, conflict: true } : { ok: true, revision };
+  }
+
+  async getState(key: string): Promise<unknown> {
+    const value = await this.#run(() => this.#client.hget(this.#key('state'), key));
+    return value == null ? undefined : JSON.parse(value);
+  }
+
+  async putState(key: string, value: unknown): Promise<void> {
+    const token = this.#fenceToken();
+    await this.#run(() =>
+      this.#client.tocsinPutState(this.#key('state'), this.#fence?.fenceKey ?? '', key, JSON.stringify(value), token),
+    );
+  }
+
+  /** '' without fencing; the token with it; refused here at once when the lease is not held. */
+  #fenceToken(): string {
+    if (!this.#fence) return '';
+    const token = this.#fence.token();
+    if (token === undefined) throw new FencedError('write refused: this process does not hold the leader lease');
+    return String(token);
+  }
+
+  #key(name: string): string {
+    return `${this.#prefix}${name}`;
+  }
+
+  #incidentKey(id: string): string {
+    return this.#key(`incident:${id}`);
+  }
+
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+}
+
+function withTimeline(doc: string, timeline: readonly string[]): Incident {
+  return {
+    ...(JSON.parse(doc) as Omit<Incident, 'timeline'>),
+    timeline: timeline.map((e) => JSON.parse(e) as TimelineEntry),
+  };
+}

@@ -1,0 +1,402 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpProbe } from '../../probes/http.js';
+import { TokenTable } from '../../src/api/auth.js';
+import { buildApi } from '../../src/api/server.js';
+import { systemClock } from '../../src/clock.js';
+import type { Plan } from '../../src/config/plan.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { rulesForPlan } from '../../src/engine/pack.js';
+import type { Incident } from '../../src/incidents/incident.js';
+import { type IncidentsContext, IncidentWriter } from '../../src/incidents/manager.js';
+import { createLogger } from '../../src/log.js';
+import { createMetrics } from '../../src/metrics/registry.js';
+import { InlineQueue } from '../../src/queue/inline.js';
+import { ResultsBus } from '../../src/results/bus.js';
+import { LatestResults } from '../../src/results/latest.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { makePlan } from '../helpers/plan.js';
+
+// The incident routes in-process (fastify.inject), on a real SQLite store, a real IncidentWriter
+// and a real rules engine fed synthetic probe results: one draft per component.
+
+const COMPONENTS = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'];
+const OPS = 'operator-secret-1f3a';
+const VIEW = 'viewer-secret-9b2c';
+const dir = mkdtempSync(join(tmpdir(), 'tocsin-api-inc-'));
+
+const plan: Plan = makePlan(
+  COMPONENTS.map((c) => ({ id: `${c}-http`, kind: 'http', component: c, targets: [`http://${c}.test/`] })),
+  {
+    server: {
+      listen: { host: '127.0.0.1', port: 0 },
+      tokens: [
+        { name: 'ops', role: 'operator', token_env: 'T_OPS' },
+        { name: 'dash', role: 'viewer', token_env: 'T_VIEW' },
+      ],
+    },
+    components: COMPONENTS.map((c, i) => ({
+      id: c,
+      name: `Component ${c}`,
+      group: 'Apps',
+      ...(i === 0 ? { region: 'PAR' } : {}),
+      depends_on: [],
+      source: { file: '/dev/null', line: i + 1 },
+    })),
+  },
+);
+
+/** Three failed checks per component, a minute apart per component: c1 oldest, c7 newest. */
+async function openIncidents(engine: Engine, writer: IncidentWriter): Promise<void> {
+  const base = Date.now() - 60 * 60_000;
+  for (const [i, c] of COMPONENTS.entries()) {
+    for (let k = 0; k < 3; k++) {
+      const at = new Date(base + i * 60_000 + k * 1000).toISOString();
+      const event = { at, probe: `${c}-http`, target: `http://${c}.test/`, vantage: 'local', ok: false, error: 'connect_refused' as const };
+      await writer.apply(engine.ingest(event));
+    }
+  }
+  await writer.apply(engine.flush());
+}
+
+function setup(withEngine: boolean) {
+  const logger = createLogger('silent');
+  const metrics = createMetrics({ version: 'test', processMetrics: false });
+  const queue = new InlineQueue({ kinds: { http: httpProbe }, bus: new ResultsBus(), metrics, clock: systemClock, logger, vantage: 'local', concurrency: 1 });
+  const store = SqliteStore.open(join(dir, `${Math.random().toString(36).slice(2)}.db`));
+  const writer = new IncidentWriter(store);
+  const engine = createEngine({ plan, rules: rulesForPlan(plan) });
+  const incidents: IncidentsContext = { store, clock: systemClock, writer, ...(withEngine ? { engine } : {}) };
+  const tokens = TokenTable.fromPlan(plan, { T_OPS: OPS, T_VIEW: VIEW });
+  const app = buildApi({ plan, store, queue, latest: new LatestResults(), metrics, tokens, logger, incidents });
+  return { app, store, engine, writer };
+}
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('incident API', () => {
+  let app: FastifyInstance;
+  let store: SqliteStore;
+  let ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const s = setup(true);
+    ({ app, store } = s);
+    await openIncidents(s.engine, s.writer);
+    const all = await store.listIncidents();
+    ids = Object.fromEntries(all.map((i) => [i.root_component, i.id]));
+  });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  const get = (url: string, token = VIEW) => app.inject({ url, headers: auth(token) });
+  const post = (id: string, verb: string, body: unknown, token = OPS) =>
+    app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/${verb}`, headers: auth(token), payload: body as object });
+  const stored = async (id: string) => store.getIncident(id);
+  const idOf = (c: string): string => {
+    const id = ids[c];
+    if (!id) throw new Error(`no incident for ${c}`);
+    return id;
+  };
+
+  /** Runs `request` and checks it left the incident exactly as it was (document and revision). */
+  async function unchanged(id: string, request: () => Promise<{ statusCode: number; json: () => unknown }>) {
+    const before = await stored(id);
+    const res = await request();
+    expect(await stored(id)).toEqual(before);
+    return res;
+  }
+
+  it('opened one draft per component', () => {
+    expect(Object.keys(ids).sort()).toEqual(COMPONENTS);
+  });
+
+  it('lists incidents newest first, for viewer and operator tokens', async () => {
+    for (const token of [VIEW, OPS]) {
+      const res = await get('/api/v1/incidents', token);
+      expect(res.statusCode).toBe(200);
+      const body = res.json() as { incidents: Incident[]; next_cursor: string | null };
+      expect(body.incidents.map((i) => i.root_component)).toEqual([...COMPONENTS].reverse());
+      expect(body.next_cursor).toBeNull();
+      expect(body.incidents[0]).toMatchObject({ status: 'open', review: 'pending', timeline: [{ kind: 'opened', author: 'tocsin' }] });
+    }
+    expect((await app.inject({ url: '/api/v1/incidents' })).statusCode).toBe(401);
+  });
+
+  it('pages with limit and cursor, and filters by status and review', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await get(`/api/v1/incidents?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.statusCode).toBe(200);
+      const body = res.json() as { incidents: Incident[]; next_cursor: string | null };
+      expect(body.incidents.length).toBeLessThanOrEqual(3);
+      seen.push(...body.incidents.map((i) => i.root_component));
+      cursor = body.next_cursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...COMPONENTS].reverse());
+
+    // Exactly one page's worth: no next page announced.
+    const exact = (await get('/api/v1/incidents?limit=7')).json() as { next_cursor: string | null };
+    expect(exact.next_cursor).toBeNull();
+
+    const open = (await get('/api/v1/incidents?status=open&review=pending&limit=500')).json() as { incidents: Incident[] };
+    expect(open.incidents.length).toBeGreaterThan(0);
+    expect(open.incidents.every((i) => i.status === 'open' && i.review === 'pending')).toBe(true);
+  });
+
+  it('refuses invalid query values with a 400 naming the field', async () => {
+    const cases: [string, string][] = [
+      ['status=bogus', 'status: expected one of open, resolved'],
+      ['review=maybe', 'review: expected one of pending, confirmed, dismissed'],
+      ['limit=0', 'limit: must be at least 1'],
+      ['limit=501', 'limit: must be at most 500'],
+      ['limit=abc', 'limit: expected an integer'],
+      ['limit=2.5', 'limit: expected an integer'],
+      ['cursor=inc_nope', 'cursor: no incident inc_nope'],
+    ];
+    for (const [query, message] of cases) {
+      const res = await get(`/api/v1/incidents?${query}`);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json()).toEqual({ error: { code: 'INVALID', message } });
+    }
+  });
+
+  it('returns one document unwrapped, and 404 for an unknown id', async () => {
+    const res = await get(`/api/v1/incidents/${idOf('c1')}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual((await stored(idOf('c1')))?.incident);
+    const missing = await get('/api/v1/incidents/inc_missing');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no incident inc_missing' } });
+  });
+
+  it('refuses every mutation without a token (401), with an unknown one (401) and with a viewer token (403)', async () => {
+    const id = idOf('c1');
+    const verbs: [string, unknown][] = [['confirm', {}], ['dismiss', { reason: 'noise' }], ['resolve', {}], ['notes', { text: 'hi' }]];
+    for (const [verb, body] of verbs) {
+      const none = await unchanged(id, () =>
+        app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/${verb}`, payload: body as object }));
+      expect(none.statusCode, verb).toBe(401);
+      expect(none.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'missing or unknown bearer token' } });
+      const wrong = await unchanged(id, () => post(id, verb, body, `${OPS}x`));
+      expect(wrong.statusCode, verb).toBe(401);
+      const viewer = await unchanged(id, () => post(id, verb, body, VIEW));
+      expect(viewer.statusCode, verb).toBe(403);
+      expect(viewer.json()).toEqual({
+        error: { code: 'FORBIDDEN', message: 'this action needs the operator role; token "dash" is a viewer' },
+      });
+    }
+  });
+
+  it('confirms with a note, authored by the token name', async () => {
+    const id = idOf('c1');
+    const res = await post(id, 'confirm', { note: 'customers report errors' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json() as Incident;
+    expect(doc).toMatchObject({ id, review: 'confirmed', status: 'open' });
+    expect(doc.timeline.at(-1)).toMatchObject({ kind: 'confirmed', author: 'ops', text: 'Confirmed by ops: customers report errors' });
+    expect((await stored(id))?.incident).toEqual(doc);
+  });
+
+  it('dismisses with a reason, then refuses to confirm the dismissed incident (409), changing nothing', async () => {
+    const id = idOf('c2');
+    const res = await post(id, 'dismiss', { reason: 'planned switch-over' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ review: 'dismissed' });
+    expect((res.json() as Incident).timeline.at(-1)).toMatchObject({ kind: 'dismissed', author: 'ops', text: 'Dismissed by ops: planned switch-over' });
+
+    const again = await unchanged(id, () => post(id, 'confirm', {}));
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toEqual({ error: { code: 'CONFLICT', message: `incident ${id} is already dismissed` } });
+  });
+
+  it('resolves by hand, then refuses to resolve twice (409)', async () => {
+    const id = idOf('c3');
+    const res = await post(id, 'resolve', { note: 'failed over to the spare' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json() as Incident;
+    expect(doc.status).toBe('resolved');
+    expect(doc.resolved_at).not.toBeNull();
+    expect(doc.timeline.at(-1)).toMatchObject({ kind: 'resolved', author: 'ops', text: 'Resolved by ops: failed over to the spare' });
+    const twice = await unchanged(id, () => post(id, 'resolve', {}));
+    expect(twice.statusCode).toBe(409);
+  });
+
+  it('adds notes', async () => {
+    const id = idOf('c4');
+    const res = await post(id, 'notes', { text: 'vendor ticket #4411 opened' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json() as Incident;
+    expect(doc.review).toBe('pending');
+    expect(doc.timeline.at(-1)).toMatchObject({ kind: 'note', author: 'ops', text: 'vendor ticket #4411 opened' });
+  });
+
+  it('accepts an empty body for confirm and resolve, with or without a JSON content type', async () => {
+    const id = idOf('c5');
+    const confirm = await app.inject({
+      method: 'POST',
+      url: `/api/v1/incidents/${id}/confirm`,
+      headers: { ...auth(OPS), 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(confirm.statusCode).toBe(200);
+    expect(confirm.json()).toMatchObject({ review: 'confirmed' });
+    const resolve = await app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, headers: auth(OPS) });
+    expect(resolve.statusCode).toBe(200);
+    expect(resolve.json()).toMatchObject({ status: 'resolved' });
+  });
+
+  it('refuses invalid bodies with a 400 naming the field, changing nothing', async () => {
+    const id = idOf('c6');
+    const cases: [string, unknown, string][] = [
+      ['dismiss', {}, 'reason: required'],
+      ['dismiss', { reason: '   ' }, 'reason: must not be empty'],
+      ['dismiss', { reason: 42 }, 'reason: expected a string'],
+      ['dismiss', [], 'body: expected a JSON object'],
+      ['confirm', { note: 5 }, 'note: expected a string'],
+      ['confirm', { notes: 'typo' }, 'notes: unknown field'],
+      ['resolve', { note: 'x'.repeat(4001) }, 'note: at most 4000 characters'],
+      ['notes', {}, 'text: required'],
+      ['notes', { text: null }, 'text: expected a string'],
+    ];
+    for (const [verb, body, message] of cases) {
+      const res = await unchanged(id, () => post(id, verb, body));
+      expect(res.statusCode, `${verb} ${JSON.stringify(body)}`).toBe(400);
+      expect(res.json()).toEqual({ error: { code: 'INVALID', message } });
+    }
+  });
+
+  it('refuses truncated JSON and other content types with a 400, and a huge body with a 413', async () => {
+    const id = idOf('c6');
+    const raw = (payload: string, contentType: string) => () =>
+      app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/dismiss`, headers: { ...auth(OPS), 'content-type': contentType }, payload });
+    const truncated = await unchanged(id, raw('{"reason": "planned', 'application/json'));
+    expect(truncated.statusCode).toBe(400);
+    expect(truncated.json()).toMatchObject({ error: { code: 'INVALID', message: expect.stringMatching(/^body: invalid JSON/) } });
+    const text = await unchanged(id, raw('reason=planned', 'text/plain'));
+    expect(text.statusCode).toBe(400);
+    expect(text.json()).toEqual({ error: { code: 'INVALID', message: 'content-type: expected application/json, got text/plain' } });
+    const form = await unchanged(id, raw('reason=planned', 'application/x-www-form-urlencoded'));
+    expect(form.statusCode).toBe(400);
+    const huge = await unchanged(id, raw(JSON.stringify({ reason: 'x'.repeat(64 * 1024) }), 'application/json'));
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body too large' } });
+    const unknown = await post('inc_missing', 'dismiss', { reason: 'x' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no incident inc_missing' } });
+  });
+
+  it('serialises a concurrent confirm and dismiss over real HTTP: one 200, one 409', async () => {
+    const id = idOf('c7');
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const call = (verb: string, body: unknown) =>
+      fetch(`http://127.0.0.1:${port}/api/v1/incidents/${id}/${verb}`, {
+        method: 'POST',
+        headers: { ...auth(OPS), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const [confirm, dismiss] = await Promise.all([call('confirm', {}), call('dismiss', { reason: 'race' })]);
+    expect([confirm.status, dismiss.status].sort()).toEqual([200, 409]);
+    const winner = confirm.status === 200 ? 'confirmed' : 'dismissed';
+    const doc = (await stored(id))?.incident;
+    expect(doc?.review).toBe(winner);
+    expect(doc?.timeline.filter((e) => e.kind === 'confirmed' || e.kind === 'dismissed')).toHaveLength(1);
+    const loser = confirm.status === 409 ? confirm : dismiss;
+    expect(await loser.json()).toEqual({ error: { code: 'CONFLICT', message: `incident ${id} is already ${winner}` } });
+  });
+
+  it('lists components with their status from the engine', async () => {
+    const res = await get('/api/v1/components');
+    expect(res.statusCode).toBe(200);
+    const { components } = res.json() as { components: { id: string; status: string }[] };
+    expect(components.map((c) => c.id)).toEqual(COMPONENTS);
+    expect(components[0]).toEqual({ id: 'c1', name: 'Component c1', group: 'Apps', region: 'PAR', depends_on: [], status: 'major_outage' });
+    expect(components[1]).toMatchObject({ region: null });
+    // c3 was resolved by hand: the engine no longer counts it.
+    expect(components.find((c) => c.id === 'c3')?.status).toBe('operational');
+    expect((await app.inject({ url: '/api/v1/components' })).statusCode).toBe(401);
+  });
+});
+
+describe('incident API without a live engine', () => {
+  it('reports every component operational and still applies verbs through the store', async () => {
+    const withEngine = setup(true);
+    await openIncidents(withEngine.engine, withEngine.writer);
+    const [latest] = await withEngine.store.listIncidents({ limit: 1 });
+    await withEngine.app.close();
+    // Another API without the engine, its store holding one of those incidents (the verbs' store path).
+    const s = setup(false);
+    try {
+      const res = await s.app.inject({ url: '/api/v1/components', headers: auth(VIEW) });
+      expect((res.json() as { components: { status: string }[] }).components.every((c) => c.status === 'operational')).toBe(true);
+      if (!latest) throw new Error('no incident');
+      await s.writer.apply([{ incident: latest, appended: latest.timeline, opened: true, rule: 'outage', firstFailureMs: 0 }]);
+      const confirmed = await s.app.inject({ method: 'POST', url: `/api/v1/incidents/${latest.id}/confirm`, headers: auth(OPS), payload: {} });
+      expect(confirmed.statusCode).toBe(200);
+      expect(confirmed.json()).toMatchObject({ review: 'confirmed' });
+      const again = await s.app.inject({ method: 'POST', url: `/api/v1/incidents/${latest.id}/dismiss`, headers: auth(OPS), payload: { reason: 'x' } });
+      expect(again.statusCode).toBe(409);
+    } finally {
+      await s.app.close();
+      await s.store.close();
+      await withEngine.store.close();
+    }
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('is served without auth, covers every route of CONTRACT §6, and every $ref resolves', async () => {
+    const s = setup(false);
+    try {
+      const res = await s.app.inject({ url: '/api/v1/openapi.json' });
+      expect(res.statusCode).toBe(200);
+      const doc = JSON.parse(res.body) as {
+        openapi: string;
+        paths: Record<string, Record<string, unknown>>;
+        components: { schemas: Record<string, unknown> };
+      };
+      expect(doc.openapi).toBe('3.1.0');
+      const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+      expect(routes.sort()).toEqual(
+        [
+          'GET /healthz',
+          'GET /readyz',
+          'GET /metrics',
+          'GET /api/v1/incidents',
+          'GET /api/v1/incidents/{id}',
+          'POST /api/v1/incidents/{id}/confirm',
+          'POST /api/v1/incidents/{id}/dismiss',
+          'POST /api/v1/incidents/{id}/resolve',
+          'POST /api/v1/incidents/{id}/notes',
+          'GET /api/v1/components',
+          'GET /api/v1/probes',
+          'POST /api/v1/alerts/alertmanager',
+          'GET /api/v1/openapi.json',
+          'GET /status',
+          'GET /status.json',
+        ].sort(),
+      );
+      const refs = [...res.body.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1] ?? '');
+      expect(refs.length).toBeGreaterThan(10);
+      for (const name of refs) expect(doc.components.schemas, name).toHaveProperty(name);
+      expect(doc.components.schemas.DismissBody).toMatchObject({ required: ['reason'], additionalProperties: false });
+      expect(JSON.stringify(doc.paths['/api/v1/incidents'])).toContain('"name":"cursor"');
+    } finally {
+      await s.app.close();
+      await s.store.close();
+    }
+  });
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,0 +1,91 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { TimelineEntry } from '../../src/incidents/incident.js';
+import { eventOf, type Notification, wants } from '../../src/notify/events.js';
+import { slackRequest } from '../../src/notify/slack.js';
+import { sign, webhookRequest } from '../../src/notify/webhook.js';
+import type { Incident } from '../../src/incidents/incident.js';
+
+const T = '2026-01-01T10:00:00.000Z';
+const entry = (kind: TimelineEntry['kind']): TimelineEntry => ({ at: T, kind, text: kind, author: 'tocsin' });
+
+const doc: Incident = {
+  id: 'inc_1',
+  title: 'Add-ons [PAR]: Databases — DbDown',
+  status: 'resolved',
+  review: 'confirmed',
+  severity: 'major',
+  opened_at: T,
+  resolved_at: T,
+  root_component: 'db',
+  components: [{ id: 'db', impact: 'partial_outage' }],
+  regions: ['PAR'],
+  signals: [],
+  timeline: [entry('opened'), entry('resolved')],
+  fingerprint: 'db',
+};
+
+describe('incident change → notification event', () => {
+  it.each([
+    [true, ['opened'], 'incident.opened'],
+    [false, ['reopened', 'component_added'], 'incident.opened'],
+    [false, ['recovered', 'resolved'], 'incident.resolved'],
+    [false, ['confirmed'], 'incident.confirmed'],
+    [false, ['dismissed'], 'incident.dismissed'],
+    [false, ['signal_added', 'impact_changed'], 'incident.updated'],
+    [false, ['rerooted'], 'incident.updated'],
+    [false, ['note'], 'incident.updated'],
+    [false, ['maintenance'], 'incident.updated'],
+    [false, [], undefined],
+  ] as const)('opened=%s %j → %s', (opened, kinds, event) => {
+    expect(eventOf({ opened, appended: kinds.map(entry) })).toBe(event);
+  });
+
+  it('filters by the notifier events (none given: all)', () => {
+    expect(wants(undefined, 'incident.updated')).toBe(true);
+    expect(wants(['incident.opened'], 'incident.updated')).toBe(false);
+    expect(wants(['incident.opened'], 'incident.opened')).toBe(true);
+  });
+});
+
+describe('webhook body and signature', () => {
+  const n: Notification = { event: 'incident.resolved', incident: doc, entries: [entry('resolved')], id: 'd-1' };
+
+  it('signs "<timestamp>.<body>" with HMAC-SHA256 and says so in two headers', () => {
+    const now = Date.parse(T) + 1500;
+    const req = webhookRequest(n, now, 's3cret');
+    expect(req.headers['X-Tocsin-Timestamp']).toBe(String(Math.floor(now / 1000)));
+    const expected = createHmac('sha256', 's3cret').update(`${Math.floor(now / 1000)}.${req.body}`).digest('hex');
+    expect(req.headers['X-Tocsin-Signature']).toBe(`sha256=${expected}`);
+    expect(sign('s3cret', '1', 'x')).not.toBe(sign('other', '1', 'x'));
+    expect(JSON.parse(req.body)).toEqual({ event: 'incident.resolved', sent_at: new Date(now).toISOString(), incident: doc, entries: [entry('resolved')] });
+    expect(req.headers['X-Tocsin-Delivery']).toBe('d-1');
+  });
+
+  it('has no signature headers without a secret', () => {
+    const req = webhookRequest(n, Date.parse(T), undefined);
+    expect(Object.keys(req.headers).sort()).toEqual(['Content-Type', 'X-Tocsin-Delivery', 'X-Tocsin-Event']);
+  });
+});
+
+describe('slack message', () => {
+  it('has a fallback text and blocks with title, severity, status, components and the latest entry', () => {
+    const body = JSON.parse(slackRequest({ event: 'incident.resolved', incident: doc, entries: [entry('resolved')], id: 'x' }).body) as {
+      text: string;
+      blocks: { type: string }[];
+    };
+    expect(body.text).toBe(':white_check_mark: [MAJOR] Add-ons [PAR]: Databases — DbDown — resolved (resolved, confirmed)');
+    expect(body.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'section', 'context']);
+    const all = JSON.stringify(body.blocks);
+    expect(all).toContain('db (root): partial outage');
+    expect(all).toContain('*10:00 UTC* (resolved, tocsin): resolved');
+  });
+
+  it('clips a long title to Slack header limit', () => {
+    const long = { ...doc, title: 'x'.repeat(400) };
+    const body = JSON.parse(slackRequest({ event: 'incident.opened', incident: long, entries: [], id: 'x' }).body) as {
+      blocks: { text?: { text: string } }[];
+    };
+    expect(body.blocks[0]?.text?.text.length).toBe(150);
+  });
+});
