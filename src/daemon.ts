@@ -5,6 +5,7 @@ import { TokenTable } from './api/auth.js';
 import { buildApi } from './api/server.js';
 import { systemClock, type TimerClock } from './clock.js';
 import type { Plan } from './config/plan.js';
+import { ResultHistory } from './console/history.js';
 import type { Logger } from './log.js';
 import { probeMetricsRecorder } from './metrics/probe-metrics.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
@@ -64,6 +65,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   bus.subscribe(probeMetricsRecorder(plan, metrics));
   bus.subscribe((r) => latest.record(r));
+  const history = new ResultHistory();
+  bus.subscribe((r) => history.record(r));
   bus.subscribe((r) => writer.add(r));
   bus.subscribe((r) => {
     if (!r.ok)
@@ -91,6 +94,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       tokens: TokenTable.fromPlan(plan, opts.env),
       logger,
       incidents: incidents.ctx,
+      history,
     });
     await api.listen({ host: plan.server.listen.host, port: plan.server.listen.port });
   } catch (err) {

@@ -6,6 +6,7 @@ import type { ProbeQueue } from '../queue/port.js';
 import type { LatestResults } from '../results/latest.js';
 import type { IncidentStore } from '../store/port.js';
 import type { TokenTable } from './auth.js';
+import type { ResultHistory } from '../console/history.js';
 
 /** What the API's handlers may use; built once by the daemon. */
 export interface ApiContext {
@@ -18,4 +19,6 @@ export interface ApiContext {
   readonly logger: Logger;
   /** Incidents: the store, the write queue and the live engine (operator verbs, component statuses). */
   readonly incidents: IncidentsContext;
+  /** Recent checks per series for the console's latency sparklines (absent: no history shown). */
+  readonly history?: ResultHistory;
 }

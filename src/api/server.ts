@@ -9,6 +9,7 @@ import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { alertmanagerRoutes } from './routes/alertmanager.js';
 import { componentRoutes } from './routes/components.js';
+import { type ConsoleOptions, consoleRoutes } from './routes/console.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { openApiRoutes } from './routes/openapi.js';
@@ -38,7 +39,7 @@ class QuietRequests extends LogController {
 }
 
 /** Builds the HTTP API (CONTRACT §6) on the given context; the caller listens and closes. */
-export function buildApi(ctx: ApiContext): FastifyInstance {
+export function buildApi(ctx: ApiContext, opts: { console?: ConsoleOptions } = {}): FastifyInstance {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default type parameters.
     loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger,
@@ -54,5 +55,7 @@ export function buildApi(ctx: ApiContext): FastifyInstance {
   incidentRoutes(app, ctx);
   componentRoutes(app, ctx);
   openApiRoutes(app);
+  // The operator console: `/` and `/console/*` (no other route lives there).
+  consoleRoutes(app, ctx, opts.console);
   return app;
 }
