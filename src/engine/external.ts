@@ -4,33 +4,12 @@
  * that something fails — and enter at the signal layer, so correlation, maintenance, recovery and
  * resolution treat them exactly like probe signals (docs/alertmanager.md).
  *
- * Kept apart from engine.ts: the engine only stores the per-alert state this module maintains
- * and asks it for the signal's failing targets and impact.
+ * Kept apart from the engine's layers: the engine only stores the per-alert state this module
+ * maintains (state.ts) and asks it for the signal's failing targets and impact.
  */
 import { compileRule, type Rule, RuleSpec } from './rules.js';
-import type { ExternalSignal, Impact } from './types.js';
-
-const IMPACT_RANK: Record<Impact, number> = { degraded_performance: 1, partial_outage: 2, major_outage: 3 };
-
-/** One firing alert inside an external signal, keyed by the sender's identity (the fingerprint). */
-export interface ExternalAlertState {
-  target: string;
-  impact: Impact;
-  since: number;
-  error: string;
-  detail: string | null;
-}
-
-/** The shape of the engine's per-target evaluation an external signal fills in. */
-export interface ExternalTargetEval {
-  vantages: string[];
-  nonStale: number;
-  since: number;
-  error: string | null;
-  detail: string | null;
-  obs: Record<string, unknown> | null;
-  impact?: Impact;
-}
+import type { ExternalAlertState, TargetEval } from './state.js';
+import { type ExternalSignal, type Impact, IMPACT_RANK } from './types.js';
 
 /** The engine's key of an external signal: one per (rule, probe, component). */
 export function externalKey(input: Pick<ExternalSignal, 'rule' | 'probe' | 'component'>): string {
@@ -82,8 +61,8 @@ export function updateExternalAlerts(
 }
 
 /** The signal's failing targets, as the engine's signal layer keeps them for probes. */
-export function externalFailing(alerts: Record<string, ExternalAlertState>): Record<string, ExternalTargetEval> {
-  const out: Record<string, ExternalTargetEval> = {};
+export function externalFailing(alerts: Record<string, ExternalAlertState>): Record<string, TargetEval> {
+  const out: Record<string, TargetEval> = {};
   const keys = Object.keys(alerts).sort();
   for (const key of keys) {
     const a = alerts[key];

@@ -42,3 +42,17 @@ export function listWords(items: readonly string[], max = 5): string {
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
+
+/** Documents carry ISO 8601 times; the engine counts in ms. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** An observation as template text: strings and numbers as written, anything else empty. */
+export function str(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : '';
+}

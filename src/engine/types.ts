@@ -3,6 +3,10 @@ import type { Incident, TimelineEntry } from '../incidents/incident.js';
 export type Impact = Incident['components'][number]['impact'];
 export type Severity = Incident['severity'];
 
+/** Worse is higher: for the worst-of comparisons impacts and severities go through. */
+export const IMPACT_RANK: Record<Impact, number> = { degraded_performance: 1, partial_outage: 2, major_outage: 3 };
+export const SEVERITY_RANK: Record<Severity, number> = { minor: 1, major: 2, critical: 3 };
+
 /** Every component status the API shows (CONTRACT §6). */
 export type ComponentStatus = 'operational' | Impact | 'under_maintenance';
 

@@ -1,0 +1,71 @@
+/**
+ * The engine's working set, passed as one value to every layer's functions.
+ *
+ * The layers (series, quorum, signals, correlation, lifecycle, ...) are plain functions over this
+ * value rather than closures over shared variables, so each lives in its own module and any of
+ * them can be read without the others. It holds four kinds of data with different lifetimes,
+ * which is why they are kept apart here:
+ *  - `cfg`: compiled once from the options (the plan, the rules, the topology);
+ *  - `state`: the plain data that is snapshotted (state.ts);
+ *  - `index`: lookups derived from `state.series`, rebuilt on restore, never persisted;
+ *  - `dirty` / `touches`: bookkeeping of the call in progress.
+ * Nothing here is module-level: each engine has its own context.
+ */
+import type { ProbePlan } from '../config/plan.js';
+import type { MaintenanceSpec } from '../config/schema.js';
+import type { Window } from './maintenance.js';
+import type { Rule } from './rules.js';
+import type { Series, State } from './state.js';
+import type { Topology } from './topology.js';
+
+export interface ProbeInfo {
+  readonly plan: ProbePlan;
+  /** The rules watching this probe; series keep their state by index into this list. */
+  readonly rules: readonly Rule[];
+  readonly staleMs: number;
+}
+
+export interface EngineConfig {
+  readonly windowMs: number;
+  readonly cooldownMs: number;
+  /** Grows at run time: external signals get a rule of their own on first use. */
+  readonly rulesById: Map<string, Rule>;
+  readonly topology: Topology;
+  readonly probes: ReadonlyMap<string, ProbeInfo>;
+  readonly probesOfComponent: ReadonlyMap<string, readonly string[]>;
+  readonly maintenance: readonly MaintenanceSpec[];
+  readonly windows: readonly Window[];
+  /** Components each window covers: its own and every component depending on them. */
+  readonly covered: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Recurring windows may start on any minute: maintenance is then checked every minute. */
+  readonly hasCron: boolean;
+}
+
+export interface SeriesIndex {
+  /** Per (probe, target): its series, for quorum. */
+  readonly byTarget: Map<string, Series[]>;
+  /** Targets seen per probe (the plan's plus any an event named). */
+  readonly targetsOf: Map<string, Set<string>>;
+  /** Targets with a firing series: re-evaluated on ticks (staleness changes their quorum). */
+  readonly hot: Set<string>;
+}
+
+/** Per-call bookkeeping: an incident changed in this call, from which timeline length. */
+export interface Touch {
+  readonly from: number;
+  opened: boolean;
+}
+
+export interface EngineContext {
+  readonly cfg: EngineConfig;
+  state: State;
+  index: SeriesIndex;
+  /** Keys of the signals whose failing targets may have changed: settled by signals.ts. */
+  readonly dirty: Set<string>;
+  /** Incidents changed since the last call returned (changes.ts). */
+  touches: Map<string, Touch>;
+}
+
+export function emptyIndex(): SeriesIndex {
+  return { byTarget: new Map(), targetsOf: new Map(), hot: new Set() };
+}

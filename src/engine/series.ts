@@ -1,0 +1,193 @@
+/**
+ * Layer 1, series: per (probe, target, vantage) and rule, whether the rule's condition holds at
+ * that vantage — consecutive bad/good counts and, for ratio rules, a bounded ring of recent
+ * outcomes. This is the only layer that sees every event, so it is the hot path: it keeps
+ * memory proportional to series, not events, and reports which targets need re-evaluation
+ * instead of evaluating them itself (quorum.ts does, once per batch).
+ */
+import type { ProbeResult } from '../events/probe-result.js';
+import type { EngineContext, ProbeInfo } from './context.js';
+import { outcomeFor, type Rule } from './rules.js';
+import { cmp, type Series, type SeriesRule, seriesKey, targetKey } from './state.js';
+
+/** Ratio rings never hold more outcomes than this per series and rule. */
+const RING_CAP = 512;
+
+function seriesFor(ctx: EngineContext, info: ProbeInfo, target: string, vantage: string): Series {
+  const key = seriesKey(info.plan.id, target, vantage);
+  let s = ctx.state.series[key];
+  if (!s) {
+    const n = info.rules.length;
+    s = {
+      probe: info.plan.id,
+      target,
+      vantage,
+      lastAt: Number.NEGATIVE_INFINITY,
+      err: new Array<string | null>(n).fill(null),
+      detail: new Array<string | null>(n).fill(null),
+      obs: new Array<Record<string, unknown> | null>(n).fill(null),
+      rs: info.rules.map(() => ({
+        bad: 0,
+        good: 0,
+        badSince: Number.NaN,
+        firing: false,
+        firingSince: Number.NaN,
+        rt: [],
+        rb: [],
+      })),
+    };
+    ctx.state.series[key] = s;
+    indexSeries(ctx, s);
+    ctx.index.hot.add(targetKey(s.probe, s.target));
+  }
+  return s;
+}
+
+function indexSeries(ctx: EngineContext, s: Series): void {
+  const { byTarget, targetsOf } = ctx.index;
+  const tk = targetKey(s.probe, s.target);
+  const list = byTarget.get(tk);
+  if (list) list.push(s);
+  else byTarget.set(tk, [s]);
+  let ts = targetsOf.get(s.probe);
+  if (!ts) {
+    ts = new Set(ctx.cfg.probes.get(s.probe)?.plan.targets ?? []);
+    targetsOf.set(s.probe, ts);
+  }
+  ts.add(s.target);
+}
+
+/**
+ * Rebuilds the index from `state.series` (after a restore). Series of probes (or rule sets) that
+ * changed since the snapshot start afresh: their rule indexes no longer line up.
+ */
+export function rebuildSeriesIndex(ctx: EngineContext): void {
+  const { state } = ctx;
+  for (const key of Object.keys(state.series).sort(cmp)) {
+    const s = state.series[key];
+    const info = s ? ctx.cfg.probes.get(s.probe) : undefined;
+    if (!s || !info || s.rs.length !== info.rules.length) {
+      delete state.series[key];
+      continue;
+    }
+    indexSeries(ctx, s);
+    if (s.rs.some((r) => r.firing)) ctx.index.hot.add(targetKey(s.probe, s.target));
+  }
+}
+
+/** Applies one event at `at`; adds its target to `touched` when its quorum may have changed. */
+export function applyEvent(ctx: EngineContext, e: ProbeResult, at: number, touched: Set<string>): void {
+  const info = ctx.cfg.probes.get(e.probe);
+  if (!info || info.rules.length === 0) return;
+  const target = e.target ?? info.plan.targets[0] ?? e.probe;
+  const s = seriesFor(ctx, info, target, e.vantage);
+  const wasFresh = at - s.lastAt <= info.staleMs;
+  s.lastAt = Math.max(s.lastAt, at);
+  let changed = !wasFresh;
+  info.rules.forEach((rule, i) => {
+    const r = s.rs[i];
+    if (!r) return;
+    const outcome = outcomeFor(rule, e.ok, e.error);
+    if (outcome === 'neutral') return;
+    const bad = outcome === 'bad';
+    if (bad) {
+      if (r.bad === 0) r.badSince = at;
+      r.bad++;
+      r.good = 0;
+      s.err[i] = e.error ?? null;
+      s.detail[i] = e.detail ?? null;
+      s.obs[i] = e.observations ?? null;
+    } else {
+      r.good++;
+      r.bad = 0;
+      r.badSince = Number.NaN;
+    }
+    if (rule.condition === 'ratio') pushRing(r, at, bad, rule, info.plan.intervalMs);
+    const was = r.firing;
+    updateFiring(r, rule, at);
+    if (r.firing !== was || (r.firing && bad)) changed = true;
+  });
+  if (changed) touched.add(targetKey(s.probe, s.target));
+}
+
+function pushRing(r: SeriesRule, at: number, bad: boolean, rule: Rule, intervalMs: number): void {
+  r.rt.push(at);
+  r.rb.push(bad ? 1 : 0);
+  // Bounded even when a vantage reports far more often than planned: twice the window's checks, plus slack.
+  const cap = Math.min(RING_CAP, Math.ceil(rule.ratio.windowMs / Math.max(1, intervalMs)) * 2 + 4);
+  let drop = 0;
+  while (drop < r.rt.length && ((r.rt[drop] ?? 0) <= at - rule.ratio.windowMs || r.rt.length - drop > cap)) drop++;
+  if (drop > 0) {
+    r.rt.splice(0, drop);
+    r.rb.splice(0, drop);
+  }
+}
+
+function updateFiring(r: SeriesRule, rule: Rule, at: number): void {
+  if (rule.condition === 'ratio') {
+    let bad = 0;
+    let firstBad = Number.NaN;
+    for (let k = 0; k < r.rt.length; k++) {
+      if (r.rb[k] === 1) {
+        bad++;
+        if (Number.isNaN(firstBad)) firstBad = r.rt[k] ?? at;
+      }
+    }
+    const checks = r.rt.length;
+    const holds = checks >= rule.ratio.minChecks && bad / checks >= rule.ratio.min;
+    if (!r.firing && holds) {
+      r.firing = true;
+      r.firingSince = firstBad;
+    } else if (r.firing && !holds && r.good >= rule.recoverAfter) {
+      r.firing = false;
+      r.firingSince = Number.NaN;
+    }
+    return;
+  }
+  if (!r.firing && r.bad >= rule.consecutive) {
+    r.firing = true;
+    r.firingSince = r.badSince;
+  } else if (r.firing && r.good >= rule.recoverAfter) {
+    r.firing = false;
+    r.firingSince = Number.NaN;
+  }
+}
+
+/**
+ * Forgets a rule's progress at one series (its episode is over), keeping the healthy count.
+ * Returns whether the target had any series, i.e. whether its quorum needs re-evaluation.
+ */
+export function resetSeriesRule(ctx: EngineContext, probe: string, target: string, ruleIndex: number): boolean {
+  const list = ctx.index.byTarget.get(targetKey(probe, target)) ?? [];
+  for (const s of list) {
+    const r = s.rs[ruleIndex];
+    if (!r) continue;
+    r.bad = 0;
+    r.badSince = Number.NaN;
+    r.firing = false;
+    r.firingSince = Number.NaN;
+    r.rt = [];
+    r.rb = [];
+  }
+  return list.length > 0;
+}
+
+/** A rule's recent ratio-ring outcomes over the given targets of a probe: failed and total checks. */
+export function ringCounts(
+  ctx: EngineContext,
+  probe: string,
+  targets: readonly string[],
+  ruleIndex: number,
+): { bad: number; checks: number } {
+  let bad = 0;
+  let checks = 0;
+  for (const t of targets) {
+    for (const s of ctx.index.byTarget.get(targetKey(probe, t)) ?? []) {
+      const r = s.rs[ruleIndex];
+      if (!r) continue;
+      bad += r.rb.reduce((a, b) => a + b, 0);
+      checks += r.rb.length;
+    }
+  }
+  return { bad, checks };
+}
