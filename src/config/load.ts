@@ -184,6 +184,7 @@ async function loadMain(ctx: Ctx, src: YamlSource): Promise<Plan | undefined> {
     maintenance: data.maintenance,
     notifiers: data.notifiers,
     alertmanager: data.alertmanager,
+    engine: data.engine,
   };
 }
 

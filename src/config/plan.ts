@@ -1,5 +1,6 @@
 import type {
   AlertmanagerSpec,
+  EngineSpec,
   ComponentSpec,
   MaintenanceSpec,
   NotifierSpec,
@@ -60,4 +61,6 @@ export interface Plan {
   readonly notifiers: readonly NotifierSpec[];
   /** Alertmanager intake (`POST /api/v1/alerts/alertmanager`); optional for hand-built plans. */
   readonly alertmanager?: AlertmanagerSpec;
+  /** Rules engine tunables; optional for hand-built plans (the engine's defaults apply). */
+  readonly engine?: EngineSpec;
 }

@@ -147,6 +147,19 @@ export const AlertmanagerSpec = z
   .strict();
 export type AlertmanagerSpec = z.infer<typeof AlertmanagerSpec>;
 
+/** Tunables of the rules engine (CONTRACT §5 gives the defaults). */
+export const EngineSpec = z
+  .object({
+    /** Failures starting within this span of an incident's latest signal may merge into it. Default 2m. */
+    correlation_window: Duration.default(120_000),
+    /** A failure of a resolved incident's components within this span reopens it. Default 30m. */
+    reopen_cooldown: Duration.default(1_800_000),
+    /** A vantage silent for this many probe intervals is stale: it counts neither way. Default 3. */
+    stale_intervals: z.number().int().min(1).max(100).default(3),
+  })
+  .strict();
+export type EngineSpec = z.infer<typeof EngineSpec>;
+
 /** `- include: glob` in `probes:` and `rules:`; relative to the including file. */
 export const IncludeSpec = z.object({ include: z.string().min(1) }).strict();
 
@@ -178,6 +191,7 @@ export const ConfigFileSpec = z
     maintenance: z.array(MaintenanceSpec).default([]),
     notifiers: z.array(NotifierSpec).default([]),
     alertmanager: AlertmanagerSpec.default({ component_label: 'component', rule: 'alertmanager' }),
+    engine: EngineSpec.default({ correlation_window: 120_000, reopen_cooldown: 1_800_000, stale_intervals: 3 }),
   })
   .strict();
 export type ConfigFileSpec = z.infer<typeof ConfigFileSpec>;

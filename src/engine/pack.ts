@@ -1,23 +1,20 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Plan } from '../config/plan.js';
 import { TocsinError } from '../errors.js';
+import { PACKAGE_ROOT } from '../package-info.js';
+import type { EngineOptions } from './engine.js';
 import { compileRules, type Rule } from './rules.js';
 
 /**
  * The default rule pack: the YAML files in the package's `rules/` directory (shipped so users can
- * copy and edit them). Found by walking up from this module, which runs from `src/` under vitest
- * and from `dist/src/` once built.
+ * copy and edit them).
  */
 export function defaultPackDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'rules')) && existsSync(join(dir, 'package.json'))) return join(dir, 'rules');
-    dir = dirname(dir);
-  }
-  throw new TocsinError('INTERNAL', 'the default rule pack (rules/) is missing from the package');
+  const dir = join(PACKAGE_ROOT, 'rules');
+  if (!existsSync(dir)) throw new TocsinError('INTERNAL', 'the default rule pack (rules/) is missing from the package');
+  return dir;
 }
 
 /** The default pack's raw rules, file by file in name order. */
@@ -30,6 +27,18 @@ export function defaultPackSources(): { file: string; rule: unknown }[] {
     if (Array.isArray(list)) for (const rule of list) out.push({ file, rule });
   }
   return out;
+}
+
+/** The engine's tunables from the config's `engine:` section (the engine's defaults without it). */
+export function engineOptionsForPlan(
+  plan: Pick<Plan, 'engine'>,
+): Pick<EngineOptions, 'correlationWindowMs' | 'reopenCooldownMs' | 'staleIntervals'> {
+  if (!plan.engine) return {};
+  return {
+    correlationWindowMs: plan.engine.correlation_window,
+    reopenCooldownMs: plan.engine.reopen_cooldown,
+    staleIntervals: plan.engine.stale_intervals,
+  };
 }
 
 /**

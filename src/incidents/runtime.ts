@@ -1,7 +1,7 @@
 import type { TimerClock, TimerHandle } from '../clock.js';
 import type { Plan } from '../config/plan.js';
 import { createEngine, type Engine } from '../engine/engine.js';
-import { rulesForPlan } from '../engine/pack.js';
+import { engineOptionsForPlan, rulesForPlan } from '../engine/pack.js';
 import type { IncidentChange } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -43,7 +43,7 @@ export async function startIncidentRuntime(deps: {
   logger: Logger;
 }): Promise<IncidentRuntime> {
   const { plan, store, bus, metrics, clock, logger } = deps;
-  const engine = createEngine({ plan, rules: rulesForPlan(plan) });
+  const engine = createEngine({ plan, rules: rulesForPlan(plan), ...engineOptionsForPlan(plan) });
   engine.restore(await store.getState(ENGINE_STATE_KEY));
   engine.adopt(await store.listIncidents({ status: 'open' }));
   const writer = new IncidentWriter(store);

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import type { Plan } from '../../src/config/plan.js';
-import { rulesForPlan } from '../../src/engine/pack.js';
+import { engineOptionsForPlan, rulesForPlan } from '../../src/engine/pack.js';
 import { parseEventLine, Replay } from '../../src/engine/replay.js';
 import type { ProbeResult } from '../../src/events/probe-result.js';
 import type { Incident } from '../../src/incidents/incident.js';
@@ -26,7 +26,7 @@ export async function loadScenario(name: string): Promise<{ plan: Plan; events: 
 }
 
 export function newReplay(plan: Plan): Replay {
-  return new Replay({ plan, rules: rulesForPlan(plan) });
+  return new Replay({ plan, rules: rulesForPlan(plan), ...engineOptionsForPlan(plan) });
 }
 
 /** Replays every event; the incidents as `tocsin replay` prints them. */

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type Command, Option } from 'commander';
-import { rulesForPlan } from '../../engine/pack.js';
+import { engineOptionsForPlan, rulesForPlan } from '../../engine/pack.js';
 import { parseEventLine, Replay } from '../../engine/replay.js';
 import { renderMarkdown } from '../../incidents/render.js';
 import { CliFailure, globalOptions, loadPlanOrFail, plural } from '../options.js';
@@ -20,7 +20,7 @@ export function replayCommand(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'markdown']).default('json'))
     .action(async (opts: { events: string; format: 'json' | 'markdown' }, cmd: Command) => {
       const plan = await loadPlanOrFail(globalOptions(cmd));
-      const replay = new Replay({ plan, rules: rulesForPlan(plan) });
+      const replay = new Replay({ plan, rules: rulesForPlan(plan), ...engineOptionsForPlan(plan) });
       const input: Readable = opts.events === '-' ? process.stdin : createReadStream(opts.events);
       const bad: string[] = [];
       const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
