@@ -52,6 +52,18 @@ export const RuleCondition = z.union([
           min_checks: z.number().int().min(1).max(500).default(6),
           /** Sliding window. Default 10m. */
           window: Duration.default(600_000),
+          /**
+           * At least this many changes between failed and healthy checks in the window (Icinga's
+           * flap detection). A solid outage followed by a recovery has one or two; a flapping
+           * service has many. Default 0 (ratio only).
+           */
+          min_changes: z.number().int().min(0).max(500).default(0),
+          /**
+           * Once firing, the condition holds until the failed share drops below this (hysteresis,
+           * as Icinga's low flap threshold): a flapping service dipping just under `min` for a
+           * moment does not resolve and reopen. Default: half of `min`.
+           */
+          recover_below: z.number().gt(0).max(1).optional(),
         })
         .strict(),
     })
@@ -107,7 +119,13 @@ export interface Rule {
   readonly condition: ConditionKind;
   /** consecutive/degraded: failed checks in a row. */
   readonly consecutive: number;
-  readonly ratio: { readonly min: number; readonly minChecks: number; readonly windowMs: number };
+  readonly ratio: {
+    readonly min: number;
+    readonly minChecks: number;
+    readonly windowMs: number;
+    readonly minChanges: number;
+    readonly recoverBelow: number;
+  };
   readonly quorum: Quorum;
   readonly recoverAfter: number;
   readonly keepFiringForMs: number;
@@ -150,8 +168,14 @@ export function compileRule(spec: RuleSpec, source?: { file: string; line: numbe
     consecutive: 'consecutive' in c ? c.consecutive : 'degraded' in c ? c.degraded.consecutive : 1,
     ratio:
       'ratio' in c
-        ? { min: c.ratio.min, minChecks: c.ratio.min_checks, windowMs: c.ratio.window }
-        : { min: 1, minChecks: 1, windowMs: 0 },
+        ? {
+            min: c.ratio.min,
+            minChecks: c.ratio.min_checks,
+            windowMs: c.ratio.window,
+            minChanges: c.ratio.min_changes,
+            recoverBelow: Math.min(c.ratio.recover_below ?? c.ratio.min / 2, c.ratio.min),
+          }
+        : { min: 1, minChecks: 1, windowMs: 0, minChanges: 0, recoverBelow: 1 },
     quorum: spec.quorum,
     recoverAfter: spec.recover_after,
     keepFiringForMs: spec.keep_firing_for,

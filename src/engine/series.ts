@@ -126,16 +126,20 @@ function pushRing(r: SeriesRule, at: number, bad: boolean, rule: Rule, intervalM
 function updateFiring(r: SeriesRule, rule: Rule, at: number): void {
   if (rule.condition === 'ratio') {
     let bad = 0;
+    let changes = 0;
     let firstBad = Number.NaN;
     for (let k = 0; k < r.rt.length; k++) {
       if (r.rb[k] === 1) {
         bad++;
         if (Number.isNaN(firstBad)) firstBad = r.rt[k] ?? at;
       }
+      if (k > 0 && r.rb[k] !== r.rb[k - 1]) changes++;
     }
     const checks = r.rt.length;
-    const holds = checks >= rule.ratio.minChecks && bad / checks >= rule.ratio.min;
-    if (!r.firing && holds) {
+    const starts = checks >= rule.ratio.minChecks && bad / checks >= rule.ratio.min && changes >= rule.ratio.minChanges;
+    // Hysteresis: once firing, it holds down to the lower `recover_below` share.
+    const holds = checks > 0 && bad / checks >= rule.ratio.recoverBelow;
+    if (!r.firing && starts) {
       r.firing = true;
       r.firingSince = firstBad;
     } else if (r.firing && !holds && r.good >= rule.recoverAfter) {

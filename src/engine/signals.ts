@@ -81,22 +81,36 @@ function settleOnce(ctx: EngineContext): void {
 /**
  * When an inhibiting signal (outage) recovers, the episode is over: the rules it inhibits
  * (intermittency) start counting afresh, or their window, full of the outage's failures, would
- * hold the incident open long after the service came back.
+ * hold the incident open long after the service came back. A flap-detecting rule (ratio with
+ * `min_changes`) is the exception: a solid outage cannot meet it, and when it holds the service
+ * is flapping, so it takes over from the outage instead (see `inhibited`).
  */
 function resetInhibited(ctx: EngineContext, sig: SignalState): void {
   const info = ctx.cfg.probes.get(sig.probe);
   if (!info) return;
   info.rules.forEach((rule, i) => {
-    if (!rule.inhibitedBy.includes(sig.rule)) return;
+    if (!rule.inhibitedBy.includes(sig.rule) || takesOver(rule)) return;
     for (const t of ctx.index.targetsOf.get(sig.probe) ?? []) {
       if (resetSeriesRule(ctx, sig.probe, t, i)) evaluateTarget(ctx, targetKey(sig.probe, t));
     }
   });
 }
 
+/**
+ * Whether an inhibitor blocks `rule` now. An inhibitor ending in this round still blocks rules it
+ * resets; a flap-detecting rule fires in that same round instead, before the ending signal's
+ * recovery is applied, so a flapping service keeps one open incident rather than resolving and
+ * reopening at every short outage.
+ */
 function inhibited(ctx: EngineContext, rule: Rule, probe: string, ending: ReadonlySet<string>): boolean {
   return rule.inhibitedBy.some((id) => {
     const key = signalKey(id, probe);
-    return ctx.state.signals[key]?.active === true || ending.has(key);
+    if (ending.has(key)) return !takesOver(rule);
+    return ctx.state.signals[key]?.active === true;
   });
+}
+
+/** A flap-detecting rule: kept, not reset, when its inhibitor ends, and fires in its place. */
+function takesOver(rule: Rule): boolean {
+  return rule.condition === 'ratio' && rule.ratio.minChanges > 0;
 }
