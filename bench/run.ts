@@ -4,8 +4,13 @@
  *   node dist/bench/run.js scale --probes 50000     # one benchmark with options
  * Benchmarks print figures; they assert nothing (tests never measure speed).
  */
+import { blackboxBench } from './blackbox.js';
+import { detectionBench } from './detection.js';
+import { engineBench } from './engine.js';
+import { fleetBench } from './fleet.js';
 import { httpClientBench } from './http-client.js';
 import { lbSyncCheckCostBench } from './lb-sync-check-cost.js';
+import { noiseBench } from './noise.js';
 import { UsageError } from './lib/args.js';
 import { scaleBench } from './scale.js';
 import { storageCheckCostBench } from './storage-check-cost.js';
@@ -33,6 +38,33 @@ const BENCHMARKS: readonly Benchmark[] = [
   { name: 'tls-cost', about: 'CPU-ms per tls check: RSA 2048 / RSA 4096 / EC P-256 servers', run: tlsCheckCostBench },
   { name: 'lb-sync-cost', about: 'CPU-ms per lb_sync check: 4 HAProxy instances x 2 routes', run: lbSyncCheckCostBench },
   { name: 'storage-cost', about: 'CPU-ms per storage check: s3 (s3rver), redis, tcp', run: storageCheckCostBench },
+  { name: 'engine', about: 'rules engine events/s and memory per series (--events 1000000 --series 10000 --failing 0.02)', run: engineBench },
+  {
+    name: 'blackbox',
+    about: 'CPU-s per 1,000 probes: tocsin run vs prometheus-blackbox-exporter, HTTP and TLS (--targets 100 --interval 1 --seconds 45)',
+    run: async (a) => {
+      await blackboxBench(a);
+    },
+  },
+  {
+    name: 'detection',
+    about: 'fault → draft in the API: stopped target, LB left on old config, slow storage (--runs 20 --interval 1)',
+    run: async (a) => {
+      await detectionBench(a);
+    },
+  },
+  {
+    name: 'noise',
+    about: 'notifications, incidents, root, time to notify: Prometheus+Blackbox+Alertmanager vs Tocsin fleet (--fault 120)',
+    run: async (a) => {
+      await noiseBench(a);
+    },
+  },
+  {
+    name: 'fleet',
+    about: 'checks/s through BullMQ with 1 and 2 workers vs inline (--probes 2000 --interval 1 --seconds 15)',
+    run: fleetBench,
+  },
 ];
 
 function usage(): string {
