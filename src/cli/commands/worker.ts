@@ -5,9 +5,7 @@ import { systemClock } from '../../clock.js';
 import { createLogger } from '../../log.js';
 import { startProbeWorker } from '../../worker/worker.js';
 import { CliFailure, globalOptions, loadPlanOrFail } from '../options.js';
-
-/** Longest time shutdown lets running checks finish before aborting them. */
-const MAX_SHUTDOWN_GRACE_MS = 10_000;
+import { shutdownGraceMs, stopOnSignals } from '../shutdown.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -70,31 +68,13 @@ export function workerCommand(program: Command): void {
         logger,
       });
       // Jobs carry their own timeouts; the config's longest one bounds a graceful drain.
-      const grace = Math.min(MAX_SHUTDOWN_GRACE_MS, Math.max(1000, ...plan.probes.map((p) => p.timeoutMs)));
-      let stopping = false;
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (stopping) {
-          logger.warn({ signal }, 'second signal: exiting now');
-          logger.flush();
-          process.exit(130);
-        }
-        stopping = true;
-        logger.info({ signal, graceMs: grace }, 'stopping: letting running checks finish');
-        worker.stop(grace).then(
-          () => {
-            logger.info({ ...worker.stats() }, 'tocsin worker stopped');
-            logger.flush();
-            process.exitCode = 0;
-            setTimeout(() => process.exit(0), 1000).unref();
-          },
-          (err: unknown) => {
-            logger.error({ err }, 'unclean stop');
-            logger.flush();
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
+      const grace = shutdownGraceMs(plan, 1000);
+      stopOnSignals({
+        logger,
+        graceMs: grace,
+        stop: (ms) => worker.stop(ms),
+        onStopped: () => logger.info({ ...worker.stats() }, 'tocsin worker stopped'),
+        exitAfterMs: 1000,
+      });
     });
 }
