@@ -15,6 +15,7 @@ import type { ProbeQueue } from './queue/port.js';
 import { BatchWriter } from './results/batch-writer.js';
 import { ResultsBus } from './results/bus.js';
 import { LatestResults } from './results/latest.js';
+import { VantageAgreement } from './results/vantage-agreement.js';
 import { openStore } from './store/open.js';
 import type { IncidentsContext } from './incidents/manager.js';
 import { startIncidentRuntime } from './incidents/runtime.js';
@@ -65,6 +66,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   bus.subscribe(probeMetricsRecorder(plan, metrics));
   bus.subscribe((r) => latest.record(r));
+  const agreement = new VantageAgreement(plan, {
+    disagreement: (vantage) => metrics.vantageDisagreements.inc({ vantage }),
+    minorityFailing: (vantage, count) => metrics.vantageMinorityFailing.set({ vantage }, count),
+  });
+  bus.subscribe((r) => agreement.record(r));
   const history = new ResultHistory();
   bus.subscribe((r) => history.record(r));
   bus.subscribe((r) => writer.add(r));

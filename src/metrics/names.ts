@@ -14,6 +14,8 @@ export const M = {
   schedulerInflight: 'tocsin_scheduler_inflight_checks',
   schedulerScheduled: 'tocsin_scheduler_scheduled_checks',
   vantageStale: 'tocsin_vantage_stale',
+  vantageDisagreements: 'tocsin_vantage_disagreements_total',
+  vantageMinorityFailing: 'tocsin_vantage_minority_failing_targets',
   storeWriteErrors: 'tocsin_store_write_errors_total',
   buildInfo: 'tocsin_build_info',
   incidents: 'tocsin_incidents',

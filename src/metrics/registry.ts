@@ -115,6 +115,18 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean 
       labelNames: ['vantage'] as const,
       registers: [registry],
     }),
+    vantageDisagreements: new Counter({
+      name: M.vantageDisagreements,
+      help: 'Times a vantage began to see a target fail that most other vantages see healthy (its own network is suspect).',
+      labelNames: ['vantage'] as const,
+      registers: [registry],
+    }),
+    vantageMinorityFailing: new Gauge({
+      name: M.vantageMinorityFailing,
+      help: 'Targets currently failing from this vantage only, while most other vantages see them healthy.',
+      labelNames: ['vantage'] as const,
+      registers: [registry],
+    }),
     storeWriteErrors: new Counter({
       name: M.storeWriteErrors,
       help: 'Failed writes of results to the store.',

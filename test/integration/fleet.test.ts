@@ -147,6 +147,13 @@ probes:
     expect(metric(baseline, 'tocsin_probe_success', { probe: 'picky', vantage: 'a' })).toEqual([1]);
     expect(metric(baseline, 'tocsin_probe_success', { probe: 'picky', vantage: 'c' })).toEqual([1]);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    // The prober-side view of S5: b is the vantage failing alone, on one target.
+    const minority = await waitFor(async () => {
+      const t = await metrics();
+      return metric(t, 'tocsin_vantage_minority_failing_targets', { vantage: 'b' })[0] === 1 ? t : undefined;
+    }, 20_000);
+    expect(sum(metric(minority, 'tocsin_vantage_minority_failing_targets', { vantage: 'a' }))).toBe(0);
+    expect(sum(metric(minority, 'tocsin_vantage_disagreements_total', { vantage: 'b' }))).toBeGreaterThanOrEqual(1);
 
     await down.stop();
     await waitFor(async () => {
