@@ -15,10 +15,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { HttpProbeSpec } from '../probes/http.js';
 import { PROBE_KINDS } from '../probes/index.js';
 import { systemClock } from '../src/clock.js';
-import type { Plan, ProbePlan } from '../src/config/plan.js';
+import type { Plan } from '../src/config/plan.js';
 import { createLogger } from '../src/log.js';
 import { probeMetricsRecorder } from '../src/metrics/probe-metrics.js';
 import { createMetrics } from '../src/metrics/registry.js';
@@ -31,6 +30,7 @@ import { checkOptions, numberOption, UsageError } from './lib/args.js';
 import { cpuMsSince, machineLine } from './lib/process-stats.js';
 import { fmt, fmtInt } from './lib/stats.js';
 import { printTable } from './lib/table.js';
+import { httpProbesPlan } from './lib/http-plan.js';
 import { type Listener, startTarget } from './lib/target.js';
 
 const TOCSIN_BIN = fileURLToPath(new URL('../../bin/tocsin.js', import.meta.url));
@@ -60,39 +60,9 @@ function procCpuMs(pid: number | undefined): number {
 }
 
 function buildPlan(count: number, intervalMs: number, listeners: readonly Listener[], redisUrl: string): Plan {
-  const source = { file: 'bench/fleet.ts', line: 1 };
   const timeoutMs = Math.min(10_000, intervalMs / 2);
-  const probes: ProbePlan[] = [];
-  for (let i = 0; i < count; i++) {
-    const l = listeners[i % listeners.length];
-    if (!l) throw new Error('no target listener');
-    const spec = HttpProbeSpec.parse({ url: `http://${l.host}:${l.port}/p/${i}` });
-    probes.push({
-      id: `bench-${i}`,
-      kind: 'http',
-      component: 'bench',
-      intervalMs,
-      timeoutMs,
-      vantages: [VANTAGE],
-      labels: {},
-      targets: [spec.url],
-      spec: { ...spec, timeout: timeoutMs, vantages: [VANTAGE] },
-      source,
-    });
-  }
-  return {
-    file: 'bench/fleet.ts',
-    server: { listen: { host: '127.0.0.1', port: 0 }, tokens: [] },
-    store: { kind: 'sqlite', path: ':memory:' },
-    queue: { kind: 'bullmq', redis_url: redisUrl, vantages: [VANTAGE], concurrency: 256 },
-    vantage: VANTAGE,
-    vantages: [VANTAGE],
-    components: [{ id: 'bench', name: 'Benchmark targets', group: 'Bench', depends_on: [], source }],
-    probes,
-    rules: undefined,
-    maintenance: [],
-    notifiers: [],
-  };
+  const queue: Plan['queue'] = { kind: 'bullmq', redis_url: redisUrl, vantages: [VANTAGE], concurrency: 256 };
+  return httpProbesPlan({ file: 'bench/fleet.ts', count, intervalMs, timeoutMs, listeners, vantage: VANTAGE, queue });
 }
 
 async function freePort(): Promise<number> {

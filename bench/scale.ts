@@ -8,10 +8,9 @@
 import os from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpProbeSpec } from '../probes/http.js';
 import { PROBE_KINDS } from '../probes/index.js';
 import { systemClock } from '../src/clock.js';
-import type { Plan, ProbePlan } from '../src/config/plan.js';
+import type { Plan } from '../src/config/plan.js';
 import { createLogger } from '../src/log.js';
 import { probeMetricsRecorder } from '../src/metrics/probe-metrics.js';
 import { createMetrics } from '../src/metrics/registry.js';
@@ -23,6 +22,7 @@ import { checkOptions, numberOption, UsageError } from './lib/args.js';
 import { cpuMsSince, machineLine, maxRssMB, ProcessSampler, retainedHeapMB } from './lib/process-stats.js';
 import { fmt, fmtInt, percentile, Samples } from './lib/stats.js';
 import { printTable } from './lib/table.js';
+import { httpProbesPlan } from './lib/http-plan.js';
 import { type Listener, startTarget } from './lib/target.js';
 
 const PROGRESS_EVERY_MS = 10_000;
@@ -34,46 +34,9 @@ const TARGET_RSS_MB = 300;
 /** "No backlog": the checks completed per second keep up with the checks due per second. */
 const BACKLOG_TOLERANCE = 0.99;
 
-function buildPlan(
-  count: number,
-  intervalMs: number,
-  timeoutMs: number,
-  listeners: readonly Listener[],
-): Plan {
-  const source = { file: 'bench/scale.ts', line: 1 };
-  const probes: ProbePlan[] = [];
-  for (let i = 0; i < count; i++) {
-    const l = listeners[i % listeners.length];
-    if (!l) throw new Error('no target listener');
-    // A distinct path per probe: every check has its own target, as in a real fleet.
-    const spec = HttpProbeSpec.parse({ url: `http://${l.host}:${l.port}/p/${i}` });
-    probes.push({
-      id: `bench-${i}`,
-      kind: 'http',
-      component: 'bench',
-      intervalMs,
-      timeoutMs,
-      vantages: ['local'],
-      labels: {},
-      targets: [spec.url],
-      // As the config loader builds it: the kind's keys plus the resolved timeout and vantages.
-      spec: { ...spec, timeout: timeoutMs, vantages: ['local'] },
-      source,
-    });
-  }
-  return {
-    file: 'bench/scale.ts',
-    server: { listen: { host: '127.0.0.1', port: 0 }, tokens: [] },
-    store: { kind: 'sqlite', path: ':memory:' },
-    queue: { kind: 'inline', concurrency: 256 },
-    vantage: 'local',
-    vantages: ['local'],
-    components: [{ id: 'bench', name: 'Benchmark targets', group: 'Bench', depends_on: [], source }],
-    probes,
-    rules: undefined,
-    maintenance: [],
-    notifiers: [],
-  };
+function buildPlan(count: number, intervalMs: number, timeoutMs: number, listeners: readonly Listener[]): Plan {
+  const queue: Plan['queue'] = { kind: 'inline', concurrency: 256 };
+  return httpProbesPlan({ file: 'bench/scale.ts', count, intervalMs, timeoutMs, listeners, vantage: 'local', queue });
 }
 
 const mark = (ok: boolean): string => (ok ? 'pass' : 'FAIL');
