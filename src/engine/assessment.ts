@@ -6,44 +6,63 @@
  * (lifecycle.ts), which decides which signals belong to which incident; this module only says
  * what they mean.
  */
-import type { Incident } from '../incidents/incident.js';
 import { entry, touch } from './changes.js';
 import type { EngineContext } from './context.js';
 import { externalImpact } from './external.js';
-import { activeSignalsOf, hasActiveSignal, type IncState, type SignalState, targetKey } from './state.js';
+import {
+  countRegion,
+  type IncIndex,
+  incIndex,
+  nearestCommonWith,
+  setAffectedImpact,
+  worstImpact,
+} from './incident-index.js';
+import { activeSignalsOf, type IncState, type SignalState, targetKey } from './state.js';
 import { IMPACT_WORDS, listWords, plural, render } from './text.js';
 import { type Impact, IMPACT_RANK, type Severity, SEVERITY_RANK } from './types.js';
 import { summaryOf, templateVars } from './wording.js';
 
-type ComponentImpacts = readonly { id: string; impact: Impact }[];
-
-/** Root, components, impacts, severity, regions and title from the incident's signals. */
+/**
+ * Root, components, impacts, severity, regions and title from the incident's signals. Only the
+ * components whose signals changed since the last call are derived again (`IncIndex.dirty`);
+ * the rest comes from counters, so the cost follows the change, not the incident's size.
+ */
 export function recompute(ctx: EngineContext, id: string): void {
   const { topology, probesOfComponent } = ctx.cfg;
   const inc = ctx.state.incidents[id];
   if (!inc) return;
+  const x = incIndex(ctx, inc);
   const doc = inc.doc;
-  const common = topology.nearestCommon(inc.affected);
-  const root = common?.id ?? doc.root_component;
-  const previous = new Map(doc.components.map((c) => [c.id, c.impact]));
-  const impacts = new Map<string, Impact>();
-  const activeSignals = activeSignalsOf(ctx.state, inc);
-  for (const c of inc.affected) {
-    const active = activeSignals.filter((s) => s.component === c);
-    const now = active.length > 0 ? componentImpact(ctx, c, active) : undefined;
-    // A component whose signals recovered keeps its last impact: it was affected.
-    const impact = now ?? previous.get(c);
-    if (impact) impacts.set(c, impact);
-  }
+  const root = nearestCommonWith(ctx, x)?.id ?? doc.root_component;
   const rootHasProbes = (probesOfComponent.get(root)?.length ?? 0) > 0;
-  if (!inc.affected.includes(root) && !rootHasProbes) {
-    // A root without probes of its own is inferred: as bad as its worst affected dependent.
-    const worst = [...impacts.values()].sort((a, b) => IMPACT_RANK[b] - IMPACT_RANK[a])[0];
-    if (worst) impacts.set(root, worst);
+  // A root without probes of its own is inferred: as bad as its worst affected dependent.
+  const inferred = !x.affected.has(root) && !rootHasProbes;
+  const changedImpacts: { id: string; was: Impact; now: Impact }[] = [];
+  const added: string[] = [];
+  for (const c of x.dirty) {
+    if (!x.affected.has(c)) continue;
+    const active = activeSignalsOfComponent(ctx, inc, x.signalsOf.get(c) ?? []);
+    // A component whose signals recovered keeps its last impact: it was affected.
+    if (active.length === 0) continue;
+    const now = componentImpact(ctx, c, active);
+    const was = setAffectedImpact(x, c, now);
+    if (was === undefined) added.push(c);
+    else if (was !== now) changedImpacts.push({ id: c, was, now });
   }
-  const order = [root, ...inc.affected.filter((c) => c !== root)].filter((c) => impacts.has(c));
-  const components = order.map((c) => ({ id: c, impact: impacts.get(c) ?? 'partial_outage' }) as const);
-  if (root !== doc.root_component && doc.timeline.length > 0) {
+  x.dirty.clear();
+  const forced = x.rebuild;
+  x.rebuild = false;
+  const wasRoot = doc.root_component;
+  const first = doc.components[0];
+  const rootImpact = inferred ? worstImpact(x) : x.impact.get(root);
+  // The root leads the list: a new root (or a new first impact of it) re-orders the list.
+  const rebuild =
+    forced ||
+    root !== wasRoot ||
+    (rootImpact !== undefined && first?.id !== root) ||
+    (first?.id === root && rootImpact === undefined);
+  let componentsChanged = rebuild || added.length > 0 || changedImpacts.length > 0;
+  if (root !== wasRoot && doc.timeline.length > 0) {
     touch(ctx, inc);
     const names = inc.affected.filter((c) => c !== root).map((c) => topology.get(c).name);
     entry(
@@ -53,29 +72,75 @@ export function recompute(ctx: EngineContext, id: string): void {
       `Common cause: ${topology.get(root).name}${rootHasProbes ? '' : ' (no probe of its own)'}, which ${listWords(names)} depend on`,
     );
   }
-  for (const c of components) {
-    const was = previous.get(c.id);
-    if (was && was !== c.impact) {
-      touch(ctx, inc);
-      entry(ctx, inc, 'impact_changed', `${topology.get(c.id).name}: ${IMPACT_WORDS[c.impact]} (was ${IMPACT_WORDS[was]})`);
+  const previousRoot = first?.id === root ? first.impact : undefined;
+  let regionsChanged = false;
+  if (rebuild) {
+    const components: { id: string; impact: Impact }[] = [];
+    if (rootImpact) components.push({ id: root, impact: rootImpact });
+    for (const c of inc.affected) {
+      const impact = x.impact.get(c);
+      if (c !== root && impact) components.push({ id: c, impact });
+    }
+    regionsChanged = true;
+    x.regionCounts.clear();
+    x.compPos.clear();
+    components.forEach((c, i) => {
+      x.compPos.set(c.id, i);
+      countRegion(ctx, x, c.id, 1);
+    });
+    doc.components = components;
+  } else {
+    for (const c of added) {
+      if (c === root) continue;
+      x.compPos.set(c, doc.components.length);
+      doc.components.push({ id: c, impact: x.impact.get(c) ?? 'partial_outage' });
+      if (countRegion(ctx, x, c, 1)) regionsChanged = true;
+    }
+    for (const ch of changedImpacts) {
+      const i = x.compPos.get(ch.id);
+      if (i !== undefined) doc.components[i] = { id: ch.id, impact: ch.now };
+    }
+    if (inferred && rootImpact && first?.id === root && first.impact !== rootImpact) {
+      doc.components[0] = { id: root, impact: rootImpact };
+      componentsChanged = true;
     }
   }
-  const regions = [
-    ...new Set(order.map((c) => topology.get(c).region).filter((r): r is string => r !== undefined)),
-  ].sort();
-  const next: Incident = {
-    ...inc.doc,
-    root_component: root,
-    fingerprint: root,
-    components,
-    regions,
-    severity: severityOf(ctx, inc, root, components),
-    title: titleFor(ctx, inc, root, components, regions),
-  };
-  if (JSON.stringify(next) !== JSON.stringify(inc.doc)) {
+  // Impact entries: each component whose impact moved, the inferred root included.
+  for (const ch of changedImpacts) {
     touch(ctx, inc);
-    inc.doc = next;
+    entry(ctx, inc, 'impact_changed', `${topology.get(ch.id).name}: ${IMPACT_WORDS[ch.now]} (was ${IMPACT_WORDS[ch.was]})`, topology.get(ch.id).name);
   }
+  if (inferred && rootImpact && previousRoot && previousRoot !== rootImpact && root === wasRoot) {
+    touch(ctx, inc);
+    entry(ctx, inc, 'impact_changed', `${topology.get(root).name}: ${IMPACT_WORDS[rootImpact]} (was ${IMPACT_WORDS[previousRoot]})`, topology.get(root).name);
+  }
+  const regions = regionsChanged ? [...x.regionCounts.keys()].sort() : doc.regions;
+  const severity = severityOf(inc, x, root, rootImpact);
+  const title = titleFor(ctx, inc, x, root, regions);
+  if (
+    componentsChanged ||
+    regionsChanged ||
+    root !== doc.root_component ||
+    severity !== doc.severity ||
+    title !== doc.title
+  ) {
+    touch(ctx, inc);
+    doc.root_component = root;
+    doc.fingerprint = root;
+    doc.regions = regions;
+    doc.severity = severity;
+    doc.title = title;
+  }
+}
+
+/** The incident's active signals among `keys` (one component's), in joining order. */
+function activeSignalsOfComponent(ctx: EngineContext, inc: IncState, keys: readonly string[]): SignalState[] {
+  const out: SignalState[] = [];
+  for (const k of keys) {
+    const s = ctx.state.signals[k];
+    if (s?.active && s.incident === inc.doc.id) out.push(s);
+  }
+  return out;
 }
 
 /** The impact on a component of its active signals: the worst of them. */
@@ -110,17 +175,16 @@ export function componentImpact(ctx: EngineContext, component: string, active: r
   return best;
 }
 
-function severityOf(ctx: EngineContext, inc: IncState, root: string, components: ComponentImpacts): Severity {
-  const majors = components.filter((c) => c.impact === 'major_outage').length;
-  const rootMajor = components.some((c) => c.id === root && c.impact === 'major_outage');
+function severityOf(inc: IncState, x: IncIndex, root: string, rootImpact: Impact | undefined): Severity {
+  const inferredRoot = !x.affected.has(root) && rootImpact !== undefined ? 1 : 0;
+  const majors = (x.impactCounts[3] ?? 0) + (inferredRoot && rootImpact === 'major_outage' ? 1 : 0);
+  const rootMajor = rootImpact === 'major_outage';
   let auto: Severity = 'minor';
   if (rootMajor || majors >= 3) auto = 'critical';
-  else if (components.some((c) => c.impact !== 'degraded_performance')) auto = 'major';
-  const fixed = inc.signals
-    .map((k) => ctx.cfg.rulesById.get(ctx.state.signals[k]?.rule ?? '')?.spec.severity)
-    .filter((s): s is Severity => s !== undefined && s !== 'auto');
-  const allFixed = fixed.length > 0 && fixed.length === inc.signals.length;
-  const top = fixed.sort((a, b) => SEVERITY_RANK[b] - SEVERITY_RANK[a])[0];
+  else if ((x.impactCounts[3] ?? 0) + (x.impactCounts[2] ?? 0) > 0) auto = 'major';
+  let top: Severity | undefined;
+  for (const [sev, n] of x.fixedSeverities) if (n > 0 && (!top || SEVERITY_RANK[sev] > SEVERITY_RANK[top])) top = sev;
+  const allFixed = top !== undefined && x.autoSeverities === 0;
   const now = allFixed && top ? top : top && SEVERITY_RANK[top] > SEVERITY_RANK[auto] ? top : auto;
   // Severity is the incident's peak: a recovering component does not make the past less severe.
   const was = inc.doc.timeline.length > 1 ? inc.doc.severity : undefined;
@@ -128,31 +192,20 @@ function severityOf(ctx: EngineContext, inc: IncState, root: string, components:
 }
 
 /** The title follows the incident's worst moment: milder states and recoveries keep it. */
-function titleFor(
-  ctx: EngineContext,
-  inc: IncState,
-  root: string,
-  components: ComponentImpacts,
-  regions: readonly string[],
-): string {
-  const rank = Math.max(0, ...components.map((c) => IMPACT_RANK[c.impact])) + (inc.affected.length > 1 ? 3 : 0);
-  const active = hasActiveSignal(ctx.state, inc);
+function titleFor(ctx: EngineContext, inc: IncState, x: IncIndex, root: string, regions: readonly string[]): string {
+  const worst = worstImpact(x);
+  const rank = (worst ? IMPACT_RANK[worst] : 0) + (inc.affected.length > 1 ? 3 : 0);
+  const active = x.active.size > 0;
   if (inc.doc.title !== '' && (!active || rank < inc.titleRank)) return inc.doc.title;
   inc.titleRank = rank;
-  return titleOf(ctx, inc, root, components, regions);
+  return titleOf(ctx, inc, x, root, regions);
 }
 
-function titleOf(
-  ctx: EngineContext,
-  inc: IncState,
-  root: string,
-  components: ComponentImpacts,
-  regions: readonly string[],
-): string {
+function titleOf(ctx: EngineContext, inc: IncState, x: IncIndex, root: string, regions: readonly string[]): string {
   const r = ctx.cfg.topology.get(root);
   const regionTag = regions.length > 0 ? ` [${regions.join(', ')}]` : '';
-  if (inc.affected.length > 1 || !inc.affected.includes(root)) {
-    const others = components.filter((c) => c.id !== root).length;
+  if (inc.affected.length > 1 || !x.affected.has(root)) {
+    const others = x.impact.size - (x.impact.has(root) ? 1 : 0);
     return `${r.group}${regionTag}: ${r.name} — ${plural(others, 'component')} affected`;
   }
   // The worst active signal names the incident (slow handshakes, then 504s: the 504s).
@@ -163,5 +216,5 @@ function titleOf(
   const rule = ctx.cfg.rulesById.get(first.rule);
   const vars = { ...templateVars(ctx, first), region_tag: regionTag };
   if (rule?.spec.title) return render(rule.spec.title, vars);
-  return `${r.group}${regionTag}: ${summaryOf(ctx, first, rule, components[0]?.impact)}`;
+  return `${r.group}${regionTag}: ${summaryOf(ctx, first, rule, x.impact.get(root))}`;
 }

@@ -13,6 +13,8 @@
  */
 import type { ProbePlan } from '../config/plan.js';
 import type { MaintenanceSpec } from '../config/schema.js';
+import { MinHeap } from '../schedule/heap.js';
+import type { IncIndex } from './incident-index.js';
 import type { Window } from './maintenance.js';
 import type { Rule } from './rules.js';
 import type { Series, State } from './state.js';
@@ -46,8 +48,22 @@ export interface SeriesIndex {
   readonly byTarget: Map<string, Series[]>;
   /** Targets seen per probe (the plan's plus any an event named). */
   readonly targetsOf: Map<string, Set<string>>;
-  /** Targets with a firing series: re-evaluated on ticks (staleness changes their quorum). */
+  /** Targets with a firing series: re-evaluated when one of their series goes stale. */
   readonly hot: Set<string>;
+  /**
+   * When each series goes stale if it hears nothing more (lastAt + staleMs), as a min-heap with
+   * at most one entry per series (re-armed lazily when popped early): time alone re-evaluates
+   * only the targets whose vantages actually fell silent, not every failing target every second.
+   */
+  readonly staleHeap: MinHeap<StaleEntry>;
+  readonly armed: Set<string>;
+  /** Keys of active signals inside their keep_firing_for hold: checked as time passes. */
+  readonly clearing: Set<string>;
+}
+
+export interface StaleEntry {
+  readonly at: number;
+  readonly series: string;
 }
 
 /** Per-call bookkeeping: an incident changed in this call, from which timeline length. */
@@ -64,8 +80,28 @@ export interface EngineContext {
   readonly dirty: Set<string>;
   /** Incidents changed since the last call returned (changes.ts). */
   touches: Map<string, Touch>;
+  /** Per-incident lookups derived from the state (incident-index.ts); rebuilt on first use. */
+  incIdx: Map<string, IncIndex>;
+  /** What the engine dropped, per reason (CONTRACT §5.10), cumulative. */
+  readonly dropped: Map<DropReason, number>;
+  /** Called for each dropped event (the daemon counts them in a metric). */
+  readonly onDrop: ((reason: DropReason) => void) | undefined;
 }
 
+/**
+ * Why an event changed nothing: the same (probe, target, vantage, at) was seen already; it is
+ * older than its series' newest event; older than the stale horizon; or of a probe the plan
+ * does not have.
+ */
+export type DropReason = 'duplicate' | 'out_of_order' | 'stale' | 'unknown_probe';
+
 export function emptyIndex(): SeriesIndex {
-  return { byTarget: new Map(), targetsOf: new Map(), hot: new Set() };
+  return {
+    byTarget: new Map(),
+    targetsOf: new Map(),
+    hot: new Set(),
+    staleHeap: new MinHeap<StaleEntry>((a, b) => a.at < b.at || (a.at === b.at && a.series < b.series)),
+    armed: new Set(),
+    clearing: new Set(),
+  };
 }

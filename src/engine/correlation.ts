@@ -4,44 +4,88 @@
  * joins the open incident of its component, or merges under the nearest common dependency with
  * an incident whose latest signal started within the correlation window, or reopens its
  * component's incident resolved within the cool-down, or else opens a new draft at once
- * (correlation may re-root it later, never delay it). Only the decision lives here; the
- * document edits are lifecycle.ts's.
+ * (correlation may re-root it later, never delay it). When a signal makes an incident's root a
+ * dependency of other open incidents (the zone fails after some of its apps were drafted apart),
+ * those are merged into it. Only the decision lives here; the document edits are lifecycle.ts's.
+ *
+ * Dismissed drafts (CONTRACT §5.9): the same failure going on (the same rule on the same
+ * component) stays with the dismissed incident, quietly; a failure of another rule, and any
+ * failure after it recovered, is a new pending draft that names it. A dismissal never hides a later outage.
+ *
+ * Every lookup here is per open incident, never per component or signal of one: a signal's
+ * placement costs the same whatever the size of the incidents it is placed among.
  */
 import type { EngineContext } from './context.js';
-import { join, openDraft, openIncidents, reopen } from './lifecycle.js';
+import { incIndex, nearestCommonWith } from './incident-index.js';
+import { absorb, join, openDraft, openIncidents, reopen } from './lifecycle.js';
 import { cmp, type IncState, type SignalState } from './state.js';
 
 export function attach(ctx: EngineContext, sig: SignalState): void {
+  const holder = place(ctx, sig);
+  if (holder) mergeUnder(ctx, holder);
+}
+
+/** Places the signal; returns the incident it went to. */
+function place(ctx: EngineContext, sig: SignalState): IncState | undefined {
   const { state, cfg } = ctx;
   const c = sig.component;
   const open = openIncidents(ctx);
-  // 1. A component (or root) of an open incident: join it.
-  const joined = open.find((i) => i.affected.includes(c) || i.doc.root_component === c);
-  if (joined) return join(ctx, joined, sig, 'signal_added');
+  const holds = (i: IncState) => incIndex(ctx, i).affected.has(c) || i.doc.root_component === c;
+  // 1. A component (or root) of an open incident: join it. A dismissed one takes back only the
+  // failure it was dismissed for: the same rule on the same component (S13).
+  const sameFailure = (i: IncState) =>
+    (incIndex(ctx, i).signalsOf.get(c) ?? []).some((k) => state.signals[k]?.rule === sig.rule);
+  const joined =
+    open.find((i) => i.doc.review !== 'dismissed' && holds(i)) ??
+    open.find((i) => i.doc.review === 'dismissed' && holds(i) && sameFailure(i));
+  if (joined) {
+    join(ctx, joined, sig, 'signal_added');
+    return joined;
+  }
+  const dismissedOpen = open.find((i) => i.doc.review === 'dismissed' && holds(i));
   // 2. Within the correlation window of an open incident sharing a dependency: merge.
   let best: { inc: IncState; root: string; distance: number } | undefined;
   for (const inc of open) {
     // A dismissed draft is a false alarm: new failures do not pile onto it.
     if (inc.doc.review === 'dismissed') continue;
     if (inc.lastActivity < sig.since - cfg.windowMs) continue;
-    const common = cfg.topology.nearestCommon([...inc.affected, c]);
+    const common = nearestCommonWith(ctx, incIndex(ctx, inc), c);
     if (!common) continue;
     if (!best || common.distance < best.distance) best = { inc, root: common.id, distance: common.distance };
   }
   if (best) {
     const root = best.root;
     // Another open incident already rooted there takes the signal: one incident per root.
-    const holder = open.find((i) => i !== best?.inc && i.doc.root_component === root);
-    return join(ctx, holder ?? best.inc, sig, 'component_added');
+    const holder = open.find((i) => i !== best?.inc && i.doc.review !== 'dismissed' && i.doc.root_component === root) ?? best.inc;
+    join(ctx, holder, sig, 'component_added');
+    return holder;
   }
-  // 3. A recently resolved incident of this component: reopen it.
+  // 3. A recently resolved incident of this component: reopen it, unless operators dismissed it.
   const resolved = Object.values(state.incidents)
-    .filter((i) => i.doc.status === 'resolved' && state.now - i.resolvedAtMs <= cfg.cooldownMs)
-    .filter((i) => i.affected.includes(c) || i.doc.root_component === c)
+    .filter((i) => i.doc.status === 'resolved' && state.now - i.resolvedAtMs <= cfg.cooldownMs && holds(i))
     .sort((a, b) => b.resolvedAtMs - a.resolvedAtMs || cmp(a.doc.id, b.doc.id))[0];
-  if (resolved && !open.some((i) => i.doc.root_component === resolved.doc.root_component)) {
-    return reopen(ctx, resolved, sig);
+  if (resolved && resolved.doc.review !== 'dismissed' && !open.some((i) => i.doc.root_component === resolved.doc.root_component)) {
+    reopen(ctx, resolved, sig);
+    return resolved;
   }
-  // 4. A new draft, opened now.
-  openDraft(ctx, sig);
+  // 4. A new draft, opened now (naming the dismissed incident of the component, if any).
+  const dismissed = dismissedOpen ?? (resolved?.doc.review === 'dismissed' ? resolved : undefined);
+  openDraft(ctx, sig, dismissed);
+  return sig.incident ? state.incidents[sig.incident] : undefined;
+}
+
+/**
+ * Other open incidents whose components all depend on `holder`'s root are the same failure seen
+ * earlier: they move into `holder` (oldest first), so one zone is one incident even when some
+ * of its apps were drafted before the zone itself failed. Only drafts move: a dismissed one is
+ * the operators' word, and a confirmed one is already public, so both stay as they are.
+ */
+function mergeUnder(ctx: EngineContext, holder: IncState): void {
+  if (holder.doc.review === 'dismissed') return;
+  const root = holder.doc.root_component;
+  for (const other of openIncidents(ctx)) {
+    if (other === holder || other.doc.review !== 'pending') continue;
+    const x = incIndex(ctx, other);
+    if (x.affected.size > 0 && x.common.has(root)) absorb(ctx, holder, other);
+  }
 }

@@ -27,22 +27,24 @@ import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident } from '../incidents/incident.js';
 import { applyOperatorAction } from '../incidents/transitions.js';
 import { TocsinError } from '../errors.js';
-import { collectChanges, touch } from './changes.js';
+import { collectChanges, touch, writeDueHeld, writeHeld } from './changes.js';
 import { componentStatusesOf } from './component-status.js';
-import { emptyIndex, type EngineConfig, type EngineContext, type ProbeInfo } from './context.js';
+import { type DropReason, emptyIndex, type EngineConfig, type EngineContext, type ProbeInfo } from './context.js';
 import { externalFailing, externalKey, externalRule, updateExternalAlerts } from './external.js';
 import { adoptOrphans, adoptStored, evictOld, expireAdopted } from './lifecycle.js';
 import { compileWindow } from './maintenance.js';
 import { coveredComponents, evaluateMaintenance } from './maintenance-holds.js';
 import { evaluateTarget } from './quorum.js';
 import { type Rule, ruleWatches } from './rules.js';
-import { applyEvent, rebuildSeriesIndex } from './series.js';
+import { applyEvent, dueForStaleness, rebuildSeriesIndex } from './series.js';
 import { settleSignals } from './signals.js';
 import { cmp, emptyState, type EngineSnapshot, newSignal, snapshotOf, stateOf } from './state.js';
 import { type ComponentInfo, Topology } from './topology.js';
 import type { ComponentStatus, ExternalSignal, IncidentChange, OperatorAction } from './types.js';
 
 export type { EngineSnapshot } from './state.js';
+
+export type { DropReason } from './context.js';
 
 export interface EngineOptions {
   readonly plan: Pick<Plan, 'components' | 'probes' | 'maintenance'>;
@@ -53,11 +55,21 @@ export interface EngineOptions {
   readonly reopenCooldownMs?: number;
   /** A vantage silent for this many probe intervals is stale. Default 3. */
   readonly staleIntervals?: number;
+  /** Called for each event the engine drops (duplicate, out of order, stale, unknown probe). */
+  readonly onDrop?: (reason: DropReason) => void;
 }
 
 export interface Engine {
   /** Buffers one event; returns the changes of the previous timestamp when time moved on. */
   ingest(event: ProbeResult): IncidentChange[];
+  /**
+   * Buffers one event like `ingest` but keeps the changes for the next `tick`/`flush`: the
+   * daemon collects once per tick, so one evaluation's changes (a zone failing) are one write
+   * with coalesced entries, not one per event.
+   */
+  enqueue(event: ProbeResult): void;
+  /** Events dropped so far, per reason (CONTRACT §5.10). */
+  dropped(): Record<DropReason, number>;
   /** Advances the virtual clock: flushes buffered events up to `nowMs`, staleness, holds, maintenance. */
   tick(nowMs: number): IncidentChange[];
   /** Applies every buffered event now (end of a replay). */
@@ -115,7 +127,16 @@ function compileConfig(opts: EngineOptions): EngineConfig {
 
 export function createEngine(opts: EngineOptions): Engine {
   const cfg = compileConfig(opts);
-  const ctx: EngineContext = { cfg, state: emptyState(), index: emptyIndex(), dirty: new Set(), touches: new Map() };
+  const ctx: EngineContext = {
+    cfg,
+    state: emptyState(),
+    index: emptyIndex(),
+    dirty: new Set(),
+    touches: new Map(),
+    incIdx: new Map(),
+    dropped: new Map(),
+    onDrop: opts.onDrop,
+  };
 
   /** Moves the virtual clock to `t` (never back) and applies what time alone changes. */
   function advance(t: number): void {
@@ -126,14 +147,18 @@ export function createEngine(opts: EngineOptions): Engine {
     // Staleness and keep_firing_for holds change with time alone; once per virtual second is enough.
     if (t - state.lastStaleEval >= 1000) {
       state.lastStaleEval = t;
-      for (const tk of [...ctx.index.hot].sort(cmp)) evaluateTarget(ctx, tk);
-      for (const sig of Object.values(state.signals)) {
-        if (sig.active && !Number.isNaN(sig.clearingSince)) ctx.dirty.add(sig.key);
+      for (const tk of dueForStaleness(ctx)) evaluateTarget(ctx, tk);
+      for (const key of [...ctx.index.clearing].sort(cmp)) {
+        const sig = state.signals[key];
+        if (sig?.active && !Number.isNaN(sig.clearingSince)) ctx.dirty.add(key);
+        else ctx.index.clearing.delete(key);
       }
       expireAdopted(ctx);
+      settleSignals(ctx);
+      writeDueHeld(ctx, false);
+      evictOld(ctx);
     }
     settleSignals(ctx);
-    evictOld(ctx);
   }
 
   /** Applies the buffered batch of one timestamp, in canonical order: arrival order never matters. */
@@ -141,13 +166,26 @@ export function createEngine(opts: EngineOptions): Engine {
     const { state } = ctx;
     if (state.pending.length === 0) return;
     const at = state.pendingAt;
-    const batch = state.pending.map((e) => [canonical(e), e] as const).sort(([a], [b]) => cmp(a, b));
+    const batch = state.pending.length === 1 ? state.pending : canonicalOrder(state.pending);
     state.pending = [];
     advance(at);
     const touched = new Set<string>();
-    for (const [, e] of batch) applyEvent(ctx, e, at, touched);
+    // Each event counts at its own time: a late one is never re-stamped with "now".
+    for (const e of batch) applyEvent(ctx, e, Date.parse(e.at), touched);
     for (const tk of [...touched].sort(cmp)) evaluateTarget(ctx, tk);
     settleSignals(ctx);
+  }
+
+  /**
+   * Events of one timestamp wait until time moves on (so their arrival order never matters);
+   * a late event (older than the batch) joins the batch and is applied at its own time.
+   */
+  function buffer(event: ProbeResult): void {
+    const { state } = ctx;
+    const at = Date.parse(event.at);
+    if (state.pending.length > 0 && at > state.pendingAt) flushPending();
+    state.pending.push(event);
+    state.pendingAt = Math.max(state.pendingAt, at);
   }
 
   /** External signals are evaluated under a rule of their own, made on first use. */
@@ -157,12 +195,16 @@ export function createEngine(opts: EngineOptions): Engine {
 
   return {
     ingest(event) {
-      const { state } = ctx;
-      const at = Math.max(Date.parse(event.at), state.now);
-      if (state.pending.length > 0 && at > state.pendingAt) flushPending();
-      state.pending.push(event);
-      state.pendingAt = Math.max(state.pendingAt, at);
+      buffer(event);
       return collectChanges(ctx);
+    },
+    enqueue(event) {
+      buffer(event);
+    },
+    dropped() {
+      const out: Record<DropReason, number> = { duplicate: 0, out_of_order: 0, stale: 0, unknown_probe: 0 };
+      for (const [reason, n] of ctx.dropped) out[reason] = n;
+      return out;
     },
     tick(nowMs) {
       // Events stamped `nowMs` may still arrive: only a strictly later time closes their batch.
@@ -172,10 +214,11 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     flush() {
       flushPending();
+      writeDueHeld(ctx, true);
       return collectChanges(ctx);
     },
     external(input) {
-      if (!cfg.topology.ids().includes(input.component)) {
+      if (!cfg.topology.has(input.component)) {
         throw new TocsinError('INVALID', `unknown component "${input.component}"`);
       }
       const at = Math.max(input.at, ctx.state.now);
@@ -205,6 +248,7 @@ export function createEngine(opts: EngineOptions): Engine {
       const { state } = ctx;
       const inc = state.incidents[action.incidentId];
       if (!inc) throw new TocsinError('NOT_FOUND', `no incident ${action.incidentId}`);
+      writeHeld(ctx, inc);
       const result = applyOperatorAction(inc.doc, action);
       if (!result.ok) throw result.error;
       touch(ctx, inc);
@@ -231,7 +275,11 @@ export function createEngine(opts: EngineOptions): Engine {
       if (!state) return;
       ctx.state = state;
       ctx.index = emptyIndex();
+      ctx.incIdx = new Map();
       rebuildSeriesIndex(ctx);
+      for (const sig of Object.values(state.signals)) {
+        if (sig.active && !Number.isNaN(sig.clearingSince)) ctx.index.clearing.add(sig.key);
+      }
       // Signals of rules (or probes) gone from the config go with them; external rules are remade.
       for (const [key, sig] of Object.entries(state.signals)) {
         if (sig.external) externalRuleFor(sig.rule);
@@ -241,6 +289,14 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     now: () => ctx.state.now,
   };
+}
+
+/** A batch in time order, and within a timestamp in canonical order (arrival order never matters). */
+function canonicalOrder(events: readonly ProbeResult[]): ProbeResult[] {
+  return events
+    .map((e) => [Date.parse(e.at), canonical(e), e] as const)
+    .sort(([ta, a], [tb, b]) => ta - tb || cmp(a, b))
+    .map(([, , e]) => e);
 }
 
 /** The canonical order key of an event within its timestamp: every field that can differ. */

@@ -10,7 +10,16 @@ import type { Incident, Signal } from '../incidents/incident.js';
 import { recompute } from './assessment.js';
 import { entry, touch } from './changes.js';
 import type { EngineContext } from './context.js';
-import { cmp, hasActiveSignal, type IncState, type SignalState } from './state.js';
+import {
+  addAffected,
+  addSignalKey,
+  docSignalKey,
+  incIndex,
+  setAffectedImpact,
+  syncActive,
+  unlinkActive,
+} from './incident-index.js';
+import { cmp, type IncState, type SignalState } from './state.js';
 import { humanDuration, iso } from './text.js';
 import { recoveredText, signalText } from './wording.js';
 
@@ -23,9 +32,10 @@ export function openIncidents(ctx: EngineContext): IncState[] {
 
 /**
  * A new draft, opened now. The id derives from the fingerprint (the component) and `opened_at`,
- * so a replay of the same events gives the same ids.
+ * so a replay of the same events gives the same ids. `dismissed`: an earlier incident of the
+ * component that operators dismissed, named in the opening entry (CONTRACT §5.9).
  */
-export function openDraft(ctx: EngineContext, sig: SignalState): void {
+export function openDraft(ctx: EngineContext, sig: SignalState, dismissed?: IncState): void {
   const { state } = ctx;
   const openedAt = iso(state.now);
   const fingerprint = sig.component;
@@ -56,9 +66,11 @@ export function openDraft(ctx: EngineContext, sig: SignalState): void {
     titleRank: 0,
   };
   state.incidents[id] = inc;
+  ctx.incIdx.delete(id);
   ctx.touches.set(id, { from: 0, opened: true });
   linkSignal(ctx, inc, sig);
-  entry(ctx, inc, 'opened', `Tocsin detected a problem: ${signalText(ctx, sig)}.`);
+  const earlier = dismissed ? ` An earlier alarm on ${comp.name} (${dismissed.doc.id}) was dismissed; this is a new failure.` : '';
+  entry(ctx, inc, 'opened', `Tocsin detected a problem: ${signalText(ctx, sig)}.${earlier}`);
   recompute(ctx, id);
 }
 
@@ -66,42 +78,106 @@ export function openDraft(ctx: EngineContext, sig: SignalState): void {
 export function join(ctx: EngineContext, inc: IncState, sig: SignalState, kind: 'signal_added' | 'component_added'): void {
   touch(ctx, inc);
   inc.adoptedAt = Number.NaN;
-  const existing = inc.doc.signals.find((s) => s.rule === sig.rule && s.probe === sig.probe);
+  const x = incIndex(ctx, inc);
+  const existing = inc.doc.signals[x.sigPos.get(docSignalKey(sig.rule, sig.probe)) ?? -1];
   const silent = existing !== undefined && existing.until === null;
   linkSignal(ctx, inc, sig);
   inc.lastActivity = Math.max(inc.lastActivity, sig.since);
-  const isNew = !inc.affected.includes(sig.component);
-  if (isNew) inc.affected.push(sig.component);
+  const isNew = addAffectedComponent(ctx, inc, sig.component);
   // After a restart the same failure re-detected re-attaches without a new entry.
   if (silent) return;
+  const name = ctx.cfg.topology.get(sig.component).name;
   if (isNew || kind === 'component_added') {
-    entry(ctx, inc, isNew ? 'component_added' : 'signal_added', `${isNew ? 'Also affected: ' : ''}${signalText(ctx, sig)}.`);
+    entry(ctx, inc, isNew ? 'component_added' : 'signal_added', `${isNew ? 'Also affected: ' : ''}${signalText(ctx, sig)}.`, name);
   } else {
-    entry(ctx, inc, 'signal_added', `${signalText(ctx, sig)}.`);
+    entry(ctx, inc, 'signal_added', `${signalText(ctx, sig)}.`, name);
   }
 }
 
 export function reopen(ctx: EngineContext, inc: IncState, sig: SignalState): void {
   touch(ctx, inc);
-  inc.doc = { ...inc.doc, status: 'open', resolved_at: null };
+  inc.doc.status = 'open';
+  inc.doc.resolved_at = null;
   inc.resolvedAtMs = Number.NaN;
   linkSignal(ctx, inc, sig);
   inc.lastActivity = Math.max(inc.lastActivity, sig.since);
-  if (!inc.affected.includes(sig.component)) inc.affected.push(sig.component);
+  addAffectedComponent(ctx, inc, sig.component);
   entry(ctx, inc, 'reopened', `The problem is back: ${signalText(ctx, sig)}.`);
+}
+
+/**
+ * Moves every signal and component of `other` into `holder` (correlation.ts decided they share
+ * its root); `other` resolves, saying where its failure went.
+ */
+export function absorb(ctx: EngineContext, holder: IncState, other: IncState): void {
+  const { state, cfg } = ctx;
+  touch(ctx, holder);
+  touch(ctx, other);
+  const ox = incIndex(ctx, other);
+  const hx = incIndex(ctx, holder);
+  for (const key of other.signals) {
+    const sig = state.signals[key];
+    if (!sig || sig.incident !== other.doc.id) continue;
+    linkSignal(ctx, holder, sig);
+    holder.lastActivity = Math.max(holder.lastActivity, sig.since);
+  }
+  for (const c of other.affected) {
+    const impact = ox.impact.get(c);
+    if (!addAffectedComponent(ctx, holder, c)) continue;
+    if (impact) setAffectedImpact(hx, c, impact);
+    entry(ctx, holder, 'component_added', `Also affected: ${cfg.topology.get(c).name} (was ${other.doc.id}).`, cfg.topology.get(c).name);
+  }
+  hx.rebuild = true;
+  const at = iso(state.now);
+  other.doc.status = 'resolved';
+  other.doc.resolved_at = at;
+  other.doc.signals = other.doc.signals.map((s) => (s.until === null ? { ...s, until: at } : s));
+  other.resolvedAtMs = state.now;
+  other.adoptedAt = Number.NaN;
+  ox.active.clear();
+  entry(
+    ctx,
+    other,
+    'resolved',
+    `Merged into ${holder.doc.id}: the common cause is ${cfg.topology.get(holder.doc.root_component).name}, which its components depend on.`,
+  );
+  recompute(ctx, holder.doc.id);
+}
+
+/** Adds a component to the incident's affected ones; whether it is new there. */
+function addAffectedComponent(ctx: EngineContext, inc: IncState, component: string): boolean {
+  const x = incIndex(ctx, inc);
+  if (x.affected.has(component)) return false;
+  inc.affected.push(component);
+  addAffected(ctx, x, component);
+  return true;
 }
 
 /** Attaches the signal to the incident and writes it into the document (one entry per rule and probe). */
 function linkSignal(ctx: EngineContext, inc: IncState, sig: SignalState): void {
+  if (sig.incident !== inc.doc.id) unlinkActive(ctx, sig);
   sig.incident = inc.doc.id;
-  if (!inc.signals.includes(sig.key)) inc.signals.push(sig.key);
+  const x = incIndex(ctx, inc);
+  if (!x.signalKeys.has(sig.key)) {
+    inc.signals.push(sig.key);
+    addSignalKey(ctx, x, sig.key, sig);
+  }
+  syncActive(ctx, sig);
+  x.dirty.add(sig.component);
   const doc = inc.doc;
   const fresh = signalDoc(sig);
-  const i = doc.signals.findIndex((s) => s.rule === sig.rule && s.probe === sig.probe);
+  const pos = docSignalKey(sig.rule, sig.probe);
+  const i = x.sigPos.get(pos);
+  const current = i === undefined ? undefined : doc.signals[i];
   // A signal still open in the document (re-detected after a restart) keeps its first `since`.
-  const keepSince = i >= 0 && doc.signals[i]?.until === null ? doc.signals[i]?.since : undefined;
+  const keepSince = current?.until === null ? current.since : undefined;
   const next = keepSince ? { ...fresh, since: keepSince } : fresh;
-  inc.doc = { ...doc, signals: i >= 0 ? doc.signals.map((s, k) => (k === i ? next : s)) : [...doc.signals, next] };
+  if (i === undefined) {
+    x.sigPos.set(pos, doc.signals.length);
+    doc.signals.push(next);
+  } else {
+    doc.signals[i] = next;
+  }
 }
 
 function signalDoc(sig: SignalState): Signal {
@@ -123,14 +199,32 @@ export function refresh(ctx: EngineContext, sig: SignalState): void {
   const id = sig.incident;
   const inc = id ? ctx.state.incidents[id] : undefined;
   if (!inc) return;
-  const before = inc.doc.signals.find((s) => s.rule === sig.rule && s.probe === sig.probe);
+  const x = incIndex(ctx, inc);
+  x.dirty.add(sig.component);
+  const i = x.sigPos.get(docSignalKey(sig.rule, sig.probe));
+  const before = i === undefined ? undefined : inc.doc.signals[i];
   const after = { ...signalDoc(sig), since: before?.since ?? iso(sig.since) };
-  if (before && JSON.stringify(before) === JSON.stringify(after)) return;
+  if (before && sameSignal(before, after)) return;
   touch(ctx, inc);
-  inc.doc = { ...inc.doc, signals: inc.doc.signals.map((s) => (s === before ? after : s)) };
+  if (i !== undefined) inc.doc.signals[i] = after;
   // More targets failing than before is news for the reader; fewer is said by impact changes.
-  const grew = after.targets.some((t) => !(before?.targets ?? []).includes(t));
-  if (grew && inc.doc.status === 'open') entry(ctx, inc, 'signal_added', `${signalText(ctx, sig)}.`);
+  const had = new Set(before?.targets ?? []);
+  const grew = after.targets.some((t) => !had.has(t));
+  if (grew && inc.doc.status === 'open') {
+    entry(ctx, inc, 'signal_added', `${signalText(ctx, sig)}.`, ctx.cfg.topology.get(sig.component).name);
+  }
+}
+
+function sameSignal(a: Signal, b: Signal): boolean {
+  return (
+    a.error === b.error &&
+    a.since === b.since &&
+    a.until === b.until &&
+    a.targets.length === b.targets.length &&
+    a.vantages.length === b.vantages.length &&
+    a.targets.every((t, i) => t === b.targets[i]) &&
+    a.vantages.every((v, i) => v === b.vantages[i])
+  );
 }
 
 /** A signal recovered: its `until` is set; the incident says so while it is open. */
@@ -140,17 +234,18 @@ export function recover(ctx: EngineContext, sig: SignalState): void {
   const inc = id ? state.incidents[id] : undefined;
   if (!inc) return;
   touch(ctx, inc);
+  const x = incIndex(ctx, inc);
+  x.dirty.add(sig.component);
   const until = iso(state.now);
-  inc.doc = {
-    ...inc.doc,
-    signals: inc.doc.signals.map((s) => (s.rule === sig.rule && s.probe === sig.probe ? { ...s, until } : s)),
-  };
+  const i = x.sigPos.get(docSignalKey(sig.rule, sig.probe));
+  const s = i === undefined ? undefined : inc.doc.signals[i];
+  if (i !== undefined && s) inc.doc.signals[i] = { ...s, until };
   if (inc.doc.status !== 'open') return;
-  const stillActive = inc.signals.some((k) => {
+  const stillActive = (x.signalsOf.get(sig.component) ?? []).some((k) => {
     const other = state.signals[k];
-    return k !== sig.key && other?.active === true && other.component === sig.component;
+    return k !== sig.key && other?.active === true && other.incident === inc.doc.id;
   });
-  entry(ctx, inc, 'recovered', recoveredText(ctx, sig, stillActive));
+  entry(ctx, inc, 'recovered', recoveredText(ctx, sig, stillActive), ctx.cfg.topology.get(sig.component).name);
 }
 
 /** Resolves the incident once no signal holds it open any more. */
@@ -158,11 +253,12 @@ export function maybeResolve(ctx: EngineContext, id: string): void {
   const { state } = ctx;
   const inc = state.incidents[id];
   if (!inc || inc.doc.status !== 'open') return;
-  if (hasActiveSignal(state, inc)) return;
+  if (incIndex(ctx, inc).active.size > 0) return;
   touch(ctx, inc);
   const at = iso(state.now);
   const took = humanDuration(state.now - Date.parse(inc.doc.opened_at));
-  inc.doc = { ...inc.doc, status: 'resolved', resolved_at: at };
+  inc.doc.status = 'resolved';
+  inc.doc.resolved_at = at;
   inc.resolvedAtMs = state.now;
   entry(ctx, inc, 'resolved', `Resolved: every affected component is operational again (open for ${took}).`);
 }
@@ -175,6 +271,7 @@ export function adoptStored(ctx: EngineContext, incidents: readonly Incident[]):
   const { state } = ctx;
   for (const doc of incidents) {
     if (state.incidents[doc.id] || doc.status !== 'open') continue;
+    ctx.incIdx.delete(doc.id);
     state.incidents[doc.id] = {
       doc: structuredClone(doc),
       // An inferred root (no probe of its own) is not an affected component.
@@ -194,7 +291,7 @@ export function adoptStored(ctx: EngineContext, incidents: readonly Incident[]):
 export function adoptOrphans(ctx: EngineContext): void {
   const { state } = ctx;
   for (const inc of Object.values(state.incidents)) {
-    if (inc.doc.status === 'open' && !hasActiveSignal(state, inc) && Number.isNaN(inc.adoptedAt)) inc.adoptedAt = state.now;
+    if (inc.doc.status === 'open' && incIndex(ctx, inc).active.size === 0 && Number.isNaN(inc.adoptedAt)) inc.adoptedAt = state.now;
   }
 }
 
@@ -211,16 +308,13 @@ export function expireAdopted(ctx: EngineContext): void {
       .map((p) => cfg.probes.get(p)?.staleMs ?? 0);
     const grace = Math.max(120_000, ...stale.map((ms) => ms * 2));
     if (state.now - inc.adoptedAt < grace) continue;
-    if (hasActiveSignal(state, inc)) continue;
+    if (incIndex(ctx, inc).active.size > 0) continue;
     inc.adoptedAt = Number.NaN;
     touch(ctx, inc);
     const at = iso(state.now);
-    inc.doc = {
-      ...inc.doc,
-      status: 'resolved',
-      resolved_at: at,
-      signals: inc.doc.signals.map((s) => (s.until === null ? { ...s, until: at } : s)),
-    };
+    inc.doc.status = 'resolved';
+    inc.doc.resolved_at = at;
+    inc.doc.signals = inc.doc.signals.map((s) => (s.until === null ? { ...s, until: at } : s));
     inc.resolvedAtMs = state.now;
     entry(ctx, inc, 'resolved', 'Resolved: the failure was not seen again after Tocsin restarted.');
   }
@@ -233,5 +327,6 @@ export function evictOld(ctx: EngineContext): void {
     if (inc.doc.status !== 'resolved' || state.now - inc.resolvedAtMs <= ctx.cfg.cooldownMs) continue;
     if (inc.signals.some((k) => state.signals[k]?.incident === id)) continue;
     delete state.incidents[id];
+    ctx.incIdx.delete(id);
   }
 }

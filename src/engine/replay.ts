@@ -1,31 +1,40 @@
 import type { Plan } from '../config/plan.js';
-import { ProbeResult } from '../events/probe-result.js';
+import { plainProbeResult, ProbeResult } from '../events/probe-result.js';
 import type { Incident } from '../incidents/incident.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import type { Rule } from './rules.js';
 import type { IncidentChange } from './types.js';
 
+export type ParsedLine = { ok: true; event: ProbeResult } | { ok: false; reason: string };
+
+/** Parses JSON lines into events of probes the plan knows (probe ids looked up, not scanned). */
+export function eventLineParser(plan: Pick<Plan, 'probes'>): (line: string) => ParsedLine {
+  const known = new Set(plan.probes.map((p) => p.id));
+  return (line) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (err) {
+      return { ok: false, reason: `invalid JSON: ${(err as Error).message}` };
+    }
+    let event = plainProbeResult(raw);
+    if (!event) {
+      const parsed = ProbeResult.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const path = issue?.path.join('.') ?? '';
+        return { ok: false, reason: `${path ? `${path}: ` : ''}${issue?.message ?? 'invalid event'}` };
+      }
+      event = parsed.data;
+    }
+    if (!known.has(event.probe)) return { ok: false, reason: `probe: unknown probe "${event.probe}" (not in the config)` };
+    return { ok: true, event };
+  };
+}
+
 /** Parses one JSON line into an event of a probe the plan knows; a reason when malformed. */
-export function parseEventLine(
-  line: string,
-  plan: Pick<Plan, 'probes'>,
-): { ok: true; event: ProbeResult } | { ok: false; reason: string } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(line);
-  } catch (err) {
-    return { ok: false, reason: `invalid JSON: ${(err as Error).message}` };
-  }
-  const parsed = ProbeResult.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.join('.') ?? '';
-    return { ok: false, reason: `${path ? `${path}: ` : ''}${issue?.message ?? 'invalid event'}` };
-  }
-  if (!plan.probes.some((p) => p.id === parsed.data.probe)) {
-    return { ok: false, reason: `probe: unknown probe "${parsed.data.probe}" (not in the config)` };
-  }
-  return { ok: true, event: parsed.data };
+export function parseEventLine(line: string, plan: Pick<Plan, 'probes'>): ParsedLine {
+  return eventLineParser(plan)(line);
 }
 
 /**

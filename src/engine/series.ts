@@ -6,7 +6,7 @@
  * instead of evaluating them itself (quorum.ts does, once per batch).
  */
 import type { ProbeResult } from '../events/probe-result.js';
-import type { EngineContext, ProbeInfo } from './context.js';
+import type { DropReason, EngineContext, ProbeInfo } from './context.js';
 import { outcomeFor, type Rule } from './rules.js';
 import { cmp, type Series, type SeriesRule, seriesKey, targetKey } from './state.js';
 
@@ -45,6 +45,7 @@ function seriesFor(ctx: EngineContext, info: ProbeInfo, target: string, vantage:
 
 function indexSeries(ctx: EngineContext, s: Series): void {
   const { byTarget, targetsOf } = ctx.index;
+  armStaleness(ctx, s);
   const tk = targetKey(s.probe, s.target);
   const list = byTarget.get(tk);
   if (list) list.push(s);
@@ -75,14 +76,30 @@ export function rebuildSeriesIndex(ctx: EngineContext): void {
   }
 }
 
-/** Applies one event at `at`; adds its target to `touched` when its quorum may have changed. */
+/** Counts an event that changes nothing (CONTRACT §5.10). */
+function drop(ctx: EngineContext, reason: DropReason): void {
+  ctx.dropped.set(reason, (ctx.dropped.get(reason) ?? 0) + 1);
+  ctx.onDrop?.(reason);
+}
+
+/**
+ * Applies one event at its own time `at`; adds its target to `touched` when its quorum may have
+ * changed. Delivery is at least once and out of order (CONTRACT §5.10), so each series moves
+ * forward only: an event at its latest time is a duplicate, an older one would rewrite history
+ * (out of order), and one older than the stale horizon behind the engine's clock is a backlog
+ * that must not open an incident in the present. All are dropped and counted.
+ */
 export function applyEvent(ctx: EngineContext, e: ProbeResult, at: number, touched: Set<string>): void {
   const info = ctx.cfg.probes.get(e.probe);
-  if (!info || info.rules.length === 0) return;
+  if (!info) return drop(ctx, 'unknown_probe');
+  if (info.rules.length === 0) return;
+  if (at < ctx.state.now - info.staleMs) return drop(ctx, 'stale');
   const target = e.target ?? info.plan.targets[0] ?? e.probe;
   const s = seriesFor(ctx, info, target, e.vantage);
+  if (at === s.lastAt) return drop(ctx, 'duplicate');
+  if (at < s.lastAt) return drop(ctx, 'out_of_order');
   const wasFresh = at - s.lastAt <= info.staleMs;
-  s.lastAt = Math.max(s.lastAt, at);
+  s.lastAt = at;
   let changed = !wasFresh;
   info.rules.forEach((rule, i) => {
     const r = s.rs[i];
@@ -107,7 +124,46 @@ export function applyEvent(ctx: EngineContext, e: ProbeResult, at: number, touch
     updateFiring(r, rule, at);
     if (r.firing !== was || (r.firing && bad)) changed = true;
   });
+  if (!ctx.index.armed.has(seriesKey(s.probe, s.target, s.vantage))) armStaleness(ctx, s);
   if (changed) touched.add(targetKey(s.probe, s.target));
+}
+
+/** Schedules the series' staleness check (one pending entry per series). */
+function armStaleness(ctx: EngineContext, s: Series): void {
+  const key = seriesKey(s.probe, s.target, s.vantage);
+  if (ctx.index.armed.has(key)) return;
+  const staleMs = ctx.cfg.probes.get(s.probe)?.staleMs ?? 0;
+  ctx.index.armed.add(key);
+  ctx.index.staleHeap.push({ at: s.lastAt + staleMs, series: key });
+}
+
+/**
+ * Targets with a firing series that went stale since the last look, in key order: time alone
+ * changes their quorum (a silent vantage no longer counts). Entries of series that heard from
+ * since are re-armed at their new deadline.
+ */
+export function dueForStaleness(ctx: EngineContext): string[] {
+  const { staleHeap, armed, hot } = ctx.index;
+  const now = ctx.state.now;
+  const due = new Set<string>();
+  for (let top = staleHeap.peek(); top && top.at < now; top = staleHeap.peek()) {
+    staleHeap.pop();
+    const s = ctx.state.series[top.series];
+    if (!s) {
+      armed.delete(top.series);
+      continue;
+    }
+    const deadline = s.lastAt + (ctx.cfg.probes.get(s.probe)?.staleMs ?? 0);
+    if (deadline >= now) {
+      staleHeap.push({ at: deadline, series: top.series });
+      continue;
+    }
+    // Stale now: armed again by its next event.
+    armed.delete(top.series);
+    const tk = targetKey(s.probe, s.target);
+    if (hot.has(tk)) due.add(tk);
+  }
+  return [...due].sort(cmp);
 }
 
 function pushRing(r: SeriesRule, at: number, bad: boolean, rule: Rule, intervalMs: number): void {

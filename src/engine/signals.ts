@@ -9,6 +9,7 @@
 import { recompute } from './assessment.js';
 import type { EngineContext } from './context.js';
 import { maybeResolve, recover, refresh } from './lifecycle.js';
+import { syncActive, unlinkActive } from './incident-index.js';
 import { fire } from './maintenance-holds.js';
 import { evaluateTarget } from './quorum.js';
 import type { Rule } from './rules.js';
@@ -43,9 +44,11 @@ function settleOnce(ctx: EngineContext): void {
     const failing = Object.keys(sig.failing).length > 0;
     if (failing) {
       sig.clearingSince = Number.NaN;
+      ctx.index.clearing.delete(key);
       if (!sig.active) {
         if (inhibited(ctx, rule, sig.probe, ending)) continue;
         sig.active = true;
+        syncActive(ctx, sig);
         sig.since = Math.min(...Object.values(sig.failing).map((t) => t.since));
         fired.push(sig);
       } else {
@@ -54,10 +57,13 @@ function settleOnce(ctx: EngineContext): void {
     } else if (sig.active) {
       if (rule.keepFiringForMs > 0) {
         if (Number.isNaN(sig.clearingSince)) sig.clearingSince = state.now;
+        ctx.index.clearing.add(key);
         if (state.now - sig.clearingSince < rule.keepFiringForMs) continue;
       }
       sig.active = false;
       sig.clearingSince = Number.NaN;
+      ctx.index.clearing.delete(key);
+      syncActive(ctx, sig);
       recovered.push(sig);
       ending.add(key);
     }
@@ -66,11 +72,13 @@ function settleOnce(ctx: EngineContext): void {
   for (const sig of fired) fire(ctx, sig);
   for (const sig of updated) refresh(ctx, sig);
   for (const sig of recovered) recover(ctx, sig);
-  for (const sig of [...fired, ...updated, ...recovered]) {
-    if (sig.incident) recompute(ctx, sig.incident);
-  }
+  // Once per incident: each recompute derives only the components its signals changed.
+  const incidents = new Set<string>();
+  for (const sig of [...fired, ...updated, ...recovered]) if (sig.incident) incidents.add(sig.incident);
+  for (const id of incidents) recompute(ctx, id);
   for (const sig of recovered) {
     const id = sig.incident;
+    unlinkActive(ctx, sig);
     sig.incident = null;
     sig.held = false;
     if (id) maybeResolve(ctx, id);

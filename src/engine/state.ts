@@ -8,7 +8,7 @@
  * `SNAPSHOT_VERSION`. Derived indexes (context.ts) are not part of it: they are rebuilt on restore.
  */
 import type { ProbeResult } from '../events/probe-result.js';
-import type { Incident } from '../incidents/incident.js';
+import type { Incident, TimelineEntry } from '../incidents/incident.js';
 import type { Impact } from './types.js';
 
 /** Raise it when `State` changes shape: an older snapshot is then ignored, not misread. */
@@ -94,6 +94,17 @@ export interface IncState {
   adoptedAt: number;
   /** Impact rank the title was written for: a milder state later does not rewrite it. */
   titleRank: number;
+  /** Timeline entries waiting to be coalesced (changes.ts); absent in older snapshots. */
+  held?: HeldEntry[];
+}
+
+/** A generated timeline entry about one component, not written yet. */
+export interface HeldEntry {
+  at: number;
+  kind: TimelineEntry['kind'];
+  text: string;
+  /** The component's name. */
+  subject: string;
 }
 
 export interface State {

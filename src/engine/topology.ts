@@ -21,6 +21,10 @@ export class Topology {
     return this.#components.get(id) ?? { id, name: id, group: 'Components', region: undefined, dependsOn: [] };
   }
 
+  has(id: string): boolean {
+    return this.#components.has(id);
+  }
+
   ids(): string[] {
     return [...this.#components.keys()];
   }

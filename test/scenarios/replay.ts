@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import type { Plan } from '../../src/config/plan.js';
 import { engineOptionsForPlan, rulesForPlan } from '../../src/engine/pack.js';
-import { parseEventLine, Replay } from '../../src/engine/replay.js';
+import { eventLineParser, Replay } from '../../src/engine/replay.js';
 import type { ProbeResult } from '../../src/events/probe-result.js';
 import type { Incident } from '../../src/incidents/incident.js';
 
@@ -18,7 +18,7 @@ export async function loadScenario(name: string): Promise<{ plan: Plan; events: 
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((line, i) => {
-      const parsed = parseEventLine(line, loaded.plan);
+      const parsed = eventLineParser(loaded.plan)(line);
       if (!parsed.ok) throw new Error(`${name}: LINE ${i + 1}: ${parsed.reason}`);
       return parsed.event;
     });

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import { engineOptionsForPlan, rulesForPlan } from '../../engine/pack.js';
-import { parseEventLine, Replay } from '../../engine/replay.js';
+import { eventLineParser, Replay } from '../../engine/replay.js';
 import { renderMarkdown } from '../../incidents/render.js';
 import { CliFailure, globalOptions, loadPlanOrFail, plural } from '../options.js';
 
@@ -22,6 +22,7 @@ export function replayCommand(program: Command): void {
       const plan = await loadPlanOrFail(globalOptions(cmd));
       const replay = new Replay({ plan, rules: rulesForPlan(plan), ...engineOptionsForPlan(plan) });
       const input: Readable = opts.events === '-' ? process.stdin : createReadStream(opts.events);
+      const parse = eventLineParser(plan);
       const bad: string[] = [];
       const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
       let n = 0;
@@ -29,7 +30,7 @@ export function replayCommand(program: Command): void {
         for await (const line of lines) {
           n++;
           if (line.trim() === '') continue;
-          const parsed = parseEventLine(line, plan);
+          const parsed = parse(line);
           if (!parsed.ok) bad.push(`LINE ${n}: ${parsed.reason}`);
           // After a bad line the rest is only checked: the output would be wrong anyway.
           else if (bad.length === 0) replay.feed(parsed.event);
