@@ -27,7 +27,10 @@ import {
   type QueueSpec,
   TokenSpec,
 } from './schema.js';
+import { DEFAULT_PACK_DIR, packFiles } from '../engine/pack.js';
 import { compileRules } from '../engine/rules.js';
+import { describeIssue, show, typeName } from './issues.js';
+import { didYouMean } from './suggest.js';
 import { checkTopology } from './topology.js';
 import { parseYaml, type YamlSource } from './yaml-source.js';
 
@@ -44,6 +47,11 @@ export interface LoadOptions {
    * relative to. Default: `process.cwd()`.
    */
   readonly cwd?: string;
+  /**
+   * The default rule pack's directory, read (and validated like any rule file) when the config
+   * has no `rules:`. Default: the package's `rules/`.
+   */
+  readonly packDir?: string;
 }
 
 export type LoadResult =
@@ -67,6 +75,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     kinds: opts.kinds ?? PROBE_KINDS,
     env: opts.env ?? process.env,
     cwd,
+    packDir: opts.packDir ?? DEFAULT_PACK_DIR,
     problems: new ProblemList(cwd),
   };
   const abs = resolve(cwd, file);
@@ -81,6 +90,7 @@ interface Ctx {
   readonly kinds: Readonly<Record<string, ProbeKind>>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  readonly packDir: string;
   readonly problems: ProblemList;
 }
 
@@ -162,7 +172,13 @@ async function loadMain(ctx: Ctx, src: YamlSource): Promise<Plan | undefined> {
     if (!componentIds.has(ref.component))
       report(ctx, ref.site, ['component'], `unknown component "${ref.component}"`);
   }
-  const rules = raw.rules === undefined ? undefined : await loadRules(ctx, at(root, 'rules'), raw.rules);
+  // Without `rules:`, the default pack is read here too: `run` and `check-config` then see the
+  // same rules and the same problems, with the pack file's name and line.
+  const refs: RuleRefs = { components: componentIds, probes: probes.ids, labels: probes.labelKeys };
+  const rules =
+    raw.rules === undefined
+      ? await loadPack(ctx, at(root, 'rules'), refs)
+      : await loadRules(ctx, refs, (walk) => walkRuleList(ctx, walk, at(root, 'rules'), raw.rules));
 
   if (!top.success || !vantages) return undefined;
   const data = top.data;
@@ -311,9 +327,13 @@ async function includeFile(
   const read = await readSource(ctx, file);
   if (read.kind === 'unreadable')
     return report(ctx, site, ['include'], `cannot read include ${shownFile}: ${read.reason}`);
-  if (read.kind === 'invalid') return;
-  const value = read.source.value;
-  const fileRoot: Site = { src: read.source, doc: [], shown: [walk.label] };
+  if (read.kind === 'ok') await walkFile(ctx, walk, read.source, [...chain, file]);
+}
+
+/** Visits the items of a file holding a list (an included file, a rule file of the pack). */
+async function walkFile(ctx: Ctx, walk: Walk, src: YamlSource, chain: readonly string[]): Promise<void> {
+  const value = src.value;
+  const fileRoot: Site = { src, doc: [], shown: [walk.label] };
   // An empty file (everything commented out) is an empty list.
   if (value === null) return;
   if (!Array.isArray(value)) {
@@ -324,23 +344,104 @@ async function includeFile(
       `an included file holds a list of ${walk.label}, got ${typeName(value)}`,
     );
   }
-  await walkList(ctx, walk, value, fileRoot, [...chain, file]);
+  await walkList(ctx, walk, value, fileRoot, chain);
 }
 
-async function loadRules(ctx: Ctx, site: Site, list: unknown): Promise<RuleSource[]> {
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+/** What rule selectors may name: every id and label key written, valid or not (one problem each). */
+interface RuleRefs {
+  readonly components: ReadonlySet<string>;
+  readonly probes: ReadonlySet<string>;
+  readonly labels: ReadonlySet<string>;
+}
+
+async function walkRuleList(ctx: Ctx, walk: Walk, site: Site, list: unknown): Promise<void> {
+  if (Array.isArray(list)) await walkList(ctx, walk, list, site, [site.src.file]);
+}
+
+/**
+ * The default pack, read as rule files are: the daemon runs what this returns, so a broken pack
+ * is reported by `check-config` with the pack file's name and line, not found at start-up.
+ * `site` (the missing `rules:` key) is where problems about the pack as a whole point.
+ */
+async function loadPack(ctx: Ctx, site: Site, refs: RuleRefs): Promise<RuleSource[]> {
+  const dir = displayFile(ctx.packDir, ctx.cwd);
+  let files: string[];
+  try {
+    files = packFiles(ctx.packDir);
+  } catch (err) {
+    report(ctx, site, [], `cannot read the default rule pack ${dir}: ${describeFsError(err)}`);
+    return [];
+  }
+  if (files.length === 0) report(ctx, site, [], `the default rule pack ${dir} holds no rule file (*.yml)`);
+  return loadRules(ctx, refs, async (walk) => {
+    for (const file of files) {
+      const read = await readSource(ctx, file);
+      if (read.kind === 'unreadable') ctx.problems.add(file, 1, ROOT_PATH, `cannot read rule file: ${read.reason}`);
+      else if (read.kind === 'ok') await walkFile(ctx, walk, read.source, [file]);
+    }
+  });
+}
+
+/** Collects rules with `collect`, then has the rules engine's compiler judge them. */
+async function loadRules(
+  ctx: Ctx,
+  refs: RuleRefs,
+  collect: (walk: Walk) => Promise<void>,
+): Promise<RuleSource[]> {
   const rules: RuleSource[] = [];
   const sites: Site[] = [];
   const visit = (rule: unknown, s: Site): void => {
     rules.push({ source: { file: s.src.file, line: lineOf(s) }, rule });
     sites.push(s);
   };
-  if (Array.isArray(list)) await walkList(ctx, { label: 'rules', visit }, list, site, [site.src.file]);
-  // The rules engine's compiler judges them; its problems point at the key inside the rule.
-  for (const p of compileRules(rules.map((r) => r.rule)).problems) {
+  await collect({ label: 'rules', visit });
+  // The compiler's problems point at the key inside the rule; a duplicate names the first's FILE:LINE.
+  const where = (i: number): string => {
+    const s = sites[i];
+    return s ? whereIs(ctx, s, ['id']) : `rule ${i}`;
+  };
+  for (const p of compileRules(rules.map((r) => r.rule), where).problems) {
     const s = sites[p.index];
     if (s) report(ctx, s, p.path, p.message);
   }
+  rules.forEach((r, i) => {
+    const s = sites[i];
+    if (s) checkSelector(ctx, refs, s, r.rule);
+  });
   return rules;
+}
+
+/**
+ * A selector naming what does not exist matches nothing, silently: `kinds: [htpp]` would watch no
+ * probe. Kinds must be registered, probes and components written in the config, and label keys
+ * carried by at least one probe (a key no probe has is a typo; a value may be for probes to come).
+ */
+function checkSelector(ctx: Ctx, refs: RuleRefs, site: Site, rule: unknown): void {
+  if (!isRecord(rule) || !isRecord(rule.match)) return;
+  const match = rule.match;
+  const lists: [string, ReadonlySet<string>, (name: string) => string][] = [
+    ['kinds', new Set(Object.keys(ctx.kinds)), (k) => unknownKind(ctx, k)],
+    ['probes', refs.probes, (p) => `unknown probe "${p}"`],
+    ['components', refs.components, (c) => `unknown component "${c}"`],
+  ];
+  for (const [key, known, unknown] of lists) {
+    const names = match[key];
+    if (!Array.isArray(names)) continue;
+    names.forEach((name: unknown, j) => {
+      if (typeof name === 'string' && !known.has(name))
+        report(ctx, site, ['match', key, j], `${unknown(name)}${didYouMean(name, known)}`);
+    });
+  }
+  if (!isRecord(match.labels)) return;
+  const inUse = [...refs.labels].sort();
+  for (const key of Object.keys(match.labels)) {
+    if (refs.labels.has(key)) continue;
+    const hint = inUse.length === 0 ? 'no probe has labels' : `labels in use: ${inUse.join(', ')}`;
+    report(ctx, site, ['match', 'labels', key], `no probe has label "${key}" (${hint})${didYouMean(key, inUse)}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,6 +449,10 @@ async function loadRules(ctx: Ctx, site: Site, list: unknown): Promise<RuleSourc
 
 interface ProbesResult {
   readonly plans: ProbePlan[];
+  /** Every probe id written, valid or not (rule selectors name them). */
+  readonly ids: Set<string>;
+  /** Every label key written on a probe, valid or not (rule selectors name them). */
+  readonly labelKeys: Set<string>;
   /** Checked once every component is known. */
   readonly componentRefs: { readonly site: Site; readonly component: string }[];
 }
@@ -367,7 +472,8 @@ async function loadProbes(
   vantages: readonly string[] | undefined,
   queueKind: QueueSpec['kind'],
 ): Promise<ProbesResult> {
-  const env: ProbeEnv = { vantages, queueKind, firstAt: new Map(), result: { plans: [], componentRefs: [] } };
+  const result: ProbesResult = { plans: [], ids: new Set(), labelKeys: new Set(), componentRefs: [] };
+  const env: ProbeEnv = { vantages, queueKind, firstAt: new Map(), result };
   const visit = (item: unknown, s: Site) => visitProbe(ctx, env, item, s);
   if (Array.isArray(list)) await walkList(ctx, { label: 'probes', visit }, list, site, [site.src.file]);
   return env.result;
@@ -392,6 +498,8 @@ async function visitProbe(ctx: Ctx, env: ProbeEnv, item: unknown, site: Site): P
     return report(ctx, site, [], `expected a probe (a mapping) or { include: glob }, got ${typeName(item)}`);
   }
   noteDuplicate(ctx, env.firstAt, site, item, 'probe');
+  if (typeof item.id === 'string') env.result.ids.add(item.id);
+  if (isRecord(item.labels)) for (const key of Object.keys(item.labels)) env.result.labelKeys.add(key);
   const common = parseCommon(item);
   const kind = lookupKind(ctx, site, item.kind);
   const spec = kind ? parseProbe(ctx, site, kind, item) : undefined;
@@ -424,14 +532,17 @@ async function visitProbe(ctx: Ctx, env: ProbeEnv, item: unknown, site: Site): P
 function lookupKind(ctx: Ctx, site: Site, name: unknown): ProbeKind | undefined {
   const kind = typeof name === 'string' && Object.hasOwn(ctx.kinds, name) ? ctx.kinds[name] : undefined;
   if (kind) return kind;
-  const known = Object.keys(ctx.kinds).sort().join(', ');
-  report(
-    ctx,
-    site,
-    ['kind'],
-    name === undefined ? `required: one of ${known}` : `unknown probe kind ${show(name)} (known: ${known})`,
-  );
+  if (name === undefined) report(ctx, site, ['kind'], `required: one of ${Object.keys(ctx.kinds).sort().join(', ')}`);
+  else {
+    const hint = typeof name === 'string' ? didYouMean(name, Object.keys(ctx.kinds)) : '';
+    report(ctx, site, ['kind'], `${unknownKind(ctx, name)}${hint}`);
+  }
   return undefined;
+}
+
+/** Shared by probes' `kind:` and rules' `match.kinds`. */
+function unknownKind(ctx: Ctx, name: unknown): string {
+  return `unknown probe kind ${show(name)} (known: ${Object.keys(ctx.kinds).sort().join(', ')})`;
 }
 
 const strictSchemas = new WeakMap<ProbeKind, z.ZodType<Record<string, unknown>>>();
@@ -565,153 +676,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Zod issues → problems
+// Zod issues → problems (in the words of ./issues.ts, shared with the rules compiler)
 
 function reportIssues(ctx: Ctx, site: Site, issues: readonly z.core.$ZodIssue[]): void {
   for (const issue of issues) {
     for (const { path, message } of describeIssue(issue, [])) report(ctx, site, path, message);
   }
-}
-
-interface Described {
-  readonly path: KeyPath;
-  readonly message: string;
-}
-
-/** Zod's issues in an operator's words: "required", "unknown key", "expected number, got string". */
-function describeIssue(issue: z.core.$ZodIssue, prefix: KeyPath): Described[] {
-  const path = [...prefix, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))];
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ path: [...path, key], message: 'unknown key' }));
-    case 'invalid_union':
-      return describeUnion(issue, path);
-    default:
-      return [{ path, message: issueMessage(issue) }];
-  }
-}
-
-function describeUnion(issue: z.core.$ZodIssueInvalidUnion, path: KeyPath): Described[] {
-  if (issue.discriminator !== undefined && 'options' in issue && issue.options) {
-    const options = issue.options.map(show).join(', ');
-    const value = isRecord(issue.input) ? issue.input[issue.discriminator] : undefined;
-    return [
-      {
-        path,
-        message:
-          value === undefined
-            ? `required: one of ${options}`
-            : `expected one of ${options}, got ${show(value)}`,
-      },
-    ];
-  }
-  const branches = issue.errors;
-  const typeOnly = branches.filter(
-    (b) => b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0,
-  );
-  if (branches.length > 0 && typeOnly.length === branches.length) {
-    const expected = [
-      ...new Set(typeOnly.map((b) => (b[0]?.code === 'invalid_type' ? typeWord(b[0].expected) : ''))),
-    ];
-    return [
-      {
-        path,
-        message:
-          issue.input === undefined
-            ? 'required'
-            : `expected ${expected.join(' or ')}, got ${typeName(issue.input)}`,
-      },
-    ];
-  }
-  // The branch of the right type says what is wrong inside it (e.g. a bad status pattern).
-  const best = branches.filter((b) => !typeOnly.includes(b)).sort((a, b) => a.length - b.length)[0];
-  return best ? best.flatMap((sub) => describeIssue(sub, path)) : [{ path, message: issue.message }];
-}
-
-function issueMessage(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_type':
-      if (issue.input === undefined) return 'required';
-      if (issue.expected === 'int' && typeof issue.input === 'number')
-        return `expected an integer, got ${issue.input}`;
-      return `expected ${typeWord(issue.expected)}, got ${typeName(issue.input)}`;
-    case 'invalid_value': {
-      const options = issue.values.map(show).join(', ');
-      if (issue.input === undefined) return `required: one of ${options}`;
-      return issue.values.length === 1
-        ? `expected ${options}, got ${show(issue.input)}`
-        : `expected one of ${options}, got ${show(issue.input)}`;
-    }
-    case 'too_small':
-      return (
-        sizeMessage(issue.origin, 'at least', Number(issue.minimum), issue.inclusive !== false) ??
-        issue.message
-      );
-    case 'too_big':
-      return (
-        sizeMessage(issue.origin, 'at most', Number(issue.maximum), issue.inclusive !== false) ??
-        issue.message
-      );
-    case 'invalid_format':
-      return formatMessage(issue);
-    case 'not_multiple_of':
-      return `must be a multiple of ${issue.divisor}`;
-    default:
-      // custom (durations, host:port, maintenance windows): the schemas' own messages are meant for operators.
-      return issue.message;
-  }
-}
-
-function sizeMessage(origin: string, bound: 'at least' | 'at most', n: number, inclusive: boolean) {
-  if (origin === 'array' || origin === 'set') {
-    return bound === 'at least' && n === 1
-      ? 'must not be empty'
-      : `must have ${bound} ${n} item${n === 1 ? '' : 's'}`;
-  }
-  if (origin === 'string') {
-    return bound === 'at least' && n === 1
-      ? 'must not be empty'
-      : `must be ${bound} ${n} character${n === 1 ? '' : 's'} long`;
-  }
-  if (origin === 'number' || origin === 'int' || origin === 'bigint') {
-    const op = bound === 'at least' ? (inclusive ? '>=' : '>') : inclusive ? '<=' : '<';
-    return `must be ${op} ${n}`;
-  }
-  return undefined;
-}
-
-function formatMessage(issue: z.core.$ZodIssueInvalidStringFormat): string {
-  const got = issue.input === undefined ? '' : `, got ${show(issue.input)}`;
-  switch (issue.format) {
-    case 'url':
-      return `expected a URL${got}`;
-    case 'datetime':
-      return `expected an RFC 3339 date-time with offset, e.g. 2024-11-18T21:00:00Z${got}`;
-    case 'regex':
-      // Our schemas give every pattern an operator-facing message.
-      return issue.message;
-    default:
-      return `expected ${issue.format}${got}`;
-  }
-}
-
-/** YAML words for JSON types: an operator writes mappings and lists, not objects and arrays. */
-function typeWord(type: string): string {
-  if (type === 'object' || type === 'record') return 'mapping';
-  if (type === 'array' || type === 'tuple') return 'list';
-  if (type === 'int') return 'integer';
-  return type;
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'list';
-  return typeWord(typeof value);
-}
-
-/** A value as written in a message: strings quoted, numbers as is, collections by type. */
-function show(value: unknown): string {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-    return JSON.stringify(value);
-  return typeName(value);
 }

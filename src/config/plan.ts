@@ -55,7 +55,10 @@ export interface Plan {
   readonly vantages: readonly string[];
   readonly components: readonly (ComponentSpec & { readonly source: SourceRef })[];
   readonly probes: readonly ProbePlan[];
-  /** Rules given in the config; `undefined` means "use the default pack". */
+  /**
+   * The rules to run: the config's, or the default pack's when it has no `rules:` (read from the
+   * pack's files by the loader). `undefined` only in hand-built plans: the default pack.
+   */
   readonly rules: readonly RuleSource[] | undefined;
   readonly maintenance: readonly MaintenanceSpec[];
   readonly notifiers: readonly NotifierSpec[];

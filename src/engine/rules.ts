@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Duration } from '../config/duration.js';
+import { describeIssue } from '../config/issues.js';
 import type { ProbePlan } from '../config/plan.js';
 import type { KeyPath } from '../config/problems.js';
 import { DEGRADED_CODES, ERROR_CODES, type ErrorCode } from '../events/error-codes.js';
@@ -187,23 +188,27 @@ export function compileRule(spec: RuleSpec, source?: { file: string; line: numbe
 
 /**
  * Validates raw rules (as loaded from YAML) and compiles the valid ones. Problems carry the
- * rule's index and the key path inside it, for `FILE:LINE: rules[i].key: reason`.
+ * rule's index and the key path inside it, for `FILE:LINE: rules[i].key: reason`, in the config
+ * loader's words; `where(i)` names rule i in messages pointing at it (its FILE:LINE when known).
  */
-export function compileRules(raw: readonly unknown[]): { rules: Rule[]; problems: RuleProblem[] } {
+export function compileRules(
+  raw: readonly unknown[],
+  where: (index: number) => string = (i) => `rule ${i}`,
+): { rules: Rule[]; problems: RuleProblem[] } {
   const rules: Rule[] = [];
   const problems: RuleProblem[] = [];
   const seen = new Map<string, number>();
   raw.forEach((item, index) => {
-    const parsed = RuleSpec.safeParse(item);
+    const parsed = RuleSpec.safeParse(item, { reportInput: true });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
-        problems.push({ index, path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))), message: ruleIssueMessage(issue) });
+        for (const { path, message } of describeIssue(issue, [])) problems.push({ index, path, message });
       }
       return;
     }
     const first = seen.get(parsed.data.id);
     if (first !== undefined) {
-      problems.push({ index, path: ['id'], message: `duplicate rule id "${parsed.data.id}" (first is rule ${first})` });
+      problems.push({ index, path: ['id'], message: `duplicate rule id "${parsed.data.id}" (first defined at ${where(first)})` });
       return;
     }
     seen.set(parsed.data.id, index);
@@ -217,16 +222,6 @@ export function compileRules(raw: readonly unknown[]): { rules: Rule[]; problems
     });
   });
   return { rules, problems };
-}
-
-function ruleIssueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
-  if (issue.code === 'invalid_union') return 'expected one of consecutive: N, ratio: {min, min_checks, window}, degraded: {consecutive: N} (or majority / {at_least: k} for quorum)';
-  if (issue.code === 'too_small') return `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
-  if (issue.code === 'too_big') return `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
-  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  return issue.message;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

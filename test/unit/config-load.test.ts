@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
@@ -9,12 +9,21 @@ import type { ProbeKind } from '../../probes/probe.js';
 import { formatProblem, type LoadOptions, loadConfig } from '../../src/config/load.js';
 import type { Plan } from '../../src/config/plan.js';
 import { formatPath } from '../../src/config/problems.js';
+import { didYouMean, editDistance } from '../../src/config/suggest.js';
 import { ConfigFileSpec } from '../../src/config/schema.js';
 import { checkTopology } from '../../src/config/topology.js';
+import { DEFAULT_PACK_DIR, rulesForPlan } from '../../src/engine/pack.js';
 
 // Problems are shown relative to `cwd`; the fixtures directory keeps the expected lines short.
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../config/tocsin.yml', import.meta.url));
+/** The shipped pack's rules: file and line of each. */
+const PACK_SOURCES = [
+  ['degraded.yml', 5],
+  ['intermittent.yml', 9],
+  ['lb-sync.yml', 4],
+  ['outage.yml', 5],
+];
 
 async function problemsOf(file: string, opts: LoadOptions = {}): Promise<string[]> {
   const result = await loadConfig(file, { cwd: FIXTURES, env: {}, ...opts });
@@ -214,6 +223,138 @@ describe('problems: FILE:LINE: path: reason', () => {
   });
 });
 
+describe('rule selectors name what exists', () => {
+  const known = Object.keys(PROBE_KINDS).sort().join(', ');
+
+  test('unknown kind, probe, component and label key, at the entry in the rule file', async () => {
+    expect(await problemsOf('errors/rule-selectors/tocsin.yml')).toEqual([
+      'errors/rule-selectors/tocsin.yml:9: rules[0].match.probes[0]: unknown probe "db-tsl"; did you mean "db-tls"?',
+      `errors/rule-selectors/rules.d/selectors.yml:3: rules[0].match.kinds[1]: unknown probe kind "htpp" (known: ${known}); did you mean "http"?`,
+      `errors/rule-selectors/rules.d/selectors.yml:3: rules[0].match.kinds[2]: unknown probe kind "icmp" (known: ${known})`,
+      'errors/rule-selectors/rules.d/selectors.yml:6: rules[1].match.probes[1]: unknown probe "api-helth"; did you mean "api-health"?',
+      'errors/rule-selectors/rules.d/selectors.yml:9: rules[2].match.components[1]: unknown component "db-parr"; did you mean "db-par"?',
+      'errors/rule-selectors/rules.d/selectors.yml:12: rules[3].match.labels.teir: no probe has label "teir" (labels in use: tier); did you mean "tier"?',
+    ]);
+  });
+
+  /** The problems of a config written from `lines` in a directory of its own. */
+  async function problemsOfLines(lines: string[]): Promise<string[]> {
+    const dir = await mkdtemp(join(tmpdir(), 'tocsin-config-'));
+    try {
+      await writeFile(join(dir, 'tocsin.yml'), lines.join('\n'));
+      return await problemsOf(join(dir, 'tocsin.yml'), { cwd: dir });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('ids and label keys of invalid probes still count (one problem, not two)', async () => {
+    const lines = [
+      'components: [{ id: api, name: API }]',
+      'probes: [{ id: p, kind: http, component: api, labels: { tier: gold } }]',
+      'rules:',
+      '  - { id: r, match: { probes: [p], labels: { tier: gold, zone: a } } }',
+    ];
+    expect(await problemsOfLines(lines)).toEqual([
+      'tocsin.yml:2: probes[0].url: required',
+      'tocsin.yml:4: rules[0].match.labels.zone: no probe has label "zone" (labels in use: tier)',
+    ]);
+  });
+
+  test('rule problems read like the rest: one line per unknown key, duplicates name the first', async () => {
+    const lines = [
+      'components: [{ id: api, name: API }]',
+      'probes: [{ id: p, kind: http, component: api, url: http://x/ }]',
+      'rules:',
+      '  - { id: x, colour: red, match: { kind: [http] }, recover_after: two }',
+      '  - { id: r }',
+      '  - { id: r }',
+    ];
+    expect(await problemsOfLines(lines)).toEqual([
+      'tocsin.yml:4: rules[0].match.kind: unknown key',
+      'tocsin.yml:4: rules[0].recover_after: expected number, got string',
+      'tocsin.yml:4: rules[0].colour: unknown key',
+      'tocsin.yml:6: rules[2].id: duplicate rule id "r" (first defined at tocsin.yml:5)',
+    ]);
+  });
+});
+
+describe('the default rule pack (no `rules:`), read and checked as the daemon runs it', () => {
+  const CONFIG = [
+    'components: [{ id: api, name: API }]',
+    'probes: [{ id: p, kind: http, component: api, url: http://x/ }]',
+    '',
+  ].join('\n');
+
+  async function withPack(files: Record<string, string>, fn: (dir: string) => Promise<void>): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'tocsin-pack-'));
+    try {
+      await writeFile(join(dir, 'tocsin.yml'), CONFIG);
+      await mkdir(join(dir, 'pack'));
+      for (const [name, text] of Object.entries(files)) await writeFile(join(dir, 'pack', name), text);
+      await fn(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('the shipped pack passes, and its rules carry their file and line', async () => {
+    const plan = await planOf('defaults.yml');
+    expect(plan.rules?.map((r) => [basename(r.source.file), r.source.line])).toEqual(PACK_SOURCES);
+    expect(plan.rules?.every((r) => r.source.file.startsWith(DEFAULT_PACK_DIR))).toBe(true);
+  });
+
+  test('a valid pack elsewhere is what the plan runs', async () => {
+    await withPack({ 'a.yml': '# mine\n- id: only\n  condition: { consecutive: 2 }\n', 'notes.txt': 'ignored' }, async (dir) => {
+      const plan = await planOf(join(dir, 'tocsin.yml'), { cwd: dir, packDir: join(dir, 'pack') });
+      expect(plan.rules).toEqual([
+        { source: { file: join(dir, 'pack', 'a.yml'), line: 2 }, rule: { id: 'only', condition: { consecutive: 2 } } },
+      ]);
+      expect(rulesForPlan(plan).map((r) => [r.id, r.consecutive])).toEqual([['only', 2]]);
+    });
+  });
+
+  test('bad YAML, unknown keys, bad values and bad selectors, with the pack file and line', async () => {
+    const files = {
+      'a-syntax.yml': '- id: a\n  match:\n    kinds: [http\n',
+      'b-keys.yml': '- id: b\n  colour: red\n  quorum: most\n  match: { kinds: [htpp], component: [api] }\n',
+      'c-not-list.yml': 'id: c\n',
+    };
+    await withPack(files, async (dir) => {
+      const problems = await problemsOf(join(dir, 'tocsin.yml'), { cwd: dir, packDir: join(dir, 'pack') });
+      const known = Object.keys(PROBE_KINDS).sort().join(', ');
+      expect(problems).toEqual([
+        expect.stringMatching(/^pack\/a-syntax\.yml:\d+: \(yaml\): .+/),
+        'pack/b-keys.yml:2: rules[0].colour: unknown key',
+        'pack/b-keys.yml:3: rules[0].quorum: expected "majority", got "most"',
+        'pack/b-keys.yml:4: rules[0].match.component: unknown key',
+        `pack/b-keys.yml:4: rules[0].match.kinds[0]: unknown probe kind "htpp" (known: ${known}); did you mean "http"?`,
+        'pack/c-not-list.yml:1: rules: an included file holds a list of rules, got mapping',
+      ]);
+    });
+  });
+
+  test('a missing or empty pack is reported against the config', async () => {
+    await withPack({}, async (dir) => {
+      const opts = { cwd: dir, packDir: join(dir, 'pack') };
+      expect(await problemsOf(join(dir, 'tocsin.yml'), opts)).toEqual([
+        'tocsin.yml:1: rules: the default rule pack pack holds no rule file (*.yml)',
+      ]);
+      expect(await problemsOf(join(dir, 'tocsin.yml'), { ...opts, packDir: join(dir, 'absent') })).toEqual([
+        'tocsin.yml:1: rules: cannot read the default rule pack absent: ENOENT: no such file or directory',
+      ]);
+    });
+  });
+
+  test('with `rules:` given, the pack is not read', async () => {
+    await withPack({ 'broken.yml': 'id: [\n' }, async (dir) => {
+      await writeFile(join(dir, 'tocsin.yml'), `${CONFIG}rules: [{ id: mine }]\n`);
+      const plan = await planOf(join(dir, 'tocsin.yml'), { cwd: dir, packDir: join(dir, 'pack') });
+      expect(plan.rules?.map((r) => (r.rule as { id: string }).id)).toEqual(['mine']);
+    });
+  });
+});
+
 describe('includes', () => {
   test('relative, glob, nested directories and nested includes, expanded in place', async () => {
     const plan = await planOf('includes/tocsin.yml');
@@ -300,7 +441,8 @@ describe('defaults', () => {
     expect(plan.store).toEqual({ kind: 'sqlite', path: '/srv/tocsin/data/tocsin.db' });
     expect(plan.server).toEqual({ listen: { host: '127.0.0.1', port: 9470 }, tokens: [] });
     expect(plan.queue).toEqual({ kind: 'inline', concurrency: 256 });
-    expect(plan.rules).toBeUndefined();
+    // Without `rules:`, the default pack as the loader read it: what the daemon runs.
+    expect(plan.rules?.map((r) => [basename(r.source.file), r.source.line])).toEqual(PACK_SOURCES);
     expect(plan.maintenance).toEqual([]);
     expect(plan.notifiers).toEqual([]);
     expect(plan.file).toBe(join(FIXTURES, 'defaults.yml'));
@@ -355,7 +497,8 @@ test('config/tocsin.yml (the embedded default) loads cleanly with an empty envir
     ['tocsin-ready', 'http://127.0.0.1:9470/readyz'],
   ]);
   expect(plan.probes.every((p) => new URL(p.targets[0] ?? '').hostname === '127.0.0.1')).toBe(true);
-  expect(plan.rules).toBeUndefined();
+  expect(plan.rules?.every((r) => r.source.file.startsWith(DEFAULT_PACK_DIR))).toBe(true);
+  expect(rulesForPlan(plan).map((r) => r.id)).toEqual(['degraded', 'intermittent', 'lb-sync', 'outage']);
 });
 
 test('kinds are taken from options: the kind’s shape is merged strictly with the common keys', async () => {
@@ -377,6 +520,8 @@ test('kinds are taken from options: the kind’s shape is merged strictly with t
         '  - { id: ok, kind: fake, component: api, host: db1 }',
         '  - { id: bad, kind: fake, component: api, url: http://x/ }',
         '  - { id: other, kind: http, component: api, url: http://x/ }',
+        // The default pack's `kinds: [lb_sync]` would be unknown to this registry.
+        'rules: []',
       ].join('\n'),
     );
     const kinds = { fake: fake as ProbeKind };
@@ -387,7 +532,7 @@ test('kinds are taken from options: the kind’s shape is merged strictly with t
     ]);
     await writeFile(
       file,
-      'components: [{ id: api, name: API }]\nprobes: [{ id: ok, kind: fake, component: api, host: db1 }]\n',
+      'components: [{ id: api, name: API }]\nprobes: [{ id: ok, kind: fake, component: api, host: db1 }]\nrules: []\n',
     );
     const plan = await planOf(file, { cwd: dir, kinds });
     expect(plan.probes[0]?.targets).toEqual(['db1']);
@@ -426,6 +571,15 @@ describe('helpers', () => {
       'probes[0].labels["app.kubernetes.io/name"]',
     );
     expect(formatPath([])).toBe('(root)');
+  });
+
+  test('didYouMean: the closest name within one edit per three characters (a swap is one edit)', () => {
+    expect(didYouMean('htpp', ['tls', 'http', 'storage'])).toBe('; did you mean "http"?');
+    expect(didYouMean('lbsync', ['lb_sync', 'tls'])).toBe('; did you mean "lb_sync"?');
+    expect(didYouMean('icmp', ['http', 'tls'])).toBe('');
+    expect(didYouMean('db-ams', ['db-par'])).toBe('');
+    expect(editDistance('htpp', 'http')).toBe(1);
+    expect(editDistance('', 'abc')).toBe(3);
   });
 
   test('checkTopology: unknown dependencies and each cycle once', () => {

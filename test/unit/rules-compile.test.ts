@@ -47,10 +47,11 @@ describe('compileRules', () => {
     ]);
     const shown = problems.map((p) => `${p.index}:${p.path.join('.')}`);
     expect(shown).toEqual(
-      expect.arrayContaining(['1:id', '1:condition.consecutive', '2:match.errors.0', '2:', '3:id', '4:keep_firing_for']),
+      expect.arrayContaining(['1:id', '1:condition.consecutive', '2:match.errors.0', '2:colour', '3:id', '4:keep_firing_for']),
     );
-    expect(problems.find((p) => p.index === 3)?.message).toContain('duplicate rule id "ok"');
-    expect(problems.find((p) => p.index === 2 && p.path.length === 0)?.message).toContain('colour');
+    expect(problems.find((p) => p.index === 3)?.message).toBe('duplicate rule id "ok" (first defined at rule 0)');
+    // The config loader's words: one problem per unknown key, at the key.
+    expect(problems.find((p) => p.index === 2 && p.path[0] === 'colour')?.message).toBe('unknown key');
   });
 });
 

@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { formatProblem, loadConfig } from '../../config/load.js';
 import { CliFailure, configPath, globalOptions, plural } from '../options.js';
 
-/** `tocsin check-config`: each problem on stdout as FILE:LINE: path: reason; exit 1 on any. */
+/**
+ * `tocsin check-config`: each problem on stdout as FILE:LINE: path: reason; exit 1 on any. The
+ * rules checked are those the daemon would run: the config's, or the default pack without `rules:`.
+ */
 export function checkConfigCommand(program: Command): void {
   program
     .command('check-config')
@@ -16,7 +19,7 @@ export function checkConfigCommand(program: Command): void {
       }
       const { plan } = loaded;
       process.stdout.write(
-        `${file}: OK (${plural(plan.components.length, 'component')}, ${plural(plan.probes.length, 'probe')})\n`,
+        `${file}: OK (${plural(plan.components.length, 'component')}, ${plural(plan.probes.length, 'probe')}, ${plural(plan.rules?.length ?? 0, 'rule')})\n`,
       );
     });
 }
