@@ -43,9 +43,18 @@ export interface EngineConfig {
   readonly hasCron: boolean;
 }
 
+/** One (probe, target): its key and its series per vantage, found without building a key. */
+export interface TargetRec {
+  readonly key: string;
+  readonly series: Series[];
+  readonly byVantage: Map<string, Series>;
+}
+
 export interface SeriesIndex {
   /** Per (probe, target): its series, for quorum. */
   readonly byTarget: Map<string, Series[]>;
+  /** Per probe, per target: the hot path's lookup (no string built per event). */
+  readonly targets: Map<string, Map<string, TargetRec>>;
   /** Targets seen per probe (the plan's plus any an event named). */
   readonly targetsOf: Map<string, Set<string>>;
   /** Targets with a firing series: re-evaluated when one of their series goes stale. */
@@ -56,14 +65,17 @@ export interface SeriesIndex {
    * only the targets whose vantages actually fell silent, not every failing target every second.
    */
   readonly staleHeap: MinHeap<StaleEntry>;
-  readonly armed: Set<string>;
+  readonly armed: WeakSet<Series>;
   /** Keys of active signals inside their keep_firing_for hold: checked as time passes. */
   readonly clearing: Set<string>;
 }
 
 export interface StaleEntry {
   readonly at: number;
-  readonly series: string;
+  /** The series' key, for a deterministic order among equal deadlines. */
+  readonly key: string;
+  readonly series: Series;
+  readonly target: string;
 }
 
 /** Per-call bookkeeping: an incident changed in this call, from which timeline length. */
@@ -98,10 +110,11 @@ export type DropReason = 'duplicate' | 'out_of_order' | 'stale' | 'unknown_probe
 export function emptyIndex(): SeriesIndex {
   return {
     byTarget: new Map(),
+    targets: new Map(),
     targetsOf: new Map(),
     hot: new Set(),
-    staleHeap: new MinHeap<StaleEntry>((a, b) => a.at < b.at || (a.at === b.at && a.series < b.series)),
-    armed: new Set(),
+    staleHeap: new MinHeap<StaleEntry>((a, b) => a.at < b.at || (a.at === b.at && a.key < b.key)),
+    armed: new WeakSet(),
     clearing: new Set(),
   };
 }

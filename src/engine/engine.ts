@@ -162,6 +162,9 @@ export function createEngine(opts: EngineOptions): Engine {
   }
 
   /** Applies the buffered batch of one timestamp, in canonical order: arrival order never matters. */
+  /** Targets a batch touched; reused, since most batches hold one event. */
+  const touched = new Set<string>();
+
   function flushPending(): void {
     const { state } = ctx;
     if (state.pending.length === 0) return;
@@ -169,11 +172,12 @@ export function createEngine(opts: EngineOptions): Engine {
     const batch = state.pending.length === 1 ? state.pending : canonicalOrder(state.pending);
     state.pending = [];
     advance(at);
-    const touched = new Set<string>();
+    touched.clear();
     // Each event counts at its own time: a late one is never re-stamped with "now".
-    for (const e of batch) applyEvent(ctx, e, Date.parse(e.at), touched);
-    for (const tk of [...touched].sort(cmp)) evaluateTarget(ctx, tk);
-    settleSignals(ctx);
+    for (const e of batch) applyEvent(ctx, e, batch.length === 1 ? at : Date.parse(e.at), touched);
+    if (touched.size === 1) for (const tk of touched) evaluateTarget(ctx, tk);
+    else if (touched.size > 1) for (const tk of [...touched].sort(cmp)) evaluateTarget(ctx, tk);
+    if (ctx.dirty.size > 0) settleSignals(ctx);
   }
 
   /**
@@ -184,8 +188,8 @@ export function createEngine(opts: EngineOptions): Engine {
     const { state } = ctx;
     const at = Date.parse(event.at);
     if (state.pending.length > 0 && at > state.pendingAt) flushPending();
+    state.pendingAt = state.pending.length === 0 ? at : Math.max(state.pendingAt, at);
     state.pending.push(event);
-    state.pendingAt = Math.max(state.pendingAt, at);
   }
 
   /** External signals are evaluated under a rule of their own, made on first use. */

@@ -7,6 +7,7 @@
  */
 import type { EngineContext, ProbeInfo } from './context.js';
 import type { Rule } from './rules.js';
+import { armTarget } from './series.js';
 import { cmp, newSignal, type SignalState, signalKey } from './state.js';
 
 /** Re-evaluates one target (a `targetKey`) for every rule of its probe. */
@@ -47,7 +48,10 @@ export function evaluateTarget(ctx: EngineContext, tk: string): void {
     ctx.dirty.add(sig.key);
   });
   if (!anyFiring) index.hot.delete(tk);
-  else index.hot.add(tk);
+  else if (!index.hot.has(tk)) {
+    index.hot.add(tk);
+    armTarget(ctx, tk);
+  }
 }
 
 function probeSignal(ctx: EngineContext, rule: Rule, info: ProbeInfo): SignalState {

@@ -6,7 +6,7 @@
  * instead of evaluating them itself (quorum.ts does, once per batch).
  */
 import type { ProbeResult } from '../events/probe-result.js';
-import type { DropReason, EngineContext, ProbeInfo } from './context.js';
+import type { DropReason, EngineContext, ProbeInfo, TargetRec } from './context.js';
 import { outcomeFor, type Rule } from './rules.js';
 import { cmp, type Series, type SeriesRule, seriesKey, targetKey } from './state.js';
 
@@ -14,42 +14,56 @@ import { cmp, type Series, type SeriesRule, seriesKey, targetKey } from './state
 const RING_CAP = 512;
 
 function seriesFor(ctx: EngineContext, info: ProbeInfo, target: string, vantage: string): Series {
+  const rec = ctx.index.targets.get(info.plan.id)?.get(target);
+  const found = rec?.byVantage.get(vantage);
+  if (found) return found;
   const key = seriesKey(info.plan.id, target, vantage);
-  let s = ctx.state.series[key];
-  if (!s) {
-    const n = info.rules.length;
-    s = {
-      probe: info.plan.id,
-      target,
-      vantage,
-      lastAt: Number.NEGATIVE_INFINITY,
-      err: new Array<string | null>(n).fill(null),
-      detail: new Array<string | null>(n).fill(null),
-      obs: new Array<Record<string, unknown> | null>(n).fill(null),
-      rs: info.rules.map(() => ({
-        bad: 0,
-        good: 0,
-        badSince: Number.NaN,
-        firing: false,
-        firingSince: Number.NaN,
-        rt: [],
-        rb: [],
-      })),
-    };
-    ctx.state.series[key] = s;
-    indexSeries(ctx, s);
-    ctx.index.hot.add(targetKey(s.probe, s.target));
-  }
+  const n = info.rules.length;
+  const s: Series = {
+    probe: info.plan.id,
+    target,
+    vantage,
+    lastAt: Number.NEGATIVE_INFINITY,
+    err: new Array<string | null>(n).fill(null),
+    detail: new Array<string | null>(n).fill(null),
+    obs: new Array<Record<string, unknown> | null>(n).fill(null),
+    rs: info.rules.map(() => ({
+      bad: 0,
+      good: 0,
+      badSince: Number.NaN,
+      firing: false,
+      firingSince: Number.NaN,
+      rt: [],
+      rb: [],
+    })),
+  };
+  ctx.state.series[key] = s;
+  indexSeries(ctx, s);
+  ctx.index.hot.add(targetKey(s.probe, s.target));
   return s;
 }
 
+function targetRec(ctx: EngineContext, probe: string, target: string): TargetRec {
+  let byProbe = ctx.index.targets.get(probe);
+  if (!byProbe) {
+    byProbe = new Map();
+    ctx.index.targets.set(probe, byProbe);
+  }
+  let rec = byProbe.get(target);
+  if (!rec) {
+    const key = targetKey(probe, target);
+    rec = { key, series: [], byVantage: new Map() };
+    byProbe.set(target, rec);
+    ctx.index.byTarget.set(key, rec.series);
+  }
+  return rec;
+}
+
 function indexSeries(ctx: EngineContext, s: Series): void {
-  const { byTarget, targetsOf } = ctx.index;
-  armStaleness(ctx, s);
-  const tk = targetKey(s.probe, s.target);
-  const list = byTarget.get(tk);
-  if (list) list.push(s);
-  else byTarget.set(tk, [s]);
+  const { targetsOf } = ctx.index;
+  const rec = targetRec(ctx, s.probe, s.target);
+  rec.series.push(s);
+  rec.byVantage.set(s.vantage, s);
   let ts = targetsOf.get(s.probe);
   if (!ts) {
     ts = new Set(ctx.cfg.probes.get(s.probe)?.plan.targets ?? []);
@@ -74,6 +88,7 @@ export function rebuildSeriesIndex(ctx: EngineContext): void {
     indexSeries(ctx, s);
     if (s.rs.some((r) => r.firing)) ctx.index.hot.add(targetKey(s.probe, s.target));
   }
+  for (const tk of ctx.index.hot) armTarget(ctx, tk);
 }
 
 /** Counts an event that changes nothing (CONTRACT §5.10). */
@@ -101,11 +116,13 @@ export function applyEvent(ctx: EngineContext, e: ProbeResult, at: number, touch
   const wasFresh = at - s.lastAt <= info.staleMs;
   s.lastAt = at;
   let changed = !wasFresh;
-  info.rules.forEach((rule, i) => {
+  const rules = info.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
     const r = s.rs[i];
-    if (!r) return;
+    if (!r || !rule) continue;
     const outcome = outcomeFor(rule, e.ok, e.error);
-    if (outcome === 'neutral') return;
+    if (outcome === 'neutral') continue;
     const bad = outcome === 'bad';
     if (bad) {
       if (r.bad === 0) r.badSince = at;
@@ -123,24 +140,32 @@ export function applyEvent(ctx: EngineContext, e: ProbeResult, at: number, touch
     const was = r.firing;
     updateFiring(r, rule, at);
     if (r.firing !== was || (r.firing && bad)) changed = true;
-  });
-  if (!ctx.index.armed.has(seriesKey(s.probe, s.target, s.vantage))) armStaleness(ctx, s);
-  if (changed) touched.add(targetKey(s.probe, s.target));
+  }
+  const tk = ctx.index.targets.get(s.probe)?.get(s.target)?.key ?? targetKey(s.probe, s.target);
+  if (!ctx.index.armed.has(s) && ctx.index.hot.has(tk)) armStaleness(ctx, s, tk);
+  if (changed) touched.add(tk);
 }
 
-/** Schedules the series' staleness check (one pending entry per series). */
-function armStaleness(ctx: EngineContext, s: Series): void {
-  const key = seriesKey(s.probe, s.target, s.vantage);
-  if (ctx.index.armed.has(key)) return;
+/**
+ * Schedules the series' staleness check (one pending entry per series). Only series of hot
+ * targets (some vantage firing) are watched: elsewhere a silent vantage changes no verdict.
+ */
+function armStaleness(ctx: EngineContext, s: Series, tk: string): void {
   const staleMs = ctx.cfg.probes.get(s.probe)?.staleMs ?? 0;
-  ctx.index.armed.add(key);
-  ctx.index.staleHeap.push({ at: s.lastAt + staleMs, series: key });
+  ctx.index.armed.add(s);
+  const key = seriesKey(s.probe, s.target, s.vantage);
+  ctx.index.staleHeap.push({ at: s.lastAt + staleMs, key, series: s, target: tk });
+}
+
+/** Watches every series of a target that just turned hot (quorum.ts). */
+export function armTarget(ctx: EngineContext, tk: string): void {
+  for (const s of ctx.index.byTarget.get(tk) ?? []) if (!ctx.index.armed.has(s)) armStaleness(ctx, s, tk);
 }
 
 /**
  * Targets with a firing series that went stale since the last look, in key order: time alone
- * changes their quorum (a silent vantage no longer counts). Entries of series that heard from
- * since are re-armed at their new deadline.
+ * changes their quorum (a silent vantage no longer counts). Entries of series heard from since
+ * are re-armed at their new deadline; those of targets no longer hot are let go.
  */
 export function dueForStaleness(ctx: EngineContext): string[] {
   const { staleHeap, armed, hot } = ctx.index;
@@ -148,20 +173,19 @@ export function dueForStaleness(ctx: EngineContext): string[] {
   const due = new Set<string>();
   for (let top = staleHeap.peek(); top && top.at < now; top = staleHeap.peek()) {
     staleHeap.pop();
-    const s = ctx.state.series[top.series];
-    if (!s) {
-      armed.delete(top.series);
+    const s = top.series;
+    if (!hot.has(top.target) || ctx.state.series[top.key] !== s) {
+      armed.delete(s);
       continue;
     }
     const deadline = s.lastAt + (ctx.cfg.probes.get(s.probe)?.staleMs ?? 0);
     if (deadline >= now) {
-      staleHeap.push({ at: deadline, series: top.series });
+      staleHeap.push({ ...top, at: deadline });
       continue;
     }
     // Stale now: armed again by its next event.
-    armed.delete(top.series);
-    const tk = targetKey(s.probe, s.target);
-    if (hot.has(tk)) due.add(tk);
+    armed.delete(s);
+    due.add(top.target);
   }
   return [...due].sort(cmp);
 }

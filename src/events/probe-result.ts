@@ -28,12 +28,16 @@ const KEYS: ReadonlySet<string> = new Set(['at', 'probe', 'target', 'vantage', '
 /** RFC 3339 with seconds and an offset: the shape every probe and worker writes. */
 const PLAIN_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /** A plain RFC 3339 time naming a real day (Date.parse rolls 02-30 over to March). */
 function plainTime(at: string): boolean {
   const m = PLAIN_TIME.exec(at);
   if (!m) return false;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return mo >= 1 && mo <= 12 && d >= 1 && d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= (mo === 2 ? (leap ? 29 : 28) : DAYS[mo - 1] ?? 31);
 }
 
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;

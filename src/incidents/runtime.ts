@@ -9,14 +9,19 @@ import { NotificationDispatcher } from '../notify/dispatcher.js';
 import type { ResultsBus } from '../results/bus.js';
 import type { IncidentStore } from '../store/port.js';
 import { type IncidentsContext, IncidentWriter } from './manager.js';
-import { incidentMetricsRecorder, recordComponentStatuses } from './metrics.js';
+import { componentStatusRecorder, incidentMetricsRecorder } from './metrics.js';
 
 /** The store key of the engine's snapshot. */
 export const ENGINE_STATE_KEY = 'engine';
 /** How often the daemon advances the engine's clock (recoveries, staleness, maintenance). */
 const TICK_MS = 1000;
-/** The snapshot is saved at once after incident changes, else at most this often. */
+/**
+ * The snapshot is saved at most this often (sooner after incident changes, but never more often
+ * than SNAPSHOT_AFTER_CHANGE_MS): serialising 10,000 series takes tens of milliseconds, which a
+ * storm changing incidents every tick must not pay every second.
+ */
 const SNAPSHOT_EVERY_MS = 5000;
+const SNAPSHOT_AFTER_CHANGE_MS = 2000;
 /** On stop, notifications still queued get this long to be delivered. */
 const NOTIFY_DRAIN_MS = 3000;
 
@@ -30,9 +35,9 @@ export interface IncidentRuntime {
 
 /**
  * The live driver of the pure engine: results from the bus, the wall clock through periodic
- * ticks, changes through the IncidentWriter to the store, the engine's state saved after them
- * (so a restart, even after SIGKILL, resumes without a duplicate draft: the snapshot, and open
- * incidents from the store adopted for whatever the snapshot missed).
+ * ticks, changes through the IncidentWriter to the store once per tick, the engine's state saved
+ * soon after them (so a restart, even after SIGKILL, resumes without a duplicate draft: the
+ * snapshot, and open incidents from the store adopted for whatever the snapshot missed).
  */
 export async function startIncidentRuntime(deps: {
   plan: Plan;
@@ -43,7 +48,12 @@ export async function startIncidentRuntime(deps: {
   logger: Logger;
 }): Promise<IncidentRuntime> {
   const { plan, store, bus, metrics, clock, logger } = deps;
-  const engine = createEngine({ plan, rules: rulesForPlan(plan), ...engineOptionsForPlan(plan) });
+  const engine = createEngine({
+    plan,
+    rules: rulesForPlan(plan),
+    ...engineOptionsForPlan(plan),
+    onDrop: (reason) => metrics.eventsDropped.inc({ reason }),
+  });
   engine.restore(await store.getState(ENGINE_STATE_KEY));
   engine.adopt(await store.listIncidents({ status: 'open' }));
   const writer = new IncidentWriter(store);
@@ -54,9 +64,11 @@ export async function startIncidentRuntime(deps: {
   const ctx: IncidentsContext = { store, writer, clock, engine };
 
   let lastSnapshot = clock.now();
+  let changedSinceSnapshot = false;
   const saveState = () =>
     writer.exclusive(async () => {
       lastSnapshot = clock.now();
+      changedSinceSnapshot = false;
       await store.putState(ENGINE_STATE_KEY, engine.snapshot());
     });
   const persist = (changes: IncidentChange[]): void => {
@@ -64,21 +76,23 @@ export async function startIncidentRuntime(deps: {
     for (const c of changes) {
       if (c.opened) logger.warn({ incident: c.incident.id, title: c.incident.title, rule: c.rule }, 'draft incident opened');
     }
-    writer
-      .apply(changes)
-      .then(() => saveState())
-      .catch((err: unknown) => logger.error({ err }, 'could not save incident changes'));
+    changedSinceSnapshot = true;
+    writer.apply(changes).catch((err: unknown) => logger.error({ err }, 'could not save incident changes'));
   };
+  const recordStatuses = componentStatusRecorder(metrics);
 
-  const unsubscribe = bus.subscribe((r) => persist(engine.ingest(r)));
+  // Results only feed the engine; its changes are collected once per tick (one write, coalesced
+  // entries), so a storm costs the store and the notifiers per tick, not per result.
+  const unsubscribe = bus.subscribe((r) => engine.enqueue(r));
   let timer: TimerHandle | undefined;
   let stopped = false;
   const tick = (): void => {
     if (stopped) return;
     try {
       persist(engine.tick(clock.now()));
-      recordComponentStatuses(metrics, engine.componentStatuses());
-      if (clock.now() - lastSnapshot >= SNAPSHOT_EVERY_MS) {
+      recordStatuses(engine.componentStatuses());
+      const since = clock.now() - lastSnapshot;
+      if (since >= SNAPSHOT_EVERY_MS || (changedSinceSnapshot && since >= SNAPSHOT_AFTER_CHANGE_MS)) {
         saveState().catch((err: unknown) => logger.error({ err }, 'could not save the engine state'));
       }
     } catch (err) {

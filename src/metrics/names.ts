@@ -26,4 +26,5 @@ export const M = {
   notifications: 'tocsin_notifications_total',
   notificationQueueDepth: 'tocsin_notification_queue_depth',
   alertsReceived: 'tocsin_alerts_received_total',
+  eventsDropped: 'tocsin_events_dropped_total',
 } as const;

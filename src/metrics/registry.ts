@@ -180,6 +180,12 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean 
       labelNames: ['status'] as const,
       registers: [registry],
     }),
+    eventsDropped: new Counter({
+      name: M.eventsDropped,
+      help: 'Probe-result events the rules engine dropped, by reason (duplicate|out_of_order|stale|unknown_probe).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     buildInfo: new Gauge({
       name: M.buildInfo,
       help: 'Always 1; the running version in a label.',
