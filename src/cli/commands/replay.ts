@@ -40,6 +40,11 @@ export function replayCommand(program: Command): void {
       }
       if (bad.length > 0) throw new CliFailure(`${plural(bad.length, 'malformed line')} in ${opts.events}`, 1, bad);
       const incidents = replay.finish();
+      // At-least-once delivery (CONTRACT §5.10): say what changed nothing, on stderr.
+      const dropped = Object.entries(replay.engine.dropped()).filter(([, count]) => count > 0);
+      if (dropped.length > 0) {
+        process.stderr.write(`dropped ${dropped.map(([reason, count]) => `${count} ${reason}`).join(', ')} (docs/rules.md, Delivery)\n`);
+      }
       if (opts.format === 'markdown') {
         process.stdout.write(incidents.map((i) => renderMarkdown(i, plan.components)).join('\n'));
       } else {
