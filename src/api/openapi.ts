@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { ProbeResult } from '../events/probe-result.js';
 import { Incident, Signal, TimelineEntry } from '../incidents/incident.js';
+import { ComponentCounts, SignalCounts, SummarisedIncident } from '../incidents/summary.js';
 import { VERSION } from '../package-info.js';
 import type { Role } from './auth.js';
 import {
   AlertmanagerAccepted,
   AlertmanagerWebhook,
   ComponentList,
+  ComponentPage,
   ComponentStatus,
   ComponentView,
   ConfirmBody,
@@ -16,10 +18,13 @@ import {
   IncidentList,
   IncidentListQuery,
   IncidentParams,
+  IncidentPartQuery,
+  IncidentQuery,
   NoteBody,
   ProbeList,
   Readiness,
   ResolveBody,
+  SignalPage,
   StatusPage,
 } from './schemas.js';
 
@@ -32,9 +37,14 @@ type JsonObject = Record<string, unknown>;
 const NAMED = {
   ErrorResponse,
   Incident,
+  SummarisedIncident,
+  ComponentCounts,
+  SignalCounts,
   Signal,
   TimelineEntry,
   IncidentList,
+  ComponentPage,
+  SignalPage,
   ComponentStatus,
   ComponentView,
   ComponentList,
@@ -131,12 +141,16 @@ function build(): JsonObject {
     description: IncidentParams.shape.id.description,
     schema: { type: 'string' },
   };
-  const incidentOk = { description: 'the updated incident document', content: json('Incident') };
+  const incidentOk = {
+    description: 'the updated incident document, summarised as `GET /api/v1/incidents/{id}` answers it',
+    content: json('SummarisedIncident'),
+  };
+  const capParams = queryParameters(IncidentQuery.shape);
   const verb = (id: string, summary: string, body: Named, required: boolean) => ({
     post: operation(id, 'incidents', {
       summary,
       role: 'operator',
-      parameters: [idParam],
+      parameters: [idParam, ...capParams],
       body: { name: body, required },
       ok: incidentOk,
       errors: [400, 401, 403, 404, 409, 413],
@@ -184,11 +198,32 @@ function build(): JsonObject {
       },
       '/api/v1/incidents/{id}': {
         get: operation('getIncident', 'incidents', {
-          summary: 'one incident document',
+          summary: 'one incident document, its components and signals cut to the first 100 unless asked otherwise',
           role: 'viewer',
-          parameters: [idParam],
-          ok: { description: 'the incident document', content: json('Incident') },
-          errors: [401, 404],
+          parameters: [idParam, ...capParams],
+          ok: {
+            description: 'the incident document with its whole timeline, and counts of its components and signals',
+            content: json('SummarisedIncident'),
+          },
+          errors: [400, 401, 404],
+        }),
+      },
+      '/api/v1/incidents/{id}/components': {
+        get: operation('listIncidentComponents', 'incidents', {
+          summary: 'the components of one incident, in document order, a page at a time',
+          role: 'viewer',
+          parameters: [idParam, ...queryParameters(IncidentPartQuery.shape)],
+          ok: { description: 'one page; `next_cursor` is null on the last one', content: json('ComponentPage') },
+          errors: [400, 401, 404],
+        }),
+      },
+      '/api/v1/incidents/{id}/signals': {
+        get: operation('listIncidentSignals', 'incidents', {
+          summary: 'the signals of one incident, in document order, a page at a time',
+          role: 'viewer',
+          parameters: [idParam, ...queryParameters(IncidentPartQuery.shape)],
+          ok: { description: 'one page; `next_cursor` is null on the last one', content: json('SignalPage') },
+          errors: [400, 401, 404],
         }),
       },
       '/api/v1/incidents/{id}/confirm': verb('confirmIncident', 'review pending → confirmed', 'ConfirmBody', false),

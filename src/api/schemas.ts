@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ProbeResult } from '../events/probe-result.js';
-import { IMPACTS, Incident, INCIDENT_STATUSES, REVIEW_STATES } from '../incidents/incident.js';
+import { IMPACTS, INCIDENT_STATUSES, REVIEW_STATES, Signal } from '../incidents/incident.js';
+import { API_LIST_LIMIT, ComponentCounts, type ListLimit, MAX_LIST_LIMIT, SignalCounts, SummarisedIncident } from '../incidents/summary.js';
 
 // The HTTP API's request and response shapes (CONTRACT §6). Handlers validate with them and
 // src/api/openapi.ts turns the same schemas into the OpenAPI document, so the two cannot drift.
@@ -33,6 +34,29 @@ export const ErrorResponse = z.object({
 });
 export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
+const CAP_MESSAGE = `expected "all" or an integer from 0 to ${MAX_LIST_LIMIT}`;
+
+/** `?components=` / `?signals=`: how many to list in each document, or `all` (CONTRACT §5.11). */
+function listCap(what: string) {
+  return z
+    .string()
+    .regex(/^(all|\d{1,9})$/, { error: CAP_MESSAGE })
+    .transform((v): ListLimit => (v === 'all' ? 'all' : Number(v)))
+    .refine((v) => v === 'all' || v <= MAX_LIST_LIMIT, { error: CAP_MESSAGE })
+    .optional()
+    .describe(
+      `${what} listed per document: the first N in document order (default ${API_LIST_LIMIT}, at most ${MAX_LIST_LIMIT}), ` +
+        `or \`all\`; the counts always cover every one`,
+    );
+}
+
+/** Query string of `GET /api/v1/incidents/{id}` and of the operator verbs: how much of the lists to return. */
+export const IncidentQuery = z.object({
+  components: listCap('components'),
+  signals: listCap('signals'),
+});
+export type IncidentQuery = z.infer<typeof IncidentQuery>;
+
 /** Query string of `GET /api/v1/incidents`. Unknown parameters are ignored, as in most APIs. */
 export const IncidentListQuery = z.object({
   status: z.enum(INCIDENT_STATUSES).optional().describe('only incidents with this detector status'),
@@ -50,12 +74,34 @@ export const IncidentListQuery = z.object({
     .min(1)
     .optional()
     .describe('the `next_cursor` of the previous page (the id of its last incident)'),
+  components: listCap('components'),
+  signals: listCap('signals'),
 });
 export type IncidentListQuery = z.infer<typeof IncidentListQuery>;
 
 /** Path parameters of `/api/v1/incidents/{id}…`. */
 export const IncidentParams = z.object({ id: z.string().min(1).describe('the incident id (`inc_…`)') });
 export type IncidentParams = z.infer<typeof IncidentParams>;
+
+/** Page size of `GET /api/v1/incidents/{id}/components` and `…/signals` when `limit` is not given. */
+export const DEFAULT_PART_PAGE_SIZE = API_LIST_LIMIT;
+
+/** Query string of `GET /api/v1/incidents/{id}/components` and `…/signals`. */
+export const IncidentPartQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_LIST_LIMIT)
+    .default(DEFAULT_PART_PAGE_SIZE)
+    .describe(`page size (default ${DEFAULT_PART_PAGE_SIZE}, at most ${MAX_LIST_LIMIT})`),
+  cursor: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the `next_cursor` of the previous page (the last entry of that page: a component id, or `<rule>/<probe>` for a signal)'),
+});
+export type IncidentPartQuery = z.infer<typeof IncidentPartQuery>;
 
 /** `POST …/confirm`: an optional note kept in the `confirmed` timeline entry. An empty body is fine. */
 export const ConfirmBody = z.strictObject({ note: Text.optional() });
@@ -75,10 +121,26 @@ export type NoteBody = z.infer<typeof NoteBody>;
 
 /** `GET /api/v1/incidents`: newest first; `next_cursor` is null on the last page. */
 export const IncidentList = z.object({
-  incidents: z.array(Incident),
+  incidents: z.array(SummarisedIncident),
   next_cursor: z.string().nullable(),
 });
 export type IncidentList = z.infer<typeof IncidentList>;
+
+/** `GET /api/v1/incidents/{id}/components`: a page of the incident's components, in document order. */
+export const ComponentPage = z.object({
+  components: z.array(z.object({ id: z.string(), impact: z.enum(IMPACTS) })),
+  component_counts: ComponentCounts,
+  next_cursor: z.string().nullable().describe('the id of the page\'s last component when another page follows, else null'),
+});
+export type ComponentPage = z.infer<typeof ComponentPage>;
+
+/** `GET /api/v1/incidents/{id}/signals`: a page of the incident's signals, in document order. */
+export const SignalPage = z.object({
+  signals: z.array(Signal),
+  signal_counts: SignalCounts,
+  next_cursor: z.string().nullable().describe('`<rule>/<probe>` of the page\'s last signal when another page follows, else null'),
+});
+export type SignalPage = z.infer<typeof SignalPage>;
 
 export const ComponentStatus = z.enum(COMPONENT_STATUSES);
 export type ComponentStatus = z.infer<typeof ComponentStatus>;
@@ -157,7 +219,11 @@ export const StatusPage = z.looseObject({
       id: z.string(),
       title: z.string(),
       status: z.enum(INCIDENT_STATUSES),
-      components: z.array(z.looseObject({ id: z.string(), impact: z.enum(IMPACTS) })),
+      components: z
+        .array(z.looseObject({ id: z.string(), impact: z.enum(IMPACTS) }))
+        .describe('the first 20 affected components (the root first)'),
+      component_counts: ComponentCounts.describe('every affected component, counted per impact'),
+      components_truncated: z.boolean().describe('`components` lists only the first ones'),
       timeline: z.array(z.looseObject({ at: z.string(), text: z.string() })),
     }),
   ),

@@ -1,6 +1,6 @@
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import type { ComponentList, IncidentList } from '../api/schemas.js';
-import type { Incident } from '../incidents/incident.js';
+import type { ListLimit, SummarisedIncident } from '../incidents/summary.js';
 
 /** How long the CLI waits for the daemon before giving up (a local API answers in milliseconds). */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -70,24 +70,30 @@ export class ApiClient {
     return this.#call<IncidentList>('GET', '/api/v1/incidents', { params });
   }
 
-  getIncident(id: string): Promise<Incident> {
-    return this.#call<Incident>('GET', incidentPath(id));
+  /** One document; `lists` asks for more (or fewer) components and signals than the API's default. */
+  getIncident(id: string, lists: { components?: ListLimit; signals?: ListLimit } = {}): Promise<SummarisedIncident> {
+    const params = Object.fromEntries(
+      Object.entries(lists)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
+    return this.#call<SummarisedIncident>('GET', incidentPath(id), { params });
   }
 
-  confirm(id: string, note?: string): Promise<Incident> {
-    return this.#call<Incident>('POST', `${incidentPath(id)}/confirm`, { data: note === undefined ? {} : { note } });
+  confirm(id: string, note?: string): Promise<SummarisedIncident> {
+    return this.#call<SummarisedIncident>('POST', `${incidentPath(id)}/confirm`, { data: note === undefined ? {} : { note } });
   }
 
-  dismiss(id: string, reason: string): Promise<Incident> {
-    return this.#call<Incident>('POST', `${incidentPath(id)}/dismiss`, { data: { reason } });
+  dismiss(id: string, reason: string): Promise<SummarisedIncident> {
+    return this.#call<SummarisedIncident>('POST', `${incidentPath(id)}/dismiss`, { data: { reason } });
   }
 
-  resolve(id: string, note?: string): Promise<Incident> {
-    return this.#call<Incident>('POST', `${incidentPath(id)}/resolve`, { data: note === undefined ? {} : { note } });
+  resolve(id: string, note?: string): Promise<SummarisedIncident> {
+    return this.#call<SummarisedIncident>('POST', `${incidentPath(id)}/resolve`, { data: note === undefined ? {} : { note } });
   }
 
-  addNote(id: string, text: string): Promise<Incident> {
-    return this.#call<Incident>('POST', `${incidentPath(id)}/notes`, { data: { text } });
+  addNote(id: string, text: string): Promise<SummarisedIncident> {
+    return this.#call<SummarisedIncident>('POST', `${incidentPath(id)}/notes`, { data: { text } });
   }
 
   components(): Promise<ComponentList> {

@@ -73,6 +73,9 @@ h4{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:#59636e;m
 .rv-dismissed.badge{background:#eff2f5;color:#59636e}
 .st-resolved.badge{background:#dafbe1;color:#116329}
 .impacts{margin:0;padding-left:1.1rem}
+.counts{margin:.1rem 0 .3rem}
+.more{color:#59636e}
+.impacts li.more{list-style:none}
 .imp{font-weight:600}
 .imp-degraded_performance{color:${C.degraded_performance}}.imp-partial_outage{color:${C.partial_outage}}.imp-major_outage{color:${C.major_outage}}
 .scroll{overflow-x:auto}

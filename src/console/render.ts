@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { ComponentStatus } from '../engine/types.js';
 import type { Incident } from '../incidents/incident.js';
+import {
+  firstPreferred,
+  formatCount,
+  impactBreakdown,
+  PAGE_LIST_LIMIT,
+  plural,
+  summariseIncident,
+} from '../incidents/summary.js';
 import { MAX_TEXT_CHARS } from '../api/schemas.js';
-import { escapeHtml, STATUS_WORDS } from '../status/html.js';
+import { escapeHtml, moreLine, STATUS_WORDS } from '../status/html.js';
 import { CSRF_FIELD } from './csrf.js';
 import type { ConsoleComponent, ConsoleProbe, ConsoleView } from './model.js';
 import type { Flash } from './sessions.js';
@@ -26,11 +34,26 @@ export const CONSOLE_PATHS = {
   css: '/console/console.css',
   script: '/console/client.js',
   icon: '/console/icon.svg',
-  incident: (id: string) => `/console/incidents/${encodeURIComponent(id)}`,
+  incident: (id: string, all: IncidentPageLists = {}) =>
+    `/console/incidents/${encodeURIComponent(id)}${incidentQuery(all)}`,
   verb: (id: string, verb: ConsoleVerb) => `/console/incidents/${encodeURIComponent(id)}/${verb}`,
 } as const;
 
 export type ConsoleVerb = 'confirm' | 'dismiss' | 'resolve' | 'notes';
+
+/** What an incident page lists in whole (`?components=all`, `?signals=all`); else the first ones. */
+export interface IncidentPageLists {
+  readonly components?: boolean;
+  readonly signals?: boolean;
+}
+
+function incidentQuery(all: IncidentPageLists): string {
+  const q = [all.components ? 'components=all' : '', all.signals ? 'signals=all' : ''].filter((p) => p !== '');
+  return q.length > 0 ? `?${q.join('&')}` : '';
+}
+
+/** Rows a group of the components board shows before "and N more" (a group may hold thousands). */
+export const BOARD_GROUP_ROWS = 50;
 
 /** The page's live sections, in page order. */
 export const SECTIONS = ['nav', 'drafts', 'open', 'recent', 'components', 'probes'] as const;
@@ -136,8 +159,11 @@ export function renderConsolePage(view: ConsoleView): string {
   return layout(live.title, body.join('\n'), { script: true, csrf: view.csrf });
 }
 
-/** One incident on its own page (a link target for notifications). */
-export function renderIncidentPage(view: ConsoleView, inc: Incident): string {
+/**
+ * One incident on its own page (a link target for notifications): the first components and
+ * signals like a card, or every one of them when `all` asks (the page's "show all" links).
+ */
+export function renderIncidentPage(view: ConsoleView, inc: Incident, all: IncidentPageLists = {}): string {
   const operator = view.principal.role === 'operator';
   const body = [
     '<header class="top"><div class="brand"><strong>Tocsin</strong> console</div>',
@@ -145,7 +171,7 @@ export function renderIncidentPage(view: ConsoleView, inc: Incident): string {
     `<div class="who">${escapeHtml(view.principal.name)} <span class="role">${view.principal.role}</span></div></header>`,
     '<main>',
     view.flash ? flashBox(view.flash) : '',
-    incidentCard(inc, view, { timelineOpen: true, operator, back: 'incident' }),
+    incidentCard(inc, view, { timelineOpen: true, operator, back: 'incident', all }),
     '</main>',
   ];
   return layout(`${inc.title} — Tocsin console`, body.join('\n'), { script: false });
@@ -214,9 +240,16 @@ function csrfField(token: string): string {
 function incidentCard(
   inc: Incident,
   view: Pick<ConsoleView, 'csrf' | 'componentNames'>,
-  opts: { timelineOpen: boolean; operator: boolean; back: 'home' | 'incident' },
+  opts: { timelineOpen: boolean; operator: boolean; back: 'home' | 'incident'; all?: IncidentPageLists },
 ): string {
   const name = (id: string) => view.componentNames[id] ?? id;
+  const all = opts.all ?? {};
+  // A zone failure is one incident with thousands of components (CONTRACT §5.11): the card lists
+  // the first ones, counts the rest per impact, and links to the page listing them all.
+  const sum = summariseIncident(inc, {
+    components: all.components ? 'all' : PAGE_LIST_LIMIT,
+    signals: all.signals ? 'all' : PAGE_LIST_LIMIT,
+  });
   const badges = [
     `<span class="badge sev-${inc.severity}">${SEVERITY_WORDS[inc.severity]}</span>`,
     `<span class="badge rv-${inc.review}">${REVIEW_WORDS[inc.review]}</span>`,
@@ -227,14 +260,28 @@ function incidentCard(
     (inc.resolved_at ? ` · resolved ${time(inc.resolved_at)}` : '') +
     (inc.regions.length > 0 ? ` · ${escapeHtml(inc.regions.join(', '))}` : '') +
     ` · <a href="${CONSOLE_PATHS.incident(inc.id)}">${escapeHtml(inc.id)}</a>`;
-  const impacts = inc.components
-    .map(
-      (c) =>
-        `<li><span class="imp imp-${c.impact}">${STATUS_WORDS[c.impact]}</span> ${escapeHtml(name(c.id))} <code>${escapeHtml(c.id)}</code>` +
-        `${c.id === inc.root_component ? ' <span class="muted">(root)</span>' : ''}</li>`,
-    )
-    .join('');
-  const signals = inc.signals
+  const counts = sum.componentCounts;
+  const countsLine =
+    counts.total > PAGE_LIST_LIMIT
+      ? `<p class="counts">${plural(counts.total, 'component')}: ` +
+        impactBreakdown(counts)
+          .map((p) => `<span class="imp imp-${p.impact}">${formatCount(p.count)} ${STATUS_WORDS[p.impact]}</span>`)
+          .join(' · ') +
+        '</p>'
+      : '';
+  const impacts =
+    sum.components
+      .map(
+        (c) =>
+          `<li><span class="imp imp-${c.impact}">${STATUS_WORDS[c.impact]}</span> ${escapeHtml(name(c.id))} <code>${escapeHtml(c.id)}</code>` +
+          `${c.id === inc.root_component ? ' <span class="muted">(root)</span>' : ''}</li>`,
+      )
+      .join('') +
+    (sum.moreComponents > 0
+      ? `<li class="more">and ${formatCount(sum.moreComponents)} more · ` +
+        `<a href="${escapeHtml(CONSOLE_PATHS.incident(inc.id, { ...all, components: true }))}" data-show="components">show all</a></li>`
+      : '');
+  const signals = sum.signals
     .map(
       (s) =>
         '<tr>' +
@@ -246,6 +293,14 @@ function incidentCard(
         '</tr>',
     )
     .join('');
+  const byRule = Object.entries(sum.signalCounts.by_rule)
+    .map(([rule, n]) => `${escapeHtml(rule)}: ${formatCount(n)}`)
+    .join(', ');
+  const moreSignals =
+    sum.moreSignals > 0
+      ? `<p class="more">and ${formatCount(sum.moreSignals)} more (${plural(sum.signalCounts.total, 'signal')}; ${byRule}) · ` +
+        `<a href="${escapeHtml(CONSOLE_PATHS.incident(inc.id, { ...all, signals: true }))}" data-show="signals">show all</a></p>`
+      : '';
   const timeline = inc.timeline
     .map(
       (e) =>
@@ -258,8 +313,10 @@ function incidentCard(
     `<h3>${escapeHtml(inc.title)}</h3>`,
     `<p class="meta">${meta}</p>`,
     '<h4>Components and impact</h4>',
+    countsLine,
     `<ul class="impacts">${impacts}</ul>`,
     `<h4>Signals</h4><div class="scroll"><table class="signals"><thead><tr><th>Probe / rule</th><th>Targets</th><th>Vantages</th><th>Error</th><th>Since</th></tr></thead><tbody>${signals}</tbody></table></div>`,
+    moreSignals,
     `<details data-d="timeline"${opts.timelineOpen ? ' open' : ''}><summary>Timeline (${inc.timeline.length})</summary><ol class="timeline">${timeline}</ol></details>`,
     opts.operator ? actions(inc, view.csrf, opts.back) : '',
   ].join('');
@@ -291,11 +348,17 @@ function actions(inc: Incident, csrf: string, back: 'home' | 'incident'): string
 function componentsBoard(components: readonly ConsoleComponent[]): string {
   if (components.length === 0) return empty('No components configured.');
   const groups = new Map<string, ConsoleComponent[]>();
-  for (const c of components) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+  for (const c of components) {
+    const members = groups.get(c.group);
+    if (members) members.push(c);
+    else groups.set(c.group, [c]);
+  }
   return [...groups]
     .map(([group, members]) => {
       const worst = worstOf(members.map((m) => m.status));
-      const rows = members
+      // A group of thousands (a zone's apps) shows those in trouble first, then a count of the rest.
+      const { shown, more } = firstPreferred(members, (m) => m.status !== 'operational', BOARD_GROUP_ROWS);
+      const rows = shown
         .map((c) => {
           const incs = c.incidents
             .map((i) => `<a href="#${escapeHtml(i.id)}" class="badge rv-${i.review}">${i.review === 'pending' ? 'draft' : escapeHtml(i.review)} ${escapeHtml(i.id)}</a>`)
@@ -307,7 +370,8 @@ function componentsBoard(components: readonly ConsoleComponent[]): string {
           );
         })
         .join('');
-      return keyed('div', `group:${group}`, ` class="group" data-worst="${worst}"`, `<h3>${escapeHtml(group)}</h3>${rows}`);
+      const moreRow = more > 0 ? `<div class="row more">${escapeHtml(moreLine(shown, members, more))}</div>` : '';
+      return keyed('div', `group:${group}`, ` class="group" data-worst="${worst}"`, `<h3>${escapeHtml(group)}</h3>${rows}${moreRow}`);
     })
     .join('');
 }

@@ -7,11 +7,10 @@
  * what they mean.
  */
 import { entry, touch } from './changes.js';
-import type { EngineContext } from './context.js';
+import type { EngineContext, IncIndex } from './context.js';
 import { externalImpact } from './external.js';
 import {
   countRegion,
-  type IncIndex,
   incIndex,
   nearestCommonWith,
   setAffectedImpact,

@@ -14,11 +14,11 @@
 import type { ProbePlan } from '../config/plan.js';
 import type { MaintenanceSpec } from '../config/schema.js';
 import { MinHeap } from '../schedule/heap.js';
-import type { IncIndex } from './incident-index.js';
 import type { Window } from './maintenance.js';
 import type { Rule } from './rules.js';
 import type { Series, State } from './state.js';
 import type { Topology } from './topology.js';
+import type { Impact, Severity } from './types.js';
 
 export interface ProbeInfo {
   readonly plan: ProbePlan;
@@ -82,6 +82,36 @@ export interface StaleEntry {
 export interface Touch {
   readonly from: number;
   opened: boolean;
+}
+
+/** Per-incident lookups derived from the state (incident-index.ts). */
+export interface IncIndex {
+  /** `inc.affected` as a set. */
+  readonly affected: Set<string>;
+  /** `inc.signals` grouped by component (joining order). */
+  readonly signalsOf: Map<string, string[]>;
+  readonly signalKeys: Set<string>;
+  /** Position in `doc.signals` per (rule, probe). */
+  readonly sigPos: Map<string, number>;
+  /** Position in `doc.components` per component. */
+  readonly compPos: Map<string, number>;
+  /** Keys of the active signals that belong to the incident. */
+  readonly active: Set<string>;
+  /** Last known impact of each affected component (recovered ones keep theirs). */
+  readonly impact: Map<string, Impact>;
+  /** Affected components per impact rank (index 1..3). */
+  readonly impactCounts: number[];
+  /** Components of the document per region. */
+  readonly regionCounts: Map<string, number>;
+  /** Common dependencies of every affected component, with the greatest distance to any of them. */
+  readonly common: Map<string, number>;
+  /** Signals of the incident with a fixed severity, per severity; and how many have none. */
+  readonly fixedSeverities: Map<Severity, number>;
+  autoSeverities: number;
+  /** Components whose impact must be derived again at the next `recompute`. */
+  readonly dirty: Set<string>;
+  /** The component list must be written afresh at the next `recompute` (after a merge). */
+  rebuild: boolean;
 }
 
 export interface EngineContext {

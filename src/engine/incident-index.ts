@@ -9,38 +9,9 @@
  * after a restore or an adoption, and kept up to date by the few functions that change what it
  * mirrors (lifecycle.ts, assessment.ts, signals.ts).
  */
-import type { EngineContext } from './context.js';
+import type { EngineContext, IncIndex } from './context.js';
 import type { IncState, SignalState } from './state.js';
-import { type Impact, IMPACT_RANK, type Severity } from './types.js';
-
-export interface IncIndex {
-  /** `inc.affected` as a set. */
-  readonly affected: Set<string>;
-  /** `inc.signals` grouped by component (joining order). */
-  readonly signalsOf: Map<string, string[]>;
-  readonly signalKeys: Set<string>;
-  /** Position in `doc.signals` per (rule, probe). */
-  readonly sigPos: Map<string, number>;
-  /** Position in `doc.components` per component. */
-  readonly compPos: Map<string, number>;
-  /** Keys of the active signals that belong to the incident. */
-  readonly active: Set<string>;
-  /** Last known impact of each affected component (recovered ones keep theirs). */
-  readonly impact: Map<string, Impact>;
-  /** Affected components per impact rank (index 1..3). */
-  readonly impactCounts: number[];
-  /** Components of the document per region. */
-  readonly regionCounts: Map<string, number>;
-  /** Common dependencies of every affected component, with the greatest distance to any of them. */
-  readonly common: Map<string, number>;
-  /** Signals of the incident with a fixed severity, per severity; and how many have none. */
-  readonly fixedSeverities: Map<Severity, number>;
-  autoSeverities: number;
-  /** Components whose impact must be derived again at the next `recompute`. */
-  readonly dirty: Set<string>;
-  /** The component list must be written afresh at the next `recompute` (after a merge). */
-  rebuild: boolean;
-}
+import { type Impact, IMPACT_RANK } from './types.js';
 
 /** The doc-signal position key of a signal: one entry per (rule, probe). */
 export function docSignalKey(rule: string, probe: string): string {

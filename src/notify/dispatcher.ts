@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../clock.js';
 import type { NotifierSpec } from '../config/schema.js';
 import type { IncidentChange } from '../engine/types.js';
 import type { Incident } from '../incidents/incident.js';
+import { summariseDocument } from '../incidents/summary.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { eventOf, type Notification, wants } from './events.js';
@@ -112,8 +113,10 @@ export class NotificationDispatcher {
 
   enqueue(change: Pick<IncidentChange, 'opened' | 'appended'>, stored: Incident): void {
     const event = eventOf(change);
-    if (!event) return;
-    const n: Notification = { event, incident: stored, entries: change.appended, id: randomUUID() };
+    if (!event || !this.#lanes.some((lane) => wants(lane.spec.events, event))) return;
+    // Summarised once for every notifier: a zone failure's thousands of components are counted,
+    // not sent (and not held in up to `capacity` queued notifications).
+    const n: Notification = { event, incident: summariseDocument(stored), entries: change.appended, id: randomUUID() };
     for (const lane of this.#lanes) {
       if (!wants(lane.spec.events, event)) continue;
       if (this.#stopping) {

@@ -1,14 +1,18 @@
 import { NOTIFIER_EVENTS } from '../config/schema.js';
 import type { IncidentChange } from '../engine/types.js';
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { TimelineEntry } from '../incidents/incident.js';
+import type { SummarisedIncident } from '../incidents/summary.js';
 
 export type NotifyEvent = (typeof NOTIFIER_EVENTS)[number];
 
 /** What notifiers send for one stored incident change (docs/notifications.md). */
 export interface Notification {
   readonly event: NotifyEvent;
-  /** The incident as stored (CONTRACT §4). */
-  readonly incident: Incident;
+  /**
+   * The incident as `GET /api/v1/incidents/{id}` answers it: the stored document (CONTRACT §4)
+   * with at most the first 100 components and signals, and their counts (CONTRACT §5.11).
+   */
+  readonly incident: SummarisedIncident;
   /** The timeline entries this change appended, oldest first: what the event is about. */
   readonly entries: readonly TimelineEntry[];
   /** Stable across retries, so a receiver can drop duplicates. */

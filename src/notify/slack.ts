@@ -1,4 +1,5 @@
 import { IMPACT_WORDS } from '../engine/text.js';
+import { CHAT_LIST_LIMIT, formatCount, impactBreakdown, plural } from '../incidents/summary.js';
 import type { Notification, NotifyEvent } from './events.js';
 import type { OutgoingRequest } from './webhook.js';
 
@@ -25,9 +26,17 @@ export function slackRequest(n: Notification): OutgoingRequest {
   const latest = n.entries[n.entries.length - 1] ?? inc.timeline[inc.timeline.length - 1];
   const mark = inc.status === 'resolved' ? ':white_check_mark:' : (SEVERITY_MARK[inc.severity] ?? '');
   const review = inc.review === 'pending' ? 'draft, pending review' : inc.review;
-  const components = inc.components
-    .map((c) => `• ${c.id}${c.id === inc.root_component ? ' (root)' : ''}: ${IMPACT_WORDS[c.impact]}`)
-    .join('\n');
+  // A zone failure is thousands of components (CONTRACT §5.11): counts per impact, the first few.
+  const counts = inc.component_counts;
+  const listed = inc.components.slice(0, CHAT_LIST_LIMIT);
+  const hidden = counts.total - listed.length;
+  const components = [
+    ...(hidden > 0
+      ? [`${plural(counts.total, 'component')}: ${impactBreakdown(counts).map((p) => `${formatCount(p.count)} ${IMPACT_WORDS[p.impact]}`).join(', ')}`]
+      : []),
+    ...listed.map((c) => `• ${c.id}${c.id === inc.root_component ? ' (root)' : ''}: ${IMPACT_WORDS[c.impact]}`),
+    ...(hidden > 0 ? [`• and ${formatCount(hidden)} more`] : []),
+  ].join('\n');
   const text = `${mark} [${inc.severity.toUpperCase()}] ${inc.title} — ${VERB[n.event]} (${inc.status}, ${review})`.trim();
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(inc.title || inc.id, 150), emoji: true } },

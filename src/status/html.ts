@@ -1,4 +1,5 @@
 import type { ComponentStatus } from '../engine/types.js';
+import { firstPreferred, formatCount, impactBreakdown, plural } from '../incidents/summary.js';
 import type { PublicComponent, PublicIncident, PublicMaintenance, StatusModel } from './model.js';
 
 /**
@@ -63,6 +64,7 @@ h3{font-size:1rem;margin:1rem 0 .25rem;color:#59636e}
 .inc h4{margin:0 0 .25rem;font-size:1.05rem}
 .meta{color:#59636e;font-size:.85rem;margin:0 0 .5rem}
 .affected{margin:.25rem 0 .5rem;padding-left:1.2rem}
+.more{color:#59636e}
 .inc p{margin:.4rem 0;overflow-wrap:anywhere}
 .label{font-weight:600}
 .retro{color:#8250df}
@@ -107,7 +109,10 @@ export function renderStatusHtml(model: StatusModel, opts: { title?: string } = 
   parts.push('<section id="components">', '<h2>Components</h2>');
   for (const [group, members] of groups(model.components)) {
     parts.push('<div class="group">', `<h3>${escapeHtml(group)}</h3>`);
-    for (const c of members) parts.push(componentRow(c));
+    // A group of thousands (a zone's apps) shows those in trouble first, then a count of the rest.
+    const { shown, more } = firstPreferred(members, (c) => c.status !== 'operational', GROUP_ROWS);
+    for (const c of shown) parts.push(componentRow(c));
+    if (more > 0) parts.push(`<div class="row more">${escapeHtml(moreLine(shown, members, more))}</div>`);
     parts.push('</div>');
   }
   parts.push('</section>');
@@ -128,11 +133,42 @@ export function renderStatusHtml(model: StatusModel, opts: { title?: string } = 
   return parts.join('\n');
 }
 
+/** Rows a group of the components list shows before "and N more" (`/status.json` has every one). */
+export const GROUP_ROWS = 50;
+
 /** Groups in the config's order of first appearance, members in config order. */
 function groups(components: readonly PublicComponent[]): Map<string, PublicComponent[]> {
   const out = new Map<string, PublicComponent[]>();
-  for (const c of components) out.set(c.group, [...(out.get(c.group) ?? []), c]);
+  for (const c of components) {
+    const members = out.get(c.group);
+    if (members) members.push(c);
+    else out.set(c.group, [c]);
+  }
   return out;
+}
+
+const STATUS_ORDER: readonly ComponentStatus[] = [
+  'major_outage',
+  'partial_outage',
+  'degraded_performance',
+  'under_maintenance',
+  'operational',
+];
+
+/**
+ * `and 9,950 more: 9,000 Major outage, 950 Operational`: the statuses of the members of a group
+ * left out of a bounded list (shared with the console's board). Plain text: escape it.
+ */
+export function moreLine<T extends { readonly status: ComponentStatus }>(
+  shown: readonly T[],
+  members: readonly T[],
+  more: number,
+): string {
+  const hidden = new Map<ComponentStatus, number>();
+  for (const m of members) hidden.set(m.status, (hidden.get(m.status) ?? 0) + 1);
+  for (const m of shown) hidden.set(m.status, (hidden.get(m.status) ?? 0) - 1);
+  const parts = STATUS_ORDER.filter((s) => (hidden.get(s) ?? 0) > 0).map((s) => `${formatCount(hidden.get(s) ?? 0)} ${STATUS_WORDS[s]}`);
+  return `and ${formatCount(more)} more: ${parts.join(', ')}`;
 }
 
 function componentRow(c: PublicComponent): string {
@@ -183,31 +219,43 @@ const IMPACT_WORDS: Record<PublicIncident['components'][number]['impact'], strin
 
 function incidentCard(inc: PublicIncident): string {
   const state = inc.status === 'open' ? 'Ongoing' : 'Resolved';
-  // The seeds' per-service availability list: "Load Balancing: OK, Metrics API: KO".
-  const affected = inc.components
-    .map((c) => `<li>${escapeHtml(c.name)}: ${inc.status === 'open' ? `KO (${IMPACT_WORDS[c.impact]})` : 'OK'}</li>`)
-    .join('');
+  const open = inc.status === 'open';
+  // The seeds' per-service availability list: "Load Balancing: OK, Metrics API: KO". A zone
+  // failure (CONTRACT §5.11) gets a count per impact, its first components, and "and N more".
+  const counts = inc.component_counts;
+  const hidden = counts.total - inc.components.length;
+  const countLine =
+    hidden > 0
+      ? `<p class="affected-count">${plural(counts.total, 'component')} affected` +
+        (open
+          ? `: ${impactBreakdown(counts).map((p) => `${formatCount(p.count)} ${IMPACT_WORDS[p.impact]}`).join(', ')}`
+          : ', all available again') +
+        '</p>'
+      : '';
+  const affected =
+    inc.components
+      .map((c) => `<li>${escapeHtml(c.name)}: ${open ? `KO (${IMPACT_WORDS[c.impact]})` : 'OK'}</li>`)
+      .join('') + (hidden > 0 ? `<li class="more">and ${formatCount(hidden)} more</li>` : '');
   const [post, ...edits] = inc.timeline;
   const lines: string[] = [];
   if (post) lines.push(`<p><span class="label">${escapeHtml(post.label)}:</span> ${escapeHtml(post.text)}</p>`);
   for (const e of edits) lines.push(`<p><span class="label">${escapeHtml(e.label)}:</span> ${escapeHtml(e.text)}</p>`);
-  const colour = inc.status === 'open' ? COLOURS[worstImpact(inc)] : COLOURS.operational;
+  const colour = open ? COLOURS[worstImpact(inc)] : COLOURS.operational;
   return (
     `<article class="card inc" id="${escapeHtml(inc.id)}" data-status="${inc.status}" style="border-left-color:${colour}">` +
     `<h4>${inc.retroactive ? '<span class="retro">[RETROACTIVE]</span> ' : ''}${escapeHtml(inc.title)}</h4>` +
     `<p class="meta">${state} · ${SEVERITY_WORDS[inc.severity]} · opened ${escapeHtml(shortTime(inc.opened_at))}` +
     `${inc.resolved_at ? ` · resolved ${escapeHtml(shortTime(inc.resolved_at))}` : ''}</p>` +
+    countLine +
     (affected ? `<ul class="affected">${affected}</ul>` : '') +
     lines.join('') +
     '</article>'
   );
 }
 
+/** The worst impact over every affected component, not only those listed. */
 function worstImpact(inc: PublicIncident): ComponentStatus {
-  const rank = { degraded_performance: 1, partial_outage: 2, major_outage: 3 } as const;
-  let worst: PublicIncident['components'][number]['impact'] = 'degraded_performance';
-  for (const c of inc.components) if (rank[c.impact] > rank[worst]) worst = c.impact;
-  return worst;
+  return impactBreakdown(inc.component_counts)[0]?.impact ?? 'degraded_performance';
 }
 
 /** `2023-11-24 16:13 UTC`. */

@@ -4,6 +4,7 @@ import { compileWindow, type Window } from '../engine/maintenance.js';
 import { Topology } from '../engine/topology.js';
 import type { ComponentStatus } from '../engine/types.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import { type ComponentCounts, PAGE_LIST_LIMIT, summariseIncident } from '../incidents/summary.js';
 import type { IncidentStore } from '../store/port.js';
 
 /**
@@ -65,7 +66,12 @@ export interface PublicIncident {
   readonly opened_at: string;
   readonly resolved_at: string | null;
   readonly regions: readonly string[];
+  /** The first {@link PAGE_LIST_LIMIT} components (document order: the root first). */
   readonly components: readonly { readonly id: string; readonly name: string; readonly impact: Incident['components'][number]['impact'] }[];
+  /** Every affected component, counted per impact (CONTRACT §5.11: a zone failure lists thousands). */
+  readonly component_counts: ComponentCounts;
+  /** `components` lists only the first ones. */
+  readonly components_truncated: boolean;
   readonly timeline: readonly PublicTimelineEntry[];
 }
 
@@ -232,6 +238,8 @@ function publicIncident(inc: Incident, nameOf: (id: string) => string): PublicIn
     const time = `${day === postDay ? '' : `${day} `}${at.slice(11, 16)} UTC`;
     return { at: e.at, kind: pub.kind, text: pub.text, label: i === 0 ? time : `EDIT ${time}` };
   });
+  // Signals are not published; components past the first ones are counted, not listed.
+  const summary = summariseIncident(inc, { components: PAGE_LIST_LIMIT, signals: 0 });
   return {
     id: inc.id,
     title: inc.title,
@@ -241,7 +249,9 @@ function publicIncident(inc: Incident, nameOf: (id: string) => string): PublicIn
     opened_at: inc.opened_at,
     resolved_at: inc.resolved_at,
     regions: inc.regions,
-    components: inc.components.map((c) => ({ id: c.id, name: nameOf(c.id), impact: c.impact })),
+    components: summary.components.map((c) => ({ id: c.id, name: nameOf(c.id), impact: c.impact })),
+    component_counts: summary.componentCounts,
+    components_truncated: summary.moreComponents > 0,
     timeline,
   };
 }

@@ -13,12 +13,14 @@ import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { rulesForPlan } from '../../src/engine/pack.js';
 import type { Incident } from '../../src/incidents/incident.js';
 import { type IncidentsContext, IncidentWriter } from '../../src/incidents/manager.js';
+import { type SummarisedIncident, summariseDocument } from '../../src/incidents/summary.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { InlineQueue } from '../../src/queue/inline.js';
 import { ResultsBus } from '../../src/results/bus.js';
 import { LatestResults } from '../../src/results/latest.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { appId, BIG_COUNTS, largeIncident } from '../helpers/large-incident.js';
 import { makePlan } from '../helpers/plan.js';
 
 // The incident routes in-process (fastify.inject), on a real SQLite store, a real IncidentWriter
@@ -174,7 +176,18 @@ describe('incident API', () => {
   it('returns one document unwrapped, and 404 for an unknown id', async () => {
     const res = await get(`/api/v1/incidents/${idOf('c1')}`);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual((await stored(idOf('c1')))?.incident);
+    const doc = (await stored(idOf('c1')))?.incident;
+    if (!doc) throw new Error('not stored');
+    // A small incident is the stored document plus the counts, nothing cut.
+    expect(res.json()).toEqual({
+      ...doc,
+      component_counts: { total: 1, degraded_performance: 0, partial_outage: 0, major_outage: 1 },
+      components_truncated: false,
+      signal_counts: { total: 1, by_rule: { outage: 1 } },
+      signals_truncated: false,
+    });
+    // Field order too: the stored document's, the added fields last.
+    expect(Object.keys(res.json() as object)).toEqual([...Object.keys(doc), 'component_counts', 'components_truncated', 'signal_counts', 'signals_truncated']);
     const missing = await get('/api/v1/incidents/inc_missing');
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no incident inc_missing' } });
@@ -205,7 +218,8 @@ describe('incident API', () => {
     const doc = res.json() as Incident;
     expect(doc).toMatchObject({ id, review: 'confirmed', status: 'open' });
     expect(doc.timeline.at(-1)).toMatchObject({ kind: 'confirmed', author: 'ops', text: 'Confirmed by ops: customers report errors' });
-    expect((await stored(id))?.incident).toEqual(doc);
+    const after = (await stored(id))?.incident;
+    expect(after && summariseDocument(after)).toEqual(doc);
   });
 
   it('dismisses with a reason, then refuses to confirm the dismissed incident (409), changing nothing', async () => {
@@ -375,6 +389,8 @@ describe('OpenAPI document', () => {
           'GET /metrics',
           'GET /api/v1/incidents',
           'GET /api/v1/incidents/{id}',
+          'GET /api/v1/incidents/{id}/components',
+          'GET /api/v1/incidents/{id}/signals',
           'POST /api/v1/incidents/{id}/confirm',
           'POST /api/v1/incidents/{id}/dismiss',
           'POST /api/v1/incidents/{id}/resolve',
@@ -392,6 +408,11 @@ describe('OpenAPI document', () => {
       for (const name of refs) expect(doc.components.schemas, name).toHaveProperty(name);
       expect(doc.components.schemas.DismissBody).toMatchObject({ required: ['reason'], additionalProperties: false });
       expect(JSON.stringify(doc.paths['/api/v1/incidents'])).toContain('"name":"cursor"');
+      expect(JSON.stringify(doc.paths['/api/v1/incidents/{id}'])).toContain('"name":"components"');
+      expect(JSON.stringify(doc.paths['/api/v1/incidents/{id}/components'])).toContain('"name":"cursor"');
+      expect(doc.components.schemas.SummarisedIncident).toMatchObject({
+        required: expect.arrayContaining(['components', 'component_counts', 'components_truncated', 'signal_counts', 'signals_truncated']),
+      });
     } finally {
       await s.app.close();
       await s.store.close();
@@ -400,3 +421,138 @@ describe('OpenAPI document', () => {
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('a 10,000-component incident over the API (CONTRACT §5.11)', () => {
+  const big = largeIncident(10_000, { review: 'pending' });
+  let s: ReturnType<typeof setup>;
+  const get = (url: string, token = VIEW) => s.app.inject({ url, headers: auth(token) });
+
+  beforeAll(async () => {
+    s = setup(false);
+    // Straight into the store, as the detector would have written it: the document is whole.
+    const saved = await s.store.saveIncident(big, null);
+    expect(saved.ok).toBe(true);
+  });
+  afterAll(async () => {
+    await s.app.close();
+    await s.store.close();
+  });
+
+  it('answers the document with the first 100 components and signals and the counts', async () => {
+    const res = await get(`/api/v1/incidents/${big.id}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.body.length).toBeLessThan(48 * 1024);
+    const doc = res.json() as SummarisedIncident;
+    expect(doc.components).toEqual(big.components.slice(0, 100));
+    expect(doc.components[0]?.id).toBe('zone-par1');
+    expect(doc.signals).toEqual(big.signals.slice(0, 100));
+    expect(doc.component_counts).toEqual(BIG_COUNTS);
+    expect(doc.signal_counts).toEqual({ total: 10_000, by_rule: { slow: 1000, outage: 9000 } });
+    expect(doc).toMatchObject({ components_truncated: true, signals_truncated: true });
+    expect(doc).toMatchObject({ timeline: big.timeline, title: big.title });
+  });
+
+  it('lists it summarised too, and lets the caller choose the caps', async () => {
+    const list = (await get('/api/v1/incidents')).json() as { incidents: SummarisedIncident[] };
+    expect(list.incidents).toHaveLength(1);
+    expect(list.incidents[0]?.components).toHaveLength(100);
+    expect(list.incidents[0]?.components_truncated).toBe(true);
+
+    const counts = (await get('/api/v1/incidents?components=0&signals=0')).json() as { incidents: SummarisedIncident[] };
+    expect(counts.incidents[0]).toMatchObject({ components: [], signals: [], component_counts: { total: 10_001 } });
+    const five = (await get(`/api/v1/incidents/${big.id}?components=5&signals=all`)).json() as SummarisedIncident;
+    expect(five.components.map((c) => c.id)).toEqual(['zone-par1', appId(0), appId(1), appId(2), appId(3)]);
+    expect(five.signals).toHaveLength(10_000);
+    expect(five).toMatchObject({ components_truncated: true, signals_truncated: false });
+  });
+
+  it('answers the whole document with ?components=all&signals=all', async () => {
+    const res = await get(`/api/v1/incidents/${big.id}?components=all&signals=all`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual(summariseDocument(big, { components: 'all', signals: 'all' }));
+    const doc = res.json() as SummarisedIncident;
+    expect(doc.components).toEqual(big.components);
+    expect(doc).toMatchObject({ components_truncated: false, signals_truncated: false });
+  });
+
+  it('pages the components and the signals with cursors', async () => {
+    const components: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await get(`/api/v1/incidents/${big.id}/components?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(res.statusCode).toBe(200);
+      type Page = { components: { id: string }[]; component_counts: { total: number }; next_cursor: string | null };
+      const body = res.json() as Page;
+      expect(body.component_counts.total).toBe(10_001);
+      components.push(...body.components.map((c) => c.id));
+      cursor = body.next_cursor;
+      pages++;
+    } while (cursor && pages < 20);
+    expect(pages).toBe(11);
+    expect(components).toEqual(big.components.map((c) => c.id));
+
+    const first = (await get(`/api/v1/incidents/${big.id}/signals?limit=2`)).json() as {
+      signals: { probe: string }[];
+      signal_counts: { total: number };
+      next_cursor: string | null;
+    };
+    expect(first.signals.map((x) => x.probe)).toEqual([`${appId(0)}-http`, `${appId(1)}-http`]);
+    expect(first.next_cursor).toBe(`outage/${appId(1)}-http`);
+    expect(first.signal_counts.total).toBe(10_000);
+    const next = (await get(`/api/v1/incidents/${big.id}/signals?limit=2&cursor=${encodeURIComponent(first.next_cursor ?? '')}`)).json() as {
+      signals: { probe: string }[];
+    };
+    expect(next.signals.map((x) => x.probe)).toEqual([`${appId(2)}-http`, `${appId(3)}-http`]);
+    // Default page: 100; the last page announces no next one.
+    const defaults = (await get(`/api/v1/incidents/${big.id}/signals`)).json() as { signals: unknown[] };
+    expect(defaults.signals).toHaveLength(100);
+    const last = (await get(`/api/v1/incidents/${big.id}/components?cursor=${appId(9998)}`)).json() as { components: { id: string }[]; next_cursor: string | null };
+    expect(last).toEqual({ components: [{ id: appId(9999), impact: 'major_outage' }], component_counts: expect.any(Object), next_cursor: null });
+  });
+
+  it('refuses bad caps, limits and cursors with a 400 naming the field, and needs a token', async () => {
+    const cases: [string, string][] = [
+      [`/api/v1/incidents/${big.id}?components=lots`, 'components: expected "all" or an integer from 0 to 1000'],
+      [`/api/v1/incidents/${big.id}?signals=1001`, 'signals: expected "all" or an integer from 0 to 1000'],
+      ['/api/v1/incidents?components=-1', 'components: expected "all" or an integer from 0 to 1000'],
+      [`/api/v1/incidents/${big.id}/components?limit=0`, 'limit: must be at least 1'],
+      [`/api/v1/incidents/${big.id}/components?limit=1001`, 'limit: must be at most 1000'],
+      [`/api/v1/incidents/${big.id}/components?cursor=nope`, `cursor: no component nope in ${big.id}`],
+      [`/api/v1/incidents/${big.id}/signals?cursor=outage/nope`, `cursor: no signal outage/nope in ${big.id}`],
+    ];
+    for (const [url, message] of cases) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json()).toEqual({ error: { code: 'INVALID', message } });
+    }
+    expect((await get('/api/v1/incidents/inc_missing/components')).statusCode).toBe(404);
+    expect((await s.app.inject({ url: `/api/v1/incidents/${big.id}/components` })).statusCode).toBe(401);
+    expect((await s.app.inject({ url: `/api/v1/incidents/${big.id}/signals` })).statusCode).toBe(401);
+  });
+
+  it('answers an operator verb with the summarised document (and the caps it is given)', async () => {
+    const res = await s.app.inject({
+      method: 'POST',
+      url: `/api/v1/incidents/${big.id}/notes`,
+      headers: auth(OPS),
+      payload: { text: 'zone PAR1 power restored, apps restarting' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.body.length).toBeLessThan(48 * 1024);
+    const doc = res.json() as SummarisedIncident;
+    expect(doc.components).toHaveLength(100);
+    expect(doc.component_counts.total).toBe(10_001);
+    expect(doc.timeline.at(-1)).toMatchObject({ kind: 'note', author: 'ops' });
+    const confirmed = await s.app.inject({
+      method: 'POST',
+      url: `/api/v1/incidents/${big.id}/confirm?components=3`,
+      headers: auth(OPS),
+      payload: {},
+    });
+    expect(confirmed.statusCode).toBe(200);
+    expect((confirmed.json() as SummarisedIncident).components).toHaveLength(3);
+    // The store keeps the whole document.
+    expect((await s.store.getIncident(big.id))?.incident.components).toHaveLength(10_001);
+  });
+});

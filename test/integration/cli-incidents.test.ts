@@ -92,10 +92,10 @@ describe('tocsin incidents against a running daemon', () => {
     ]);
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+STATUS\s+REVIEW\s+SEVERITY\s+OPENED \(UTC\)\s+ROOT\s+TITLE$/);
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+REVIEW\s+SEVERITY\s+OPENED \(UTC\)\s+ROOT\s+COMPONENTS\s+TITLE$/);
     expect(lines).toHaveLength(COMPONENTS.length + 1);
     for (const c of COMPONENTS) {
-      expect(table.stdout).toMatch(new RegExp(`${idOf(c)}\\s+open\\s+pending\\s+critical\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+${c}\\s+Apps \\[PAR\\]: Service ${c} unreachable`));
+      expect(table.stdout).toMatch(new RegExp(`${idOf(c)}\\s+open\\s+pending\\s+critical\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+${c}\\s+1 major\\s+Apps \\[PAR\\]: Service ${c} unreachable`));
     }
     expect(table.stderr).toBe('');
 
@@ -123,11 +123,19 @@ describe('tocsin incidents against a running daemon', () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(new RegExp(`^id\\s+${id}\\n`));
     expect(table.stdout).toMatch(/\nreview\s+pending\n/);
+    expect(table.stdout).toMatch(/\naffected\s+1: 1 major_outage\n/);
     expect(table.stdout).toMatch(/\nCOMPONENT\s+IMPACT\nweb\s+major_outage\n/);
     expect(table.stdout).toMatch(/\nRULE\s+PROBE\s+ERROR.*\noutage\s+web-http\s+connect_refused/);
     expect(table.stdout).toMatch(/\nTIMELINE\n\d\d:\d\d UTC {2}opened {2}.+ {2}\(tocsin\)\n/);
 
     expect(JSON.parse(json.stdout)).toEqual(await api(`/api/v1/incidents/${id}`));
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      component_counts: { total: 1, major_outage: 1 },
+      components_truncated: false,
+    });
+    const all = await cli(['show', id, '--all', '--json']);
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toEqual(await api(`/api/v1/incidents/${id}?components=all&signals=all`));
 
     expect(md.code).toBe(0);
     expect(md.stdout).toContain('## Apps [PAR]: Service web unreachable');

@@ -18,6 +18,7 @@ import { InlineQueue } from '../../src/queue/inline.js';
 import { ResultsBus } from '../../src/results/bus.js';
 import { LatestResults } from '../../src/results/latest.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { appId, largeIncident } from '../helpers/large-incident.js';
 import { makePlan } from '../helpers/plan.js';
 
 // The operator console over HTTP (fastify.inject) on a real SQLite store, a real IncidentWriter
@@ -354,5 +355,27 @@ describe('operator console over HTTP', () => {
     expect((await app.inject({ url: '/status' })).statusCode).toBe(200);
     // A bearer token does not open the console: it is a browser session thing.
     expect((await app.inject({ url: '/', headers: { authorization: `Bearer ${OPS}` } })).statusCode).toBe(303);
+  });
+
+  it('keeps the page short with a 10,000-component incident, and lists them all on request', async () => {
+    const big = largeIncident(10_000);
+    expect((await store.saveIncident(big, null)).ok).toBe(true);
+    const { cookie } = await signIn(VIEW);
+    const home = await app.inject({ url: '/', headers: { cookie } });
+    expect(home.statusCode).toBe(200);
+    expect(home.body.length).toBeLessThan(128 * 1024);
+    expect(home.body).toContain('<p class="counts">10,001 components: ');
+    expect(home.body).toContain(`and 9,981 more · <a href="/console/incidents/${big.id}?components=all" data-show="components">show all</a>`);
+    const live = await app.inject({ url: '/console/live.json', headers: { cookie } });
+    expect(live.body.length).toBeLessThan(128 * 1024);
+
+    const page = await app.inject({ url: `/console/incidents/${big.id}`, headers: { cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body.match(/<li><span class="imp /g)).toHaveLength(20);
+    const all = await app.inject({ url: `/console/incidents/${big.id}?components=all`, headers: { cookie } });
+    expect(all.statusCode).toBe(200);
+    expect(all.body.match(/<li><span class="imp /g)).toHaveLength(10_001);
+    expect(all.body).toContain(`<code>${appId(9999)}</code>`);
+    expect(all.headers['content-security-policy']).toContain('default-src \'none\'');
   });
 });

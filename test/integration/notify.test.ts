@@ -8,10 +8,12 @@ import type { NotifierSpec } from '../../src/config/schema.js';
 import type { IncidentChange } from '../../src/engine/types.js';
 import { IncidentWriter } from '../../src/incidents/manager.js';
 import type { Incident, TimelineEntry } from '../../src/incidents/incident.js';
+import { type SummarisedIncident, summariseDocument } from '../../src/incidents/summary.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import { type DispatcherOptions, NotificationDispatcher } from '../../src/notify/dispatcher.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { waitFor } from '../helpers/cli.js';
+import { largeIncident } from '../helpers/large-incident.js';
 
 // The dispatcher against a real HTTP receiver on loopback: signatures, filters, retries, timeouts,
 // final 4xx, the Slack shape and delivery order. Backoff is shortened through options.
@@ -169,11 +171,36 @@ describe('notification dispatcher (real loopback receiver)', () => {
     const body = JSON.parse(r.body) as { event: string; sent_at: string; incident: Incident; entries: TimelineEntry[] };
     expect(body.event).toBe('incident.opened');
     expect(Number.isNaN(Date.parse(body.sent_at))).toBe(false);
-    expect(body.incident).toEqual(incident());
+    // The document as the API answers it: small, so whole, plus the counts.
+    expect(body.incident).toEqual(summariseDocument(incident()));
+    expect(body.incident).toMatchObject(incident());
     expect(body.entries.map((e) => e.kind)).toEqual(['opened']);
     expect(await counted('webhook-0', 'success')).toBe(1);
     expect(logs.text).not.toContain(SECRET);
     expect(logs.text).not.toContain(sig.slice(7));
+  });
+
+  it('sends the summary of a 10,000-component incident to webhooks and Slack, not every component', async () => {
+    const d = dispatcher([{}, { kind: 'slack', url: `${receiver.url}/slack` }]);
+    const big = largeIncident(10_000, { review: 'pending' });
+    d.listener(...change('new', big));
+    await d.idle();
+    const hook = receiver.requests.find((r) => r.path === '/hook');
+    const slack = receiver.requests.find((r) => r.path === '/slack');
+    if (!hook || !slack) throw new Error('not delivered');
+    expect(hook.body.length).toBeLessThan(64 * 1024);
+    const body = JSON.parse(hook.body) as { incident: SummarisedIncident };
+    expect(body.incident.components).toEqual(big.components.slice(0, 100));
+    expect(body.incident.signals).toHaveLength(100);
+    expect(body.incident).toMatchObject({
+      component_counts: { total: 10_001, degraded_performance: 1000, partial_outage: 2000, major_outage: 7001 },
+      components_truncated: true,
+      signal_counts: { total: 10_000 },
+      signals_truncated: true,
+    });
+    expect(slack.body.length).toBeLessThan(8 * 1024);
+    expect(slack.body).toContain('10,001 components: 7,001 major outage');
+    expect(slack.body).toContain('and 9,991 more');
   });
 
   it('sends no signature headers without a secret', async () => {

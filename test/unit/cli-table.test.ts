@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { renderIncident, renderIncidentList } from '../../src/cli/commands/incidents.js';
+import { componentsCell, renderIncident, renderIncidentList } from '../../src/cli/commands/incidents.js';
 import { renderFields, renderTable } from '../../src/cli/table.js';
 import type { Incident } from '../../src/incidents/incident.js';
+import { summariseDocument } from '../../src/incidents/summary.js';
+import { appId, largeIncident } from '../helpers/large-incident.js';
 
 describe('renderTable', () => {
   it('pads columns to the widest cell, two spaces apart, without trailing spaces', () => {
@@ -48,8 +50,8 @@ describe('incident views', () => {
   it('lists one row per incident with the opening minute in UTC', () => {
     expect(renderIncidentList([incident])).toBe(
       [
-        'ID     STATUS  REVIEW     SEVERITY  OPENED (UTC)      ROOT  TITLE',
-        'inc_1  open    confirmed  critical  2024-11-18 23:58  web   Apps [PAR]: Web shop unreachable',
+        'ID     STATUS  REVIEW     SEVERITY  OPENED (UTC)      ROOT  COMPONENTS  TITLE',
+        'inc_1  open    confirmed  critical  2024-11-18 23:58  web   1 major     Apps [PAR]: Web shop unreachable',
         '',
       ].join('\n'),
     );
@@ -59,10 +61,42 @@ describe('incident views', () => {
     const out = renderIncident(incident);
     expect(out).toContain('severity  critical\n');
     expect(out).toContain('resolved  -\n');
-    expect(out).toContain('COMPONENT  IMPACT\nweb        major_outage\n');
+    expect(out).toContain('COMPONENT  IMPACT\nweb        major_outage\n\nRULE');
+    expect(out).toContain('affected  1: 1 major_outage\nsignals   1: 1 outage\n');
+    expect(out).not.toContain('more');
     expect(out).toMatch(/outage\s+web-http\s+timeout\s+2024-11-18 23:57\s+-\s+https:\/\/shop\/\s+local\n/);
     expect(out.endsWith(
       'TIMELINE\n2024-11-18\n23:58 UTC  opened  Web shop unreachable  (tocsin)\n2024-11-19\n00:03 UTC  confirmed  Confirmed by ops  (ops)\n',
     )).toBe(true);
+  });
+});
+
+describe('a 10,000-component incident in the CLI (CONTRACT §5.11)', () => {
+  const big = largeIncident(10_000);
+  // What the API answers by default: the first 100 of each, with the counts.
+  const answered = summariseDocument(big);
+
+  it('lists it with its components counted per impact', () => {
+    expect(componentsCell(answered.component_counts)).toBe('10001 (7001 major, 2000 partial, 1000 degraded)');
+    expect(renderIncidentList([answered])).toContain('  zone-par1  10001 (7001 major, 2000 partial, 1000 degraded)  Zone PAR1');
+  });
+
+  it('shows the counts, the first 20 components and signals, and "and N more"', () => {
+    const out = renderIncident(answered);
+    expect(out.length).toBeLessThan(8 * 1024);
+    expect(out).toContain('affected  10001: 7001 major_outage, 2000 partial_outage, 1000 degraded_performance\n');
+    expect(out).toContain('signals   10000: 1000 slow, 9000 outage\n');
+    expect(out).toMatch(/\nCOMPONENT {2}IMPACT\nzone-par1 {2}major_outage\n/);
+    expect(out).toContain(`${appId(18)}  major_outage\n... and 9981 more (tocsin incidents show inc_zone_par1 --all)\n`);
+    expect(out).not.toContain(`${appId(19)}  `);
+    expect(out).toContain('... and 9980 more (tocsin incidents show inc_zone_par1 --all)\n');
+    // Computed from the document when the API sent no counts (an older daemon).
+    expect(renderIncident(big)).toContain('affected  10001: 7001 major_outage');
+  });
+
+  it('prints every one with --all', () => {
+    const all = renderIncident(summariseDocument(big, { components: 'all', signals: 'all' }), { limit: 'all' });
+    expect(all).not.toContain('more (tocsin');
+    expect(all).toContain(`${appId(9999)}  major_outage\n`);
   });
 });

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { loadClientScript } from '../../src/console/assets.js';
 import { ResultHistory } from '../../src/console/history.js';
 import { buildConsoleView, type ConsoleView } from '../../src/console/model.js';
-import { pageTitle, renderConsolePage, renderSections, renderSignInPage } from '../../src/console/render.js';
+import { pageTitle, renderConsolePage, renderIncidentPage, renderSections, renderSignInPage } from '../../src/console/render.js';
 import { sparkline } from '../../src/console/sparkline.js';
 import type { Incident } from '../../src/incidents/incident.js';
+import { appId, largeComponents, largeIncident } from '../helpers/large-incident.js';
 import { makePlan } from '../helpers/plan.js';
 
 function incident(over: Partial<Incident> & { id: string }): Incident {
@@ -126,6 +127,74 @@ describe('console rendering', () => {
     expect(html).toContain('type="password"');
     expect(html).toContain('Sign-in failed');
     expect(html).not.toContain('<script');
+  });
+});
+
+describe('a 10,000-component incident in the console (CONTRACT §5.11)', () => {
+  const big = largeIncident(10_000, { review: 'pending' });
+  const board = largeComponents(10_000).map((c, i) => ({
+    id: c.id,
+    name: c.name,
+    group: c.group,
+    region: c.region,
+    status: i === 0 ? ('major_outage' as const) : i % 500 === 0 ? ('partial_outage' as const) : ('operational' as const),
+    incidents: i === 0 ? [{ id: big.id, review: big.review }] : [],
+  }));
+  const bigView = view({
+    drafts: [big],
+    open: [],
+    recent: [],
+    components: board,
+    componentNames: Object.fromEntries(largeComponents(10_000).map((c) => [c.id, c.name])),
+  });
+
+  it('keeps the page short: counts per impact, the first 20 components and signals, and "and N more"', () => {
+    const page = renderConsolePage(bigView);
+    expect(page.length).toBeLessThan(96 * 1024);
+    const card = renderSections(bigView).sections.drafts;
+    expect(card.length).toBeLessThan(32 * 1024);
+    expect(card).toContain('<p class="counts">10,001 components: ');
+    expect(card).toContain('7,001 Major outage</span> · <span class="imp imp-partial_outage">2,000 Partial outage</span>');
+    expect(card.match(/<li><span class="imp /g)).toHaveLength(20);
+    expect(card).toContain('Zone PAR1 <code>zone-par1</code> <span class="muted">(root)</span>');
+    expect(card).toContain(`App ${appId(18)}`);
+    expect(card).not.toContain(`App ${appId(19)}`);
+    expect(card).toContain(`and 9,981 more · <a href="/console/incidents/${big.id}?components=all" data-show="components">show all</a>`);
+    expect(card.match(/<tr><td><code>/g)).toHaveLength(20);
+    expect(card).toContain('and 9,980 more (10,000 signals; slow: 1,000, outage: 9,000)');
+    expect(card).toContain(`href="/console/incidents/${big.id}?signals=all"`);
+    // The actions are still there.
+    expect(formsOf(card, big.id)).toEqual(['confirm', 'dismiss', 'resolve', 'notes']);
+  });
+
+  it('bounds each group of the components board, those in trouble first', () => {
+    const { components } = renderSections(bigView).sections;
+    expect(components.length).toBeLessThan(32 * 1024);
+    const apps = components.slice(components.indexOf('group:Apps'));
+    expect(apps.match(/class="row" data-component=/g)).toHaveLength(50);
+    // The 20 apps in partial outage (every 500th) are all listed; operational ones fill the rest.
+    expect(apps.match(/data-status="partial_outage"/g)).toHaveLength(20);
+    expect(apps).toContain(`data-component="${appId(9999)}" data-status="partial_outage"`);
+    expect(apps).toContain('<div class="row more">and 9,950 more: 9,950 Operational</div>');
+  });
+
+  it('lists every component and signal on the incident page when asked', () => {
+    const short = renderIncidentPage(bigView, big);
+    expect(short.length).toBeLessThan(32 * 1024);
+    const all = renderIncidentPage(bigView, big, { components: true });
+    expect(all.match(/<li><span class="imp /g)).toHaveLength(10_001);
+    expect(all).not.toContain('data-show="components"');
+    // Signals still cut, their link keeps the whole component list.
+    expect(all).toContain(`href="/console/incidents/${big.id}?components=all&amp;signals=all" data-show="signals"`);
+    const both = renderIncidentPage(bigView, big, { components: true, signals: true });
+    expect(both.match(/<tr><td><code>/g)).toHaveLength(10_000);
+  });
+
+  it('shows a small incident as before: no count line, no "more"', () => {
+    const card = renderSections(view()).sections.drafts;
+    expect(card).not.toContain('class="counts"');
+    expect(card).not.toContain('class="more"');
+    expect(card).not.toContain('data-show=');
   });
 });
 

@@ -5,11 +5,13 @@ import { eventOf, type Notification, wants } from '../../src/notify/events.js';
 import { slackRequest } from '../../src/notify/slack.js';
 import { sign, webhookRequest } from '../../src/notify/webhook.js';
 import type { Incident } from '../../src/incidents/incident.js';
+import { summariseDocument } from '../../src/incidents/summary.js';
+import { BIG_COUNTS, largeIncident } from '../helpers/large-incident.js';
 
 const T = '2026-01-01T10:00:00.000Z';
 const entry = (kind: TimelineEntry['kind']): TimelineEntry => ({ at: T, kind, text: kind, author: 'tocsin' });
 
-const doc: Incident = {
+const stored: Incident = {
   id: 'inc_1',
   title: 'Add-ons [PAR]: Databases — DbDown',
   status: 'resolved',
@@ -24,6 +26,8 @@ const doc: Incident = {
   timeline: [entry('opened'), entry('resolved')],
   fingerprint: 'db',
 };
+/** What notifications carry: the API's summarised form. */
+const doc = summariseDocument(stored);
 
 describe('incident change → notification event', () => {
   it.each([
@@ -59,7 +63,29 @@ describe('webhook body and signature', () => {
     expect(req.headers['X-Tocsin-Signature']).toBe(`sha256=${expected}`);
     expect(sign('s3cret', '1', 'x')).not.toBe(sign('other', '1', 'x'));
     expect(JSON.parse(req.body)).toEqual({ event: 'incident.resolved', sent_at: new Date(now).toISOString(), incident: doc, entries: [entry('resolved')] });
+    // A small incident is the stored document plus the counts.
+    expect(JSON.parse(req.body).incident).toEqual({
+      ...stored,
+      component_counts: { total: 1, degraded_performance: 0, partial_outage: 1, major_outage: 0 },
+      components_truncated: false,
+      signal_counts: { total: 0, by_rule: {} },
+      signals_truncated: false,
+    });
     expect(req.headers['X-Tocsin-Delivery']).toBe('d-1');
+  });
+
+  it('carries counts and the first 100 components and signals of a 10,000-component incident', () => {
+    const big = largeIncident(10_000);
+    const req = webhookRequest({ event: 'incident.opened', incident: summariseDocument(big), entries: [], id: 'd-2' }, Date.parse(T), 'k');
+    expect(req.body.length).toBeLessThan(64 * 1024);
+    const body = JSON.parse(req.body) as { incident: ReturnType<typeof summariseDocument> };
+    expect(body.incident.components).toHaveLength(100);
+    expect(body.incident.components[0]?.id).toBe(big.root_component);
+    expect(body.incident.signals).toHaveLength(100);
+    expect(body.incident.component_counts).toEqual(BIG_COUNTS);
+    expect(body.incident.signal_counts).toEqual({ total: 10_000, by_rule: { outage: 9000, slow: 1000 } });
+    expect(body.incident).toMatchObject({ components_truncated: true, signals_truncated: true });
+    expect(body.incident.timeline).toEqual(big.timeline);
   });
 
   it('has no signature headers without a secret', () => {
@@ -79,6 +105,18 @@ describe('slack message', () => {
     const all = JSON.stringify(body.blocks);
     expect(all).toContain('db (root): partial outage');
     expect(all).toContain('*10:00 UTC* (resolved, tocsin): resolved');
+  });
+
+  it('counts the components of a 10,000-component incident per impact and lists the first ten', () => {
+    const big = largeIncident(10_000);
+    const req = slackRequest({ event: 'incident.opened', incident: summariseDocument(big), entries: [], id: 'x' });
+    expect(req.body.length).toBeLessThan(8 * 1024);
+    const body = JSON.parse(req.body) as { blocks: { text?: { text: string } }[] };
+    const section = body.blocks[2]?.text?.text ?? '';
+    expect(section).toContain('10,001 components: 7,001 major outage, 2,000 partial outage, 1,000 degraded performance');
+    expect(section).toContain('• zone-par1 (root): major outage');
+    expect(section.match(/^• /gm)).toHaveLength(11);
+    expect(section).toContain('• and 9,991 more');
   });
 
   it('clips a long title to Slack header limit', () => {

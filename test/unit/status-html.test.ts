@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/incident.js';
 import { escapeHtml, renderStatusHtml, windowSpan } from '../../src/status/html.js';
 import { statusModel } from '../../src/status/model.js';
+import { appId, BIG_COUNTS, largeComponents, largeIncident } from '../helpers/large-incident.js';
 import { makePlan } from '../helpers/plan.js';
 
 // The rendered page: escaping of everything that comes from the config or from operators, the
@@ -108,5 +109,47 @@ describe('status page HTML', () => {
   it('words a window across midnight with both days', () => {
     expect(windowSpan('2024-11-19T22:00:00.000Z', '2024-11-20T00:00:00.000Z')).toBe('Tue 19 Nov 22:00 – Wed 20 Nov 00:00 UTC');
     expect(windowSpan('2024-11-19T20:00:00.000Z', '2024-11-19T22:30:00.000Z')).toBe('Tue 19 Nov 20:00–22:30 UTC');
+  });
+
+  it('renders a confirmed 10,000-component incident as a short page: counts, the first 20, "and N more"', () => {
+    const bigPlan = makePlan([], { components: largeComponents(10_000) });
+    const big = largeIncident(10_000);
+    const draft = largeIncident(10_000, { id: 'inc_draft', review: 'pending', title: 'A draft nobody confirmed' });
+    const model = statusModel({ plan: bigPlan, incidents: [big, draft], now: NOW });
+    const [pub] = model.incidents;
+    expect(model.incidents).toHaveLength(1);
+    expect(pub?.components).toHaveLength(20);
+    expect(pub?.components[0]).toEqual({ id: 'zone-par1', name: 'Zone PAR1', impact: 'major_outage' });
+    expect(pub?.component_counts).toEqual(BIG_COUNTS);
+    expect(pub?.components_truncated).toBe(true);
+    // The JSON's incidents stay small too (its component list is the config's, whole).
+    expect(JSON.stringify(model.incidents).length).toBeLessThan(8 * 1024);
+
+    const html = renderStatusHtml(model);
+    expect(html.length).toBeLessThan(48 * 1024);
+    expect(html).toContain(
+      '<p class="affected-count">10,001 components affected: 7,001 major outage, 2,000 partial outage, 1,000 degraded performance</p>',
+    );
+    expect(html).toContain('<li>Zone PAR1: KO (major outage)</li>');
+    expect(html).toContain(`<li>App ${appId(18)}: KO (major outage)</li>`);
+    expect(html).not.toContain(`<li>App ${appId(19)}:`);
+    expect(html).toContain('<li class="more">and 9,981 more</li>');
+    expect(html).not.toContain('A draft nobody confirmed');
+    // The components list: every app is in a confirmed outage, the first 50 are listed.
+    const apps = html.slice(html.indexOf('<h3>Apps</h3>'));
+    expect(apps.match(/class="row" data-component=/g)).toHaveLength(50);
+    expect(apps).toContain('<div class="row more">and 9,950 more: 6,965 Major outage, 1,990 Partial outage, 995 Degraded performance</div>');
+
+    // Once resolved: the count, every component OK.
+    const resolved = statusModel({
+      plan: bigPlan,
+      incidents: [largeIncident(10_000, { status: 'resolved', resolved_at: '2024-11-18T14:30:00.000Z' })],
+      now: NOW,
+    });
+    const after = renderStatusHtml(resolved);
+    expect(after.length).toBeLessThan(32 * 1024);
+    expect(after).toContain('<p class="affected-count">10,001 components affected, all available again</p>');
+    expect(after).toContain(`<li>App ${appId(0)}: OK</li>`);
+    expect(after).toContain('<div class="row more">and 9,950 more: 9,950 Operational</div>');
   });
 });

@@ -195,12 +195,14 @@ export function consoleRoutes(app: FastifyInstance, ctx: ApiContext, opts: Conso
       return reply.header('cache-control', 'no-store').send(live);
     });
 
-    scope.get<{ Params: { id: string } }>('/console/incidents/:id', async (req, reply) => {
+    scope.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/console/incidents/:id', async (req, reply) => {
       const session = sessionOf(req);
       if (!session) return redirect(reply, CONSOLE_PATHS.signIn);
       const found = await ctx.incidents.store.getIncident(req.params.id);
       if (!found) return html(reply, 404, renderErrorPage('Not found', `No incident ${req.params.id}.`));
-      return html(reply, 200, renderIncidentPage(await view(session), found.incident));
+      // The first components and signals by default; `?components=all` / `?signals=all` list them all.
+      const all = { components: req.query.components === 'all', signals: req.query.signals === 'all' };
+      return html(reply, 200, renderIncidentPage(await view(session), found.incident, all));
     });
 
     type Verb = { done: string; run: (id: string, by: string, req: FastifyRequest) => Promise<Incident> };

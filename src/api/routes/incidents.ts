@@ -3,16 +3,32 @@ import type { z } from 'zod';
 import { TocsinError } from '../../errors.js';
 import type { Incident } from '../../incidents/incident.js';
 import { addNote, confirmIncident, dismissIncident, resolveIncident } from '../../incidents/manager.js';
+import {
+  API_LIST_LIMIT,
+  componentCounts,
+  componentCursor,
+  type ListLimit,
+  pageAfter,
+  signalCounts,
+  signalCursor,
+  type SummarisedIncident,
+  summariseDocument,
+  type SummaryLimits,
+} from '../../incidents/summary.js';
 import type { Principal, Role } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { requireRole } from '../guard.js';
 import {
+  type ComponentPage,
   ConfirmBody,
   DismissBody,
   IncidentListQuery,
   IncidentParams,
+  IncidentPartQuery,
+  IncidentQuery,
   type IncidentList,
   NoteBody,
+  type SignalPage,
   parseWith,
   ResolveBody,
   VERB_BODY_LIMIT_BYTES,
@@ -40,9 +56,17 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
   return parsed.value;
 }
 
+/** `?components=&signals=` as limits: the API's defaults where not given. */
+function limitsOf(q: { components?: ListLimit; signals?: ListLimit }): SummaryLimits {
+  return { components: q.components ?? API_LIST_LIMIT, signals: q.signals ?? API_LIST_LIMIT };
+}
+
 /**
  * The incident routes of CONTRACT §6: listing (cursor pagination, newest first), one document,
- * and the operator verbs. Verbs go through src/incidents/manager.ts, which serialises them with
+ * its components and signals a page at a time, and the operator verbs. Documents are answered
+ * summarised (src/incidents/summary.ts, CONTRACT §5.11): at most 100 components and 100 signals
+ * unless asked otherwise, with the counts over all of them.
+ * Verbs go through src/incidents/manager.ts, which serialises them with
  * the detector's writes (an illegal transition is a 409, and a request that fails changes nothing:
  * everything is validated before the verb runs).
  */
@@ -79,16 +103,42 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
         limit: q.limit + 1,
         before: q.cursor,
       });
-      const incidents = found.slice(0, q.limit);
-      const last = incidents.at(-1);
-      return { incidents, next_cursor: found.length > q.limit && last ? last.id : null };
+      const page = found.slice(0, q.limit);
+      const last = page.at(-1);
+      const limits = limitsOf(q);
+      return {
+        incidents: page.map((inc) => summariseDocument(inc, limits)),
+        next_cursor: found.length > q.limit && last ? last.id : null,
+      };
     });
 
-    scope.get('/api/v1/incidents/:id', { onRequest: authenticate(ctx, 'viewer') }, async (req): Promise<Incident> => {
+    const load = async (req: FastifyRequest): Promise<Incident> => {
       const { id } = parse(IncidentParams, req.params, 'id');
       const found = await ctx.store.getIncident(id);
       if (!found) throw new TocsinError('NOT_FOUND', `no incident ${id}`);
       return found.incident;
+    };
+
+    scope.get('/api/v1/incidents/:id', { onRequest: authenticate(ctx, 'viewer') }, async (req): Promise<SummarisedIncident> => {
+      const q = parse(IncidentQuery, req.query, 'query');
+      return summariseDocument(await load(req), limitsOf(q));
+    });
+
+    scope.get('/api/v1/incidents/:id/components', { onRequest: authenticate(ctx, 'viewer') }, async (req): Promise<ComponentPage> => {
+      const q = parse(IncidentPartQuery, req.query, 'query');
+      const inc = await load(req);
+      const page = pageAfter(inc.components, componentCursor, q.cursor, q.limit);
+      if (!page.ok) throw new TocsinError('INVALID', `cursor: no component ${page.unknownCursor} in ${inc.id}`);
+      const counts = componentCounts(inc.components);
+      return { components: page.items, component_counts: counts, next_cursor: page.next_cursor };
+    });
+
+    scope.get('/api/v1/incidents/:id/signals', { onRequest: authenticate(ctx, 'viewer') }, async (req): Promise<SignalPage> => {
+      const q = parse(IncidentPartQuery, req.query, 'query');
+      const inc = await load(req);
+      const page = pageAfter(inc.signals, signalCursor, q.cursor, q.limit);
+      if (!page.ok) throw new TocsinError('INVALID', `cursor: no signal ${page.unknownCursor} in ${inc.id}`);
+      return { signals: page.items, signal_counts: signalCounts(inc.signals), next_cursor: page.next_cursor };
     });
 
     const verb = <B>(
@@ -99,10 +149,11 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       scope.post(
         `/api/v1/incidents/:id/${path}`,
         { onRequest: authenticate(ctx, 'operator'), bodyLimit: VERB_BODY_LIMIT_BYTES },
-        async (req): Promise<Incident> => {
+        async (req): Promise<SummarisedIncident> => {
           const { id } = parse(IncidentParams, req.params, 'id');
+          const q = parse(IncidentQuery, req.query, 'query');
           const body = parse(schema, req.body ?? {}, 'body');
-          return run(id, caller(req).name, body);
+          return summariseDocument(await run(id, caller(req).name, body), limitsOf(q));
         },
       );
     };

@@ -6,6 +6,15 @@ import { MAX_PAGE_SIZE } from '../../api/schemas.js';
 import { loadConfig } from '../../config/load.js';
 import { type Incident, INCIDENT_STATUSES, REVIEW_STATES } from '../../incidents/incident.js';
 import { renderMarkdown } from '../../incidents/render.js';
+import {
+  type ComponentCounts,
+  countsOf,
+  impactBreakdown,
+  type ListLimit,
+  PAGE_LIST_LIMIT,
+  type SignalCounts,
+  type SummarisedIncident,
+} from '../../incidents/summary.js';
 import { ApiClient, ApiError, UnreachableError } from '../client.js';
 import { CliFailure, configPath, globalOptions } from '../options.js';
 import { renderFields, renderTable } from '../table.js';
@@ -115,17 +124,62 @@ function minute(iso: string | null): string {
   return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : '-';
 }
 
-/** The list view: one row per incident. */
-export function renderIncidentList(incidents: readonly Incident[]): string {
+const SHORT_IMPACT: Record<keyof Omit<ComponentCounts, 'total'>, string> = {
+  major_outage: 'major',
+  partial_outage: 'partial',
+  degraded_performance: 'degraded',
+};
+
+/** `1 major`, `10000 (9000 major, 1000 partial)`: a list cell. */
+export function componentsCell(counts: ComponentCounts): string {
+  const parts = impactBreakdown(counts);
+  if (parts.length === 0) return String(counts.total);
+  if (parts.length === 1 && parts[0]) return `${counts.total} ${SHORT_IMPACT[parts[0].impact]}`;
+  return `${counts.total} (${parts.map((p) => `${p.count} ${SHORT_IMPACT[p.impact]}`).join(', ')})`;
+}
+
+/** `10000: 9000 major_outage, 1000 partial_outage` (the words of the IMPACT column). */
+function componentsField(counts: ComponentCounts): string {
+  const parts = impactBreakdown(counts).map((p) => `${p.count} ${p.impact}`);
+  return parts.length > 0 ? `${counts.total}: ${parts.join(', ')}` : String(counts.total);
+}
+
+/** `10000: 9000 outage, 1000 degraded` (per rule). */
+function signalsField(counts: SignalCounts): string {
+  const parts = Object.entries(counts.by_rule).map(([rule, n]) => `${n} ${rule}`);
+  return parts.length > 0 ? `${counts.total}: ${parts.join(', ')}` : String(counts.total);
+}
+
+/** The list view: one row per incident, its components counted per impact. */
+export function renderIncidentList(incidents: readonly (Incident | SummarisedIncident)[]): string {
   return renderTable(
-    ['ID', 'STATUS', 'REVIEW', 'SEVERITY', 'OPENED (UTC)', 'ROOT', 'TITLE'],
-    incidents.map((i) => [i.id, i.status, i.review, i.severity, minute(i.opened_at), i.root_component, i.title]),
-    { maxWidth: { 6: 100 } },
+    ['ID', 'STATUS', 'REVIEW', 'SEVERITY', 'OPENED (UTC)', 'ROOT', 'COMPONENTS', 'TITLE'],
+    incidents.map((i) => [
+      i.id,
+      i.status,
+      i.review,
+      i.severity,
+      minute(i.opened_at),
+      i.root_component,
+      componentsCell(countsOf(i).components),
+      i.title,
+    ]),
+    { maxWidth: { 7: 100 } },
   );
 }
 
-/** The detailed view: header fields, components, signals, then the timeline oldest first. */
-export function renderIncident(i: Incident): string {
+export interface RenderOptions {
+  /** Components and signals listed (default {@link PAGE_LIST_LIMIT}); the counts cover them all. */
+  readonly limit?: ListLimit;
+}
+
+/**
+ * The detailed view: header fields (with the counts per impact and per rule), the first
+ * components and signals with "and N more", then the timeline oldest first.
+ */
+export function renderIncident(i: Incident | SummarisedIncident, opts: RenderOptions = {}): string {
+  const limit = opts.limit ?? PAGE_LIST_LIMIT;
+  const counts = countsOf(i);
   const header = renderFields([
     ['id', i.id],
     ['title', i.title],
@@ -136,16 +190,22 @@ export function renderIncident(i: Incident): string {
     ['resolved', i.resolved_at ? `${minute(i.resolved_at)} UTC` : '-'],
     ['root', i.root_component],
     ['regions', i.regions.join(', ') || '-'],
+    ['affected', componentsField(counts.components)],
+    ['signals', signalsField(counts.signals)],
   ]);
-  const components = renderTable(
-    ['COMPONENT', 'IMPACT'],
-    i.components.map((c) => [c.id, c.impact]),
-  );
-  const signals = renderTable(
-    ['RULE', 'PROBE', 'ERROR', 'SINCE (UTC)', 'UNTIL (UTC)', 'TARGETS', 'VANTAGES'],
-    i.signals.map((s) => [s.rule, s.probe, s.error ?? '-', minute(s.since), minute(s.until), s.targets.join(', '), s.vantages.join(', ')]),
-    { maxWidth: { 5: 60 } },
-  );
+  const shownComponents = limit === 'all' ? i.components : i.components.slice(0, limit);
+  const components =
+    renderTable(
+      ['COMPONENT', 'IMPACT'],
+      shownComponents.map((c) => [c.id, c.impact]),
+    ) + more(counts.components.total - shownComponents.length, i.id);
+  const shownSignals = limit === 'all' ? i.signals : i.signals.slice(0, limit);
+  const signals =
+    renderTable(
+      ['RULE', 'PROBE', 'ERROR', 'SINCE (UTC)', 'UNTIL (UTC)', 'TARGETS', 'VANTAGES'],
+      shownSignals.map((s) => [s.rule, s.probe, s.error ?? '-', minute(s.since), minute(s.until), s.targets.join(', '), s.vantages.join(', ')]),
+      { maxWidth: { 5: 60 } },
+    ) + more(counts.signals.total - shownSignals.length, i.id);
   // "hh:mm UTC": a day line before the entries of each day when the timeline spans several.
   const days = new Set(i.timeline.map((e) => e.at.slice(0, 10)));
   const timeline: string[] = [];
@@ -160,6 +220,10 @@ export function renderIncident(i: Incident): string {
   return [header, components, signals, ['TIMELINE', ...timeline].join('\n') + '\n'].join('\n');
 }
 
+function more(n: number, id: string): string {
+  return n > 0 ? `... and ${n} more (tocsin incidents show ${id} --all)\n` : '';
+}
+
 /** Component names for the markdown post, from the API (the CLI may run far from the config). */
 async function componentNames(client: ApiClient): Promise<{ id: string; name: string }[]> {
   try {
@@ -170,14 +234,19 @@ async function componentNames(client: ApiClient): Promise<{ id: string; name: st
   }
 }
 
-async function showIncident(client: ApiClient, flags: ClientFlags, incident: Incident): Promise<void> {
+async function showIncident(
+  client: ApiClient,
+  flags: ClientFlags,
+  incident: SummarisedIncident,
+  opts: RenderOptions = {},
+): Promise<void> {
   switch (format(flags)) {
     case 'json':
       return print(JSON.stringify(incident));
     case 'markdown':
-      return print(renderMarkdown(incident, await componentNames(client)));
+      return print(renderMarkdown(incident, await componentNames(client), opts));
     default:
-      return print(renderIncident(incident));
+      return print(renderIncident(incident, opts));
   }
 }
 
@@ -232,11 +301,18 @@ export function incidentsCommand(program: Command): void {
     });
   });
 
-  withClientOptions(incidents.command('show').description('one incident').argument('<id>', 'incident id')).action(
-    async (id: string, _opts: unknown, cmd: Command) => {
-      await withClient(cmd, async (client, flags) => showIncident(client, flags, await client.getIncident(id)));
-    },
-  );
+  withClientOptions(
+    incidents
+      .command('show')
+      .description('one incident (the first components and signals, and how many of each)')
+      .argument('<id>', 'incident id')
+      .option('--all', 'every component and signal, however many'),
+  ).action(async (id: string, opts: { all?: boolean }, cmd: Command) => {
+    await withClient(cmd, async (client, flags) => {
+      const lists = opts.all ? ({ components: 'all', signals: 'all' } as const) : {};
+      return showIncident(client, flags, await client.getIncident(id, lists), opts.all ? { limit: 'all' } : {});
+    });
+  });
 
   withClientOptions(
     incidents
