@@ -11,8 +11,10 @@ import { fleetBench } from './fleet.js';
 import { httpClientBench } from './http-client.js';
 import { lbSyncCheckCostBench } from './lb-sync-check-cost.js';
 import { noiseBench } from './noise.js';
+import { replayBench } from './replay.js';
 import { UsageError } from './lib/args.js';
 import { scaleBench } from './scale.js';
+import { stormBench } from './storm.js';
 import { storageCheckCostBench } from './storage-check-cost.js';
 import { tlsCheckCostBench } from './tls-check-cost.js';
 
@@ -64,6 +66,18 @@ const BENCHMARKS: readonly Benchmark[] = [
     name: 'fleet',
     about: 'checks/s through BullMQ with 1 and 2 workers vs inline (--probes 2000 --interval 1 --seconds 15)',
     run: fleetBench,
+  },
+  {
+    name: 'replay',
+    about:
+      'tocsin replay as a child process: 1M mixed events, zone storms vs healthy (--events 1000000 --probes 1000 --storms 100,300,1000,10000 --timeout 600 --quick)',
+    run: replayBench,
+  },
+  {
+    name: 'storm',
+    about:
+      'tocsin run while every app of a zone fails: /healthz and list latency, fault → draft, RSS (--probes 1000 --interval 30 --fault 503 --after 3.5 --quick)',
+    run: stormBench,
   },
 ];
 
