@@ -39,6 +39,7 @@ const COALESCED: Partial<Record<Kind, (n: number, names: string) => string>> = {
 };
 
 export function touch(ctx: EngineContext, inc: IncState): void {
+  ctx.version++;
   if (!ctx.touches.has(inc.doc.id)) ctx.touches.set(inc.doc.id, { from: inc.doc.timeline.length, opened: false });
 }
 

@@ -126,6 +126,11 @@ export interface EngineContext {
   incIdx: Map<string, IncIndex>;
   /** What the engine dropped, per reason (CONTRACT §5.10), cumulative. */
   readonly dropped: Map<DropReason, number>;
+  /**
+   * Bumped whenever an incident, a signal's activity or the maintenance windows change: what
+   * component statuses derive from (engine.componentStatuses caches on it).
+   */
+  version: number;
   /** Called for each dropped event (the daemon counts them in a metric). */
   readonly onDrop: ((reason: DropReason) => void) | undefined;
 }

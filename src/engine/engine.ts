@@ -38,7 +38,7 @@ import { evaluateTarget } from './quorum.js';
 import { type Rule, ruleWatches } from './rules.js';
 import { applyEvent, dueForStaleness, rebuildSeriesIndex } from './series.js';
 import { settleSignals } from './signals.js';
-import { cmp, emptyState, type EngineSnapshot, newSignal, snapshotOf, stateOf } from './state.js';
+import { cmp, emptyState, type EngineSnapshot, newSignal, snapshotOf, snapshotText, stateOf } from './state.js';
 import { type ComponentInfo, Topology } from './topology.js';
 import type { ComponentStatus, ExternalSignal, IncidentChange, OperatorAction } from './types.js';
 
@@ -87,6 +87,8 @@ export interface Engine {
   incidents(): Incident[];
   componentStatuses(): Record<string, ComponentStatus>;
   snapshot(): EngineSnapshot;
+  /** The snapshot as JSON text (what `restore` takes once parsed), without an intermediate copy. */
+  snapshotText(): string;
   restore(state: unknown): void;
   /** The virtual clock, ms. */
   now(): number;
@@ -136,6 +138,7 @@ export function createEngine(opts: EngineOptions): Engine {
     incIdx: new Map(),
     dropped: new Map(),
     onDrop: opts.onDrop,
+    version: 0,
   };
 
   /** Moves the virtual clock to `t` (never back) and applies what time alone changes. */
@@ -162,6 +165,8 @@ export function createEngine(opts: EngineOptions): Engine {
   }
 
   /** Applies the buffered batch of one timestamp, in canonical order: arrival order never matters. */
+  let statuses: { version: number; value: Record<string, ComponentStatus> } | undefined;
+
   /** Targets a batch touched; reused, since most batches hold one event. */
   const touched = new Set<string>();
 
@@ -261,6 +266,7 @@ export function createEngine(opts: EngineOptions): Engine {
       return collectChanges(ctx);
     },
     adopt(incidents) {
+      ctx.version++;
       adoptStored(ctx, incidents);
     },
     incidents() {
@@ -269,15 +275,22 @@ export function createEngine(opts: EngineOptions): Engine {
         .sort((a, b) => cmp(a.opened_at, b.opened_at) || cmp(a.id, b.id));
     },
     componentStatuses() {
-      return componentStatusesOf(ctx);
+      // Derived on demand but kept while nothing it depends on changed: the daemon asks every
+      // tick, and 10,000 components take tens of milliseconds to derive.
+      if (statuses?.version !== ctx.version) statuses = { version: ctx.version, value: componentStatusesOf(ctx) };
+      return { ...statuses.value };
     },
     snapshot() {
       return snapshotOf(ctx.state);
+    },
+    snapshotText() {
+      return snapshotText(ctx.state);
     },
     restore(raw) {
       const state = stateOf(raw);
       if (!state) return;
       ctx.state = state;
+      ctx.version++;
       ctx.index = emptyIndex();
       ctx.incIdx = new Map();
       rebuildSeriesIndex(ctx);

@@ -49,6 +49,7 @@ export function evaluateMaintenance(ctx: EngineContext): void {
   const active = cfg.windows.filter((w) => w.activeAt(state.now)).map((w) => w.id);
   const started = active.filter((id) => !state.windows.includes(id));
   const ended = state.windows.filter((id) => !active.includes(id));
+  if (started.length > 0 || ended.length > 0) ctx.version++;
   state.windows = active;
   for (const id of [...started, ...ended]) {
     const w = cfg.windows.find((x) => x.id === id);

@@ -40,6 +40,8 @@ function seriesFor(ctx: EngineContext, info: ProbeInfo, target: string, vantage:
   ctx.state.series[key] = s;
   indexSeries(ctx, s);
   ctx.index.hot.add(targetKey(s.probe, s.target));
+  // A new vantage or target can change a component's status ("other probes still answer").
+  ctx.version++;
   return s;
 }
 

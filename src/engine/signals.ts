@@ -68,6 +68,7 @@ function settleOnce(ctx: EngineContext): void {
       ending.add(key);
     }
   }
+  if (fired.length > 0 || recovered.length > 0) ctx.version++;
   // Fire before recovering: a signal taking over from another keeps the incident open.
   for (const sig of fired) fire(ctx, sig);
   for (const sig of updated) refresh(ctx, sig);

@@ -205,6 +205,11 @@ function snapshotReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** The snapshot as JSON text, in one pass (what the daemon stores). */
+export function snapshotText(state: State): string {
+  return JSON.stringify({ version: SNAPSHOT_VERSION, state }, snapshotReplacer);
+}
+
 export function snapshotOf(state: State): EngineSnapshot {
   return { version: SNAPSHOT_VERSION, state: JSON.parse(JSON.stringify(state, snapshotReplacer)) as unknown };
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { NotificationDispatcher } from '../notify/dispatcher.js';
 import type { ResultsBus } from '../results/bus.js';
-import type { IncidentStore } from '../store/port.js';
+import { type IncidentStore, JsonText } from '../store/port.js';
 import { type IncidentsContext, IncidentWriter } from './manager.js';
 import { componentStatusRecorder, incidentMetricsRecorder } from './metrics.js';
 
@@ -16,12 +16,14 @@ export const ENGINE_STATE_KEY = 'engine';
 /** How often the daemon advances the engine's clock (recoveries, staleness, maintenance). */
 const TICK_MS = 1000;
 /**
- * The snapshot is saved at most this often (sooner after incident changes, but never more often
- * than SNAPSHOT_AFTER_CHANGE_MS): serialising 10,000 series takes tens of milliseconds, which a
- * storm changing incidents every tick must not pay every second.
+ * The snapshot is saved every SNAPSHOT_EVERY_MS, and SNAPSHOT_AFTER_CHANGE_MS after incident
+ * changes; but never more often than SNAPSHOT_COST_FACTOR times what the last save held the event
+ * loop for: 10,000 failing series are tens of MB of JSON, and a storm changing incidents every
+ * tick must not spend its time (and the API's) saving them.
  */
 const SNAPSHOT_EVERY_MS = 5000;
 const SNAPSHOT_AFTER_CHANGE_MS = 2000;
+const SNAPSHOT_COST_FACTOR = 20;
 /** On stop, notifications still queued get this long to be delivered. */
 const NOTIFY_DRAIN_MS = 3000;
 
@@ -65,11 +67,16 @@ export async function startIncidentRuntime(deps: {
 
   let lastSnapshot = clock.now();
   let changedSinceSnapshot = false;
+  let snapshotCostMs = 0;
   const saveState = () =>
     writer.exclusive(async () => {
       lastSnapshot = clock.now();
       changedSinceSnapshot = false;
-      await store.putState(ENGINE_STATE_KEY, engine.snapshot());
+      const started = performance.now();
+      const text = new JsonText(engine.snapshotText());
+      const saving = store.putState(ENGINE_STATE_KEY, text);
+      snapshotCostMs = performance.now() - started;
+      await saving;
     });
   const persist = (changes: IncidentChange[]): void => {
     if (changes.length === 0) return;
@@ -92,7 +99,9 @@ export async function startIncidentRuntime(deps: {
       persist(engine.tick(clock.now()));
       recordStatuses(engine.componentStatuses());
       const since = clock.now() - lastSnapshot;
-      if (since >= SNAPSHOT_EVERY_MS || (changedSinceSnapshot && since >= SNAPSHOT_AFTER_CHANGE_MS)) {
+      const base = changedSinceSnapshot ? SNAPSHOT_AFTER_CHANGE_MS : SNAPSHOT_EVERY_MS;
+      const due = Math.max(base, SNAPSHOT_COST_FACTOR * snapshotCostMs);
+      if (since >= due) {
         saveState().catch((err: unknown) => logger.error({ err }, 'could not save the engine state'));
       }
     } catch (err) {

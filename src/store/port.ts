@@ -43,5 +43,19 @@ export interface IncidentStore {
   saveIncident(incident: Incident, expectedRevision: number | null): Promise<SaveOutcome>;
 
   getState(key: string): Promise<unknown>;
+  /** Stores a JSON value; a `JsonText` is stored as the JSON text it holds (no second pass). */
   putState(key: string, value: unknown): Promise<void>;
+}
+
+/**
+ * A value already serialised to JSON: the engine's snapshot of 10,000 series is tens of MB, and
+ * copying it to stringify it again would double what a save holds the event loop for.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/** The JSON text a state value is stored as. */
+export function stateText(value: unknown): string {
+  return value instanceof JsonText ? value.text : JSON.stringify(value);
 }

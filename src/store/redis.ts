@@ -2,7 +2,7 @@ import { Redis, type RedisOptions, type Result } from 'ioredis';
 import { TocsinError } from '../errors.js';
 import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
-import type { IncidentFilter, IncidentStore, SaveOutcome } from './port.js';
+import { type IncidentFilter, type IncidentStore, type SaveOutcome, stateText } from './port.js';
 import { LIST_INCIDENTS, PUT_STATE, SAVE_INCIDENT, SAVE_LATEST } from './redis-scripts.js';
 
 declare module 'ioredis' {
@@ -261,7 +261,7 @@ export class RedisStore implements IncidentStore {
   async putState(key: string, value: unknown): Promise<void> {
     const token = this.#fenceToken();
     await this.#run(() =>
-      this.#client.tocsinPutState(this.#key('state'), this.#fence?.fenceKey ?? '', key, JSON.stringify(value), token),
+      this.#client.tocsinPutState(this.#key('state'), this.#fence?.fenceKey ?? '', key, stateText(value), token),
     );
   }
 

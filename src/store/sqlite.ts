@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
-import type { IncidentFilter, IncidentStore, SaveOutcome } from './port.js';
+import { type IncidentFilter, type IncidentStore, type SaveOutcome, stateText } from './port.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 
 interface IncidentRow {
@@ -150,7 +150,7 @@ export class SqliteStore implements IncidentStore {
       .prepare(
         'INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       )
-      .run(key, JSON.stringify(value));
+      .run(key, stateText(value));
   }
 
   #withTimeline(doc: string, id: string): Incident {

@@ -157,7 +157,9 @@ describe('RedisLease', () => {
 describe('startLeaderRuntime (fleet mode)', () => {
   it('runs the engine only on the leader; the standby takes over without a duplicate incident', async () => {
     const prefix = `fleet${++n}:`;
-    const plan = makePlan([{ id: 'p', kind: 'http', component: 'app', intervalMs: 10_000, targets: ['t'] }]);
+    // Interval 30 s: the events below (10 s apart, up to a minute old) stay within the stale
+    // horizon (3 intervals), so the engine takes them at their own time (CONTRACT §5.10).
+    const plan = makePlan([{ id: 'p', kind: 'http', component: 'app', intervalMs: 30_000, targets: ['t'] }]);
     const logger = createLogger('silent');
     const node = async () => {
       const store = await RedisStore.open({ url: server.url, prefix });
