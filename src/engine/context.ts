@@ -112,6 +112,8 @@ export interface IncIndex {
   readonly dirty: Set<string>;
   /** The component list must be written afresh at the next `recompute` (after a merge). */
   rebuild: boolean;
+  /** Earliest `since` of its signals, ms (the other end of `IncState.lastActivity`). */
+  firstActivity: number;
 }
 
 export interface EngineContext {

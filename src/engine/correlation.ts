@@ -48,8 +48,11 @@ function place(ctx: EngineContext, sig: SignalState): IncState | undefined {
   for (const inc of open) {
     // A dismissed draft is a false alarm: new failures do not pile onto it.
     if (inc.doc.review === 'dismissed') continue;
-    if (inc.lastActivity < sig.since - cfg.windowMs) continue;
-    const common = nearestCommonWith(ctx, incIndex(ctx, inc), c);
+    // Started within the window of the incident's signals, on either side: whichever of two
+    // signals fires first, they merge or not alike (replay and daemon agree).
+    const x = incIndex(ctx, inc);
+    if (sig.since > inc.lastActivity + cfg.windowMs || sig.since < x.firstActivity - cfg.windowMs) continue;
+    const common = nearestCommonWith(ctx, x, c);
     if (!common) continue;
     if (!best || common.distance < best.distance) best = { inc, root: common.id, distance: common.distance };
   }
@@ -69,7 +72,10 @@ function place(ctx: EngineContext, sig: SignalState): IncState | undefined {
     return resolved;
   }
   // 4. A new draft, opened now (naming the dismissed incident of the component, if any).
-  const dismissed = dismissedOpen ?? (resolved?.doc.review === 'dismissed' ? resolved : undefined);
+  const remembered = state.dismissed?.[c];
+  const dismissed = dismissedOpen?.doc.id ?? (resolved?.doc.review === 'dismissed' ? resolved.doc.id : remembered);
+  // Named once its failure is over: the next drafts of the component are just drafts.
+  if (!dismissedOpen && remembered !== undefined && state.dismissed) delete state.dismissed[c];
   openDraft(ctx, sig, dismissed);
   return sig.incident ? state.incidents[sig.incident] : undefined;
 }
@@ -82,7 +88,8 @@ function place(ctx: EngineContext, sig: SignalState): IncState | undefined {
  */
 function mergeUnder(ctx: EngineContext, holder: IncState): void {
   if (holder.doc.review === 'dismissed') return;
-  const root = holder.doc.root_component;
+  // The root the signal just gave it (the document follows at the next recompute).
+  const root = nearestCommonWith(ctx, incIndex(ctx, holder))?.id ?? holder.doc.root_component;
   for (const other of openIncidents(ctx)) {
     if (other === holder || other.doc.review !== 'pending') continue;
     const x = incIndex(ctx, other);

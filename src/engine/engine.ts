@@ -263,6 +263,10 @@ export function createEngine(opts: EngineOptions): Engine {
       touch(ctx, inc);
       inc.doc = result.incident;
       if (action.action === 'resolve') inc.resolvedAtMs = Math.max(action.at, state.now);
+      if (action.action === 'dismiss') {
+        const dismissed = (state.dismissed ??= {});
+        for (const c of inc.affected) dismissed[c] = inc.doc.id;
+      }
       return collectChanges(ctx);
     },
     adopt(incidents) {

@@ -45,7 +45,9 @@ function buildIndex(ctx: EngineContext, inc: IncState): IncIndex {
     autoSeverities: 0,
     dirty: new Set(),
     rebuild: false,
+    firstActivity: Number.POSITIVE_INFINITY,
   };
+  for (const sg of inc.doc.signals) x.firstActivity = Math.min(x.firstActivity, Date.parse(sg.since));
   const docImpacts = new Map(inc.doc.components.map((c) => [c.id, c.impact]));
   for (const c of inc.affected) {
     addAffected(ctx, x, c);

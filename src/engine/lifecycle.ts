@@ -35,7 +35,7 @@ export function openIncidents(ctx: EngineContext): IncState[] {
  * so a replay of the same events gives the same ids. `dismissed`: an earlier incident of the
  * component that operators dismissed, named in the opening entry (CONTRACT §5.9).
  */
-export function openDraft(ctx: EngineContext, sig: SignalState, dismissed?: IncState): void {
+export function openDraft(ctx: EngineContext, sig: SignalState, dismissed?: string): void {
   const { state } = ctx;
   const openedAt = iso(state.now);
   const fingerprint = sig.component;
@@ -69,7 +69,7 @@ export function openDraft(ctx: EngineContext, sig: SignalState, dismissed?: IncS
   ctx.incIdx.delete(id);
   ctx.touches.set(id, { from: 0, opened: true });
   linkSignal(ctx, inc, sig);
-  const earlier = dismissed ? ` An earlier alarm on ${comp.name} (${dismissed.doc.id}) was dismissed; this is a new failure.` : '';
+  const earlier = dismissed ? ` An earlier alarm on ${comp.name} (${dismissed}) was dismissed; this is a new failure.` : '';
   entry(ctx, inc, 'opened', `Tocsin detected a problem: ${signalText(ctx, sig)}.${earlier}`);
   recompute(ctx, id);
 }
@@ -164,6 +164,7 @@ function linkSignal(ctx: EngineContext, inc: IncState, sig: SignalState): void {
   }
   syncActive(ctx, sig);
   x.dirty.add(sig.component);
+  x.firstActivity = Math.min(x.firstActivity, sig.since);
   const doc = inc.doc;
   const fresh = signalDoc(sig);
   const pos = docSignalKey(sig.rule, sig.probe);
@@ -203,7 +204,10 @@ export function refresh(ctx: EngineContext, sig: SignalState): void {
   x.dirty.add(sig.component);
   const i = x.sigPos.get(docSignalKey(sig.rule, sig.probe));
   const before = i === undefined ? undefined : inc.doc.signals[i];
-  const after = { ...signalDoc(sig), since: before?.since ?? iso(sig.since) };
+  // A vantage reporting late may show the failure started earlier: `since` only moves back.
+  const since = before && Date.parse(before.since) <= sig.since ? before.since : iso(sig.since);
+  const after = { ...signalDoc(sig), since };
+  if (sig.since < x.firstActivity) x.firstActivity = sig.since;
   if (before && sameSignal(before, after)) return;
   touch(ctx, inc);
   if (i !== undefined) inc.doc.signals[i] = after;

@@ -52,6 +52,8 @@ function settleOnce(ctx: EngineContext): void {
         sig.since = Math.min(...Object.values(sig.failing).map((t) => t.since));
         fired.push(sig);
       } else {
+        // A vantage reporting late may have seen the failure first: `since` only moves back.
+        for (const t of Object.values(sig.failing)) if (t.since < sig.since) sig.since = t.since;
         updated.push(sig);
       }
     } else if (sig.active) {

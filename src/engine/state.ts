@@ -114,6 +114,12 @@ export interface State {
   series: Record<string, Series>;
   signals: Record<string, SignalState>;
   incidents: Record<string, IncState>;
+  /**
+   * The latest dismissed incident per component, until a new draft of it names it (CONTRACT
+   * §5.9): kept past the reopen cool-down, when the incident itself is forgotten. Absent in
+   * older snapshots.
+   */
+  dismissed?: Record<string, string>;
   /** Ids of the maintenance windows active at `now`. */
   windows: string[];
   nextMaintCheck: number;
