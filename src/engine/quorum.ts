@@ -8,7 +8,7 @@
 import type { EngineContext, ProbeInfo } from './context.js';
 import type { Rule } from './rules.js';
 import { armTarget } from './series.js';
-import { cmp, newSignal, type SignalState, signalKey } from './state.js';
+import { cmp, newSignal, type SignalState, signalKey, type TargetEval } from './state.js';
 
 /** Re-evaluates one target (a `targetKey`) for every rule of its probe. */
 export function evaluateTarget(ctx: EngineContext, tk: string): void {
@@ -34,7 +34,7 @@ export function evaluateTarget(ctx: EngineContext, tk: string): void {
     const sig = existing ?? probeSignal(ctx, rule, info);
     if (met) {
       const latest = [...firing].sort((a, b) => b.lastAt - a.lastAt || cmp(a.vantage, b.vantage))[0];
-      sig.failing[first.target] = {
+      const next: TargetEval = {
         vantages: firing.map((s) => s.vantage).sort(),
         nonStale: fresh.length,
         since: Math.min(...firing.map((s) => s.rs[i]?.firingSince ?? state.now)),
@@ -42,7 +42,14 @@ export function evaluateTarget(ctx: EngineContext, tk: string): void {
         detail: latest?.detail[i] ?? null,
         obs: latest?.obs[i] ?? null,
       };
+      const was = sig.failing[first.target];
+      sig.failing[first.target] = next;
+      // One more failed check of a target already failing the same way changes no verdict: the
+      // signal is not settled again (a storm's steady state costs the series and this, nothing
+      // more). The latest detail is kept for the sentences written later.
+      if (sig.active && was && sameVerdict(was, next)) return;
     } else {
+      if (!(first.target in sig.failing)) return;
       delete sig.failing[first.target];
     }
     ctx.dirty.add(sig.key);
@@ -52,6 +59,16 @@ export function evaluateTarget(ctx: EngineContext, tk: string): void {
     index.hot.add(tk);
     armTarget(ctx, tk);
   }
+}
+
+function sameVerdict(a: TargetEval, b: TargetEval): boolean {
+  return (
+    a.error === b.error &&
+    a.since === b.since &&
+    a.nonStale === b.nonStale &&
+    a.vantages.length === b.vantages.length &&
+    a.vantages.every((v, k) => v === b.vantages[k])
+  );
 }
 
 function probeSignal(ctx: EngineContext, rule: Rule, info: ProbeInfo): SignalState {
