@@ -312,12 +312,22 @@ export function createEngine(opts: EngineOptions): Engine {
   };
 }
 
-/** A batch in time order, and within a timestamp in canonical order (arrival order never matters). */
+/**
+ * A batch in time order, and within a timestamp in canonical order (arrival order never
+ * matters): by probe, target and vantage, and only for events equal in those by every field.
+ */
 function canonicalOrder(events: readonly ProbeResult[]): ProbeResult[] {
-  return events
-    .map((e) => [Date.parse(e.at), canonical(e), e] as const)
-    .sort(([ta, a], [tb, b]) => ta - tb || cmp(a, b))
-    .map(([, , e]) => e);
+  const keyed = events.map((e) => ({ e, at: Date.parse(e.at), full: '' }));
+  const full = (k: (typeof keyed)[number]) => (k.full ||= canonical(k.e));
+  keyed.sort(
+    (a, b) =>
+      a.at - b.at ||
+      cmp(a.e.probe, b.e.probe) ||
+      cmp(a.e.target ?? '', b.e.target ?? '') ||
+      cmp(a.e.vantage, b.e.vantage) ||
+      cmp(full(a), full(b)),
+  );
+  return keyed.map((k) => k.e);
 }
 
 /** The canonical order key of an event within its timestamp: every field that can differ. */

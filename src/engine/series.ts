@@ -13,10 +13,16 @@ import { cmp, type Series, type SeriesRule, seriesKey, targetKey } from './state
 /** Ratio rings never hold more outcomes than this per series and rule. */
 const RING_CAP = 512;
 
-function seriesFor(ctx: EngineContext, info: ProbeInfo, target: string, vantage: string): Series {
-  const rec = ctx.index.targets.get(info.plan.id)?.get(target);
-  const found = rec?.byVantage.get(vantage);
-  if (found) return found;
+/** The target's record and its series at the vantage, made on first sight. */
+function seriesFor(
+  ctx: EngineContext,
+  info: ProbeInfo,
+  target: string,
+  vantage: string,
+): { rec: TargetRec; s: Series } {
+  const rec = targetRec(ctx, info.plan.id, target);
+  const found = rec.byVantage.get(vantage);
+  if (found) return { rec, s: found };
   const key = seriesKey(info.plan.id, target, vantage);
   const n = info.rules.length;
   const s: Series = {
@@ -39,10 +45,10 @@ function seriesFor(ctx: EngineContext, info: ProbeInfo, target: string, vantage:
   };
   ctx.state.series[key] = s;
   indexSeries(ctx, s);
-  ctx.index.hot.add(targetKey(s.probe, s.target));
+  ctx.index.hot.add(rec.key);
   // A new vantage or target can change a component's status ("other probes still answer").
   ctx.version++;
-  return s;
+  return { rec, s };
 }
 
 function targetRec(ctx: EngineContext, probe: string, target: string): TargetRec {
@@ -112,7 +118,7 @@ export function applyEvent(ctx: EngineContext, e: ProbeResult, at: number, touch
   if (info.rules.length === 0) return;
   if (at < ctx.state.now - info.staleMs) return drop(ctx, 'stale');
   const target = e.target ?? info.plan.targets[0] ?? e.probe;
-  const s = seriesFor(ctx, info, target, e.vantage);
+  const { rec, s } = seriesFor(ctx, info, target, e.vantage);
   if (at === s.lastAt) return drop(ctx, 'duplicate');
   if (at < s.lastAt) return drop(ctx, 'out_of_order');
   const wasFresh = at - s.lastAt <= info.staleMs;
@@ -143,7 +149,7 @@ export function applyEvent(ctx: EngineContext, e: ProbeResult, at: number, touch
     updateFiring(r, rule, at);
     if (r.firing !== was || (r.firing && bad)) changed = true;
   }
-  const tk = ctx.index.targets.get(s.probe)?.get(s.target)?.key ?? targetKey(s.probe, s.target);
+  const tk = rec.key;
   if (!ctx.index.armed.has(s) && ctx.index.hot.has(tk)) armStaleness(ctx, s, tk);
   if (changed) touched.add(tk);
 }
