@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startDaemon } from '../../daemon.js';
 import { createLogger } from '../../log.js';
 import { globalOptions, loadPlanOrFail } from '../options.js';
 import { shutdownGraceMs, stopOnSignals } from '../shutdown.js';
@@ -13,6 +12,9 @@ export function runCommand(program: Command): void {
       const opts = globalOptions(cmd);
       const plan = await loadPlanOrFail(opts);
       const logger = createLogger(opts.logLevel);
+      // Loaded here, not at the top: the daemon's modules (HTTP server, store, queue) are what
+      // every other command would otherwise pay for at start-up.
+      const { startDaemon } = await import('../../daemon.js');
       const daemon = await startDaemon({ plan, logger });
       const grace = shutdownGraceMs(plan);
       stopOnSignals({ logger, graceMs: grace, stop: (ms) => daemon.stop(ms) });

@@ -3,7 +3,6 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { PROBE_KINDS } from '../../../probes/index.js';
 import { systemClock } from '../../clock.js';
 import { createLogger } from '../../log.js';
-import { startProbeWorker } from '../../worker/worker.js';
 import { CliFailure, globalOptions, loadPlanOrFail } from '../options.js';
 import { shutdownGraceMs, stopOnSignals } from '../shutdown.js';
 
@@ -58,6 +57,8 @@ export function workerCommand(program: Command): void {
       }
       if (cmdOpts.sourceAddress) await checkLocalAddress(cmdOpts.sourceAddress);
       const logger = createLogger(opts.logLevel);
+      // Loaded on use: BullMQ and ioredis are for the fleet's workers only.
+      const { startProbeWorker } = await import('../../worker/worker.js');
       const worker = startProbeWorker({
         redisUrl: plan.queue.redis_url,
         vantage: cmdOpts.vantage,
