@@ -11,7 +11,7 @@
  * the checks the target received against those due, and the daemon's RSS (VmRSS, VmHWM from
  * /proc) and CPU. The daemon is always killed at the end.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os, { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { numberOption, UsageError } from './lib/args.js';
+import { forkReady } from './lib/child.js';
 import { choiceOption, splitFlags } from './lib/options.js';
 import { ProcSampler } from './lib/proc.js';
 import { machineLine } from './lib/process-stats.js';
@@ -46,54 +47,17 @@ interface StormTarget {
   stop(): Promise<void>;
 }
 
-function startStormTarget(apps: number): Promise<StormTarget> {
+async function startStormTarget(apps: number): Promise<StormTarget> {
   const script = fileURLToPath(new URL('./storm-target.js', import.meta.url));
-  const child: ChildProcess = fork(script, [String(apps)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const request = <T extends StormTargetMessage['type']>(
-    msg: object,
-    type: T,
-  ): Promise<Extract<StormTargetMessage, { type: T }>> =>
-    new Promise((resolve) => {
-      const on = (m: StormTargetMessage): void => {
-        if (m.type !== type) return;
-        child.off('message', on);
-        resolve(m as Extract<StormTargetMessage, { type: T }>);
-      };
-      child.on('message', on);
-      child.send(msg);
-    });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      if (child.connected) child.send({ type: 'stop' });
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killer);
-    }
+  const child = await forkReady<StormTargetMessage>(script, [String(apps)], 'storm target');
+  return {
+    port: child.ready.port,
+    setMode: async (mode) => {
+      await child.request({ type: 'mode', mode }, 'mode');
+    },
+    stats: async () => (await child.request({ type: 'stats' }, 'stats')).stats,
+    stop: child.stop,
   };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error('storm target did not start within 10 s'));
-    }, 10_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`storm target exited early (code ${code})`));
-    });
-    child.on('message', function onReady(m: StormTargetMessage) {
-      if (m.type !== 'ready') return;
-      clearTimeout(timer);
-      child.off('message', onReady);
-      resolve({
-        port: m.port,
-        setMode: async (mode) => {
-          await request({ type: 'mode', mode }, 'mode');
-        },
-        stats: async () => (await request({ type: 'stats' }, 'stats')).stats,
-        stop,
-      });
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
