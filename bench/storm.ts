@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { numberOption, UsageError } from './lib/args.js';
 import { forkReady } from './lib/child.js';
-import { choiceOption, splitFlags } from './lib/options.js';
+import { choiceOption, splitFlags, textOption } from './lib/options.js';
 import { ProcSampler } from './lib/proc.js';
 import { machineLine } from './lib/process-stats.js';
 import { TOCSIN_BIN, TocsinProcess } from './lib/prometheus-stack.js';
@@ -84,8 +84,12 @@ function stormConfig(dir: string, apps: number, port: number, intervalS: number,
 }
 
 /** `tocsin run --config F` as a child; resolves with its API URL once it logs that it runs. */
-async function startDaemon(configFile: string, cwd: string): Promise<{ daemon: TocsinProcess; url: string }> {
-  const child = spawn(process.execPath, [TOCSIN_BIN, 'run', '--config', configFile], {
+async function startDaemon(
+  configFile: string,
+  cwd: string,
+  nodeArgs: readonly string[],
+): Promise<{ daemon: TocsinProcess; url: string }> {
+  const child = spawn(process.execPath, [...nodeArgs, TOCSIN_BIN, 'run', '--config', configFile], {
     cwd,
     env: { ...process.env, TOCSIN_CONFIG: '', [TOKEN_ENV]: TOKEN },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -223,7 +227,10 @@ function latencyRow(name: string, phase: Phase, samples: readonly Sample[], time
 }
 
 export async function stormBench(args: readonly string[]): Promise<void> {
-  const { rest, set } = splitFlags(args, ['quick'], ['probes', 'interval', 'timeout', 'after', 'fault', 'request-timeout']);
+  const { rest, set } = splitFlags(args, ['quick'], ['probes', 'interval', 'timeout', 'after', 'fault', 'request-timeout', 'profile']);
+  // --profile DIR: the daemon runs under --cpu-prof and is stopped with SIGTERM, so that it
+  // writes its profile there (the figures then include the profiler's overhead).
+  const profileDir = textOption(rest, 'profile');
   const quick = set.has('quick');
   const apps = Math.round(numberOption(rest, 'probes', quick ? 200 : 1000));
   const intervalS = numberOption(rest, 'interval', quick ? 5 : 30);
@@ -272,7 +279,7 @@ export async function stormBench(args: readonly string[]): Promise<void> {
     const configFile = join(dir, 'tocsin.yml');
     writeFileSync(configFile, stormConfig(dir, apps, target.port, intervalS, timeoutS));
     const t0 = performance.now();
-    const started = await startDaemon(configFile, dir);
+    const started = await startDaemon(configFile, dir, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
     startS = (performance.now() - t0) / 1000;
     daemon = started.daemon;
     const url = started.url;
@@ -364,6 +371,10 @@ export async function stormBench(args: readonly string[]): Promise<void> {
   } finally {
     clearInterval(loadTimer);
     sampler?.stop();
+    if (profileDir && daemon) {
+      daemon.child.kill('SIGTERM');
+      await daemon.exited;
+    }
     await daemon?.kill();
     await target?.stop();
     rmSync(dir, { recursive: true, force: true });

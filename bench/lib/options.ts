@@ -32,6 +32,11 @@ function optionText(args: readonly string[], name: string): string | undefined {
   return undefined;
 }
 
+/** `--name text`, or undefined when absent. */
+export function textOption(args: readonly string[], name: string): string | undefined {
+  return optionText(args, name);
+}
+
 /** `--name word`, one of `choices`. */
 export function choiceOption<T extends string>(
   args: readonly string[],

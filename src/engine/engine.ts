@@ -85,7 +85,8 @@ export interface Engine {
   adopt(incidents: readonly Incident[]): void;
   /** The incidents the engine tracks now (open ones and those within the reopen cool-down). */
   incidents(): Incident[];
-  componentStatuses(): Record<string, ComponentStatus>;
+  /** Each component's status; the same (frozen) object until something it derives from changes. */
+  componentStatuses(): Readonly<Record<string, ComponentStatus>>;
   snapshot(): EngineSnapshot;
   /** The snapshot as JSON text (what `restore` takes once parsed), without an intermediate copy. */
   snapshotText(): string;
@@ -165,7 +166,7 @@ export function createEngine(opts: EngineOptions): Engine {
   }
 
   /** Applies the buffered batch of one timestamp, in canonical order: arrival order never matters. */
-  let statuses: { version: number; value: Record<string, ComponentStatus> } | undefined;
+  let statuses: { version: number; value: Readonly<Record<string, ComponentStatus>> } | undefined;
 
   /** Targets a batch touched; reused, since most batches hold one event. */
   const touched = new Set<string>();
@@ -281,8 +282,10 @@ export function createEngine(opts: EngineOptions): Engine {
     componentStatuses() {
       // Derived on demand but kept while nothing it depends on changed: the daemon asks every
       // tick, and 10,000 components take tens of milliseconds to derive.
-      if (statuses?.version !== ctx.version) statuses = { version: ctx.version, value: componentStatusesOf(ctx) };
-      return { ...statuses.value };
+      if (statuses?.version !== ctx.version) {
+        statuses = { version: ctx.version, value: Object.freeze(componentStatusesOf(ctx)) };
+      }
+      return statuses.value;
     },
     snapshot() {
       return snapshotOf(ctx.state);

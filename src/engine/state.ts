@@ -11,8 +11,11 @@ import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
 import type { Impact } from './types.js';
 
-/** Raise it when `State` changes shape: an older snapshot is then ignored, not misread. */
-export const SNAPSHOT_VERSION = 1;
+/**
+ * Raise it when `State` changes shape: an older snapshot is then ignored, not misread.
+ * 2: series as compact tuples (snapshotText); version 1 snapshots are still read.
+ */
+export const SNAPSHOT_VERSION = 2;
 
 /** Per (probe, target, vantage) and rule: the condition's progress at that vantage. */
 export interface SeriesRule {
@@ -211,20 +214,87 @@ function snapshotReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+function reviveNumber(_key: string, v: unknown): unknown {
+  return typeof v === 'string' && v.startsWith('#num:') ? Number(v.slice(5)) : v;
+}
+
+const tag = (n: number): number | string => (Number.isFinite(n) ? n : `#num:${String(n)}`);
+const untag = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v).slice(5)));
+
+/**
+ * One series as a tuple: most of a snapshot is series (10,000 failing series are tens of MB as
+ * objects), so their keys are not repeated and ratio rings are written as time deltas and a
+ * string of outcomes. Written without a replacer callback per value, which is what made the
+ * plain form slow.
+ */
+function encodeSeries(s: Series): unknown[] {
+  return [
+    s.probe,
+    s.target,
+    s.vantage,
+    tag(s.lastAt),
+    s.err,
+    s.detail,
+    s.obs,
+    s.rs.map((r) => [r.bad, r.good, tag(r.badSince), r.firing ? 1 : 0, tag(r.firingSince), r.rt.map((t, i) => (i === 0 ? t : t - (r.rt[i - 1] ?? 0))), r.rb.join('')]),
+  ];
+}
+
+function decodeSeries(t: unknown[]): Series {
+  const [probe, target, vantage, lastAt, err, detail, obs, rs] = t as [string, string, string, unknown, Series['err'], Series['detail'], Series['obs'], unknown[][]];
+  return {
+    probe,
+    target,
+    vantage,
+    lastAt: untag(lastAt),
+    err,
+    detail,
+    obs,
+    rs: rs.map(([bad, good, badSince, firing, firingSince, rt, rb]) => {
+      let at = 0;
+      return {
+        bad: Number(bad),
+        good: Number(good),
+        badSince: untag(badSince),
+        firing: firing === 1,
+        firingSince: untag(firingSince),
+        rt: (rt as number[]).map((d) => (at += d)),
+        rb: [...String(rb)].map(Number),
+      };
+    }),
+  };
+}
+
 /** The snapshot as JSON text, in one pass (what the daemon stores). */
 export function snapshotText(state: State): string {
-  return JSON.stringify({ version: SNAPSHOT_VERSION, state }, snapshotReplacer);
+  const { series, ...rest } = state;
+  const head = JSON.stringify({ version: SNAPSHOT_VERSION, state: rest }, snapshotReplacer);
+  // A list of tuples (each series' key derives from its first three fields): `{"version":2,
+  // "state":{…}}` with the series as the state's last member.
+  const tuples: unknown[][] = [];
+  for (const key in series) {
+    const s = series[key];
+    if (s) tuples.push(encodeSeries(s));
+  }
+  return `${head.slice(0, -2)},"series":${JSON.stringify(tuples)}}}`;
 }
 
 export function snapshotOf(state: State): EngineSnapshot {
-  return { version: SNAPSHOT_VERSION, state: JSON.parse(JSON.stringify(state, snapshotReplacer)) as unknown };
+  return JSON.parse(snapshotText(state)) as EngineSnapshot;
 }
 
 /** The state a snapshot holds; undefined for anything else (another version, not a snapshot). */
 export function stateOf(raw: unknown): State | undefined {
   const snap = raw as Partial<EngineSnapshot> | undefined;
-  if (!snap || snap.version !== SNAPSHOT_VERSION || typeof snap.state !== 'object' || snap.state === null) return undefined;
-  return JSON.parse(JSON.stringify(snap.state), (_k, v: unknown) =>
-    typeof v === 'string' && v.startsWith('#num:') ? Number(v.slice(5)) : v,
-  ) as State;
+  if (!snap || typeof snap.state !== 'object' || snap.state === null) return undefined;
+  if (snap.version === 1) return JSON.parse(JSON.stringify(snap.state), reviveNumber) as State;
+  if (snap.version !== SNAPSHOT_VERSION) return undefined;
+  const { series, ...rest } = snap.state as { series?: unknown[][] };
+  const state = JSON.parse(JSON.stringify(rest), reviveNumber) as State;
+  state.series = {};
+  for (const t of series ?? []) {
+    const s = decodeSeries(t);
+    state.series[seriesKey(s.probe, s.target, s.vantage)] = s;
+  }
+  return state;
 }

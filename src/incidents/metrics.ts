@@ -51,7 +51,11 @@ export function componentStatusRecorder(
   metrics: Metrics,
 ): (statuses: Readonly<Record<string, ComponentStatus>>) => void {
   const last = new Map<string, ComponentStatus>();
+  let seen: Readonly<Record<string, ComponentStatus>> | undefined;
   return (statuses) => {
+    // The engine hands out the same object while nothing changed: nothing to look at.
+    if (statuses === seen) return;
+    seen = statuses;
     for (const [component, current] of Object.entries(statuses)) {
       if (last.get(component) === current) continue;
       last.set(component, current);

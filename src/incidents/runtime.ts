@@ -18,12 +18,15 @@ const TICK_MS = 1000;
 /**
  * The snapshot is saved every SNAPSHOT_EVERY_MS, and SNAPSHOT_AFTER_CHANGE_MS after incident
  * changes; but never more often than SNAPSHOT_COST_FACTOR times what the last save held the event
- * loop for: 10,000 failing series are tens of MB of JSON, and a storm changing incidents every
- * tick must not spend its time (and the API's) saving them.
+ * loop for (up to SNAPSHOT_AT_MOST_MS apart): 10,000 failing series are about 20 MB of JSON and
+ * half a second to write, and a storm changing incidents every tick must not spend its time (and
+ * the API's) saving them. Incident documents are written every tick regardless; the snapshot is
+ * what a restart resumes detection from.
  */
 const SNAPSHOT_EVERY_MS = 5000;
 const SNAPSHOT_AFTER_CHANGE_MS = 2000;
-const SNAPSHOT_COST_FACTOR = 20;
+const SNAPSHOT_COST_FACTOR = 100;
+const SNAPSHOT_AT_MOST_MS = 60_000;
 /** On stop, notifications still queued get this long to be delivered. */
 const NOTIFY_DRAIN_MS = 3000;
 
@@ -100,7 +103,7 @@ export async function startIncidentRuntime(deps: {
       recordStatuses(engine.componentStatuses());
       const since = clock.now() - lastSnapshot;
       const base = changedSinceSnapshot ? SNAPSHOT_AFTER_CHANGE_MS : SNAPSHOT_EVERY_MS;
-      const due = Math.max(base, SNAPSHOT_COST_FACTOR * snapshotCostMs);
+      const due = Math.min(SNAPSHOT_AT_MOST_MS, Math.max(base, SNAPSHOT_COST_FACTOR * snapshotCostMs));
       if (since >= due) {
         saveState().catch((err: unknown) => logger.error({ err }, 'could not save the engine state'));
       }
