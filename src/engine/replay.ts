@@ -37,23 +37,35 @@ export function parseEventLine(line: string, plan: Pick<Plan, 'probes'>): Parsed
   return eventLineParser(plan)(line);
 }
 
+/** How often (virtual time) a replay collects the engine's changes: the daemon's tick. */
+const COLLECT_EVERY_MS = 1000;
+
 /**
- * Replays events on the virtual clock they carry: the clock is ticked to each event's time before
- * it is ingested, and everything buffered is applied after the last one. Collects every incident
+ * Replays events on the virtual clock they carry: each event is applied at its own time (events
+ * of one timestamp together, once time moves on), the clock is ticked every virtual second as
+ * the daemon ticks, and everything buffered is applied after the last one. Collects every incident
  * opened during the replay, in its latest state, oldest first.
  */
 export class Replay {
   readonly engine: Engine;
   readonly #docs = new Map<string, Incident>();
   readonly #opened: string[] = [];
+  #nextCollect = Number.NEGATIVE_INFINITY;
 
   constructor(opts: { plan: EngineOptions['plan']; rules: readonly Rule[] } & Omit<EngineOptions, 'plan' | 'rules'>) {
     this.engine = createEngine(opts);
   }
 
   feed(event: ProbeResult): void {
-    this.#record(this.engine.tick(Date.parse(event.at)));
-    this.#record(this.engine.ingest(event));
+    // Changes are collected once per virtual second, as the daemon's ticks do: the engine
+    // evaluates every event as it comes either way, but a zone's incident is copied out once a
+    // second, not once per app joining it.
+    const at = Date.parse(event.at);
+    if (at >= this.#nextCollect) {
+      this.#record(this.engine.tick(at));
+      this.#nextCollect = at + COLLECT_EVERY_MS;
+    }
+    this.engine.enqueue(event);
   }
 
   /** Applies what is buffered; call after the last event. */
