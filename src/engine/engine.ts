@@ -61,13 +61,14 @@ export interface EngineOptions {
 
 export interface Engine {
   /** Buffers one event; returns the changes of the previous timestamp when time moved on. */
-  ingest(event: ProbeResult): IncidentChange[];
+  ingest(event: ProbeResult, atMs?: number): IncidentChange[];
   /**
    * Buffers one event like `ingest` but keeps the changes for the next `tick`/`flush`: the
    * daemon collects once per tick, so one evaluation's changes (a zone failing) are one write
-   * with coalesced entries, not one per event.
+   * with coalesced entries, not one per event. `atMs`: `Date.parse(event.at)`, when the caller
+   * has it already.
    */
-  enqueue(event: ProbeResult): void;
+  enqueue(event: ProbeResult, atMs?: number): void;
   /** Events dropped so far, per reason (CONTRACT §5.10). */
   dropped(): Record<DropReason, number>;
   /** Advances the virtual clock: flushes buffered events up to `nowMs`, staleness, holds, maintenance. */
@@ -168,6 +169,9 @@ export function createEngine(opts: EngineOptions): Engine {
   /** Applies the buffered batch of one timestamp, in canonical order: arrival order never matters. */
   let statuses: { version: number; value: Readonly<Record<string, ComponentStatus>> } | undefined;
 
+  /** The buffered events' times, parsed once (not snapshotted: derived again after a restore). */
+  let pendingMs: number[] = [];
+
   /** Targets a batch touched; reused, since most batches hold one event. */
   const touched = new Set<string>();
 
@@ -175,12 +179,15 @@ export function createEngine(opts: EngineOptions): Engine {
     const { state } = ctx;
     if (state.pending.length === 0) return;
     const at = state.pendingAt;
-    const batch = state.pending.length === 1 ? state.pending : canonicalOrder(state.pending);
+    const events = state.pending;
+    const ats = pendingMs.length === events.length ? pendingMs : events.map((e) => Date.parse(e.at));
     state.pending = [];
+    pendingMs = [];
     advance(at);
     touched.clear();
     // Each event counts at its own time: a late one is never re-stamped with "now".
-    for (const e of batch) applyEvent(ctx, e, batch.length === 1 ? at : Date.parse(e.at), touched);
+    if (events.length === 1 && events[0]) applyEvent(ctx, events[0], at, touched);
+    else for (const [e, t] of canonicalOrder(events, ats)) applyEvent(ctx, e, t, touched);
     if (touched.size === 1) for (const tk of touched) evaluateTarget(ctx, tk);
     else if (touched.size > 1) for (const tk of [...touched].sort(cmp)) evaluateTarget(ctx, tk);
     if (ctx.dirty.size > 0) settleSignals(ctx);
@@ -190,12 +197,12 @@ export function createEngine(opts: EngineOptions): Engine {
    * Events of one timestamp wait until time moves on (so their arrival order never matters);
    * a late event (older than the batch) joins the batch and is applied at its own time.
    */
-  function buffer(event: ProbeResult): void {
+  function buffer(event: ProbeResult, at: number): void {
     const { state } = ctx;
-    const at = Date.parse(event.at);
     if (state.pending.length > 0 && at > state.pendingAt) flushPending();
     state.pendingAt = state.pending.length === 0 ? at : Math.max(state.pendingAt, at);
     state.pending.push(event);
+    pendingMs.push(at);
   }
 
   /** External signals are evaluated under a rule of their own, made on first use. */
@@ -204,12 +211,12 @@ export function createEngine(opts: EngineOptions): Engine {
   }
 
   return {
-    ingest(event) {
-      buffer(event);
+    ingest(event, atMs = Date.parse(event.at)) {
+      buffer(event, atMs);
       return collectChanges(ctx);
     },
-    enqueue(event) {
-      buffer(event);
+    enqueue(event, atMs = Date.parse(event.at)) {
+      buffer(event, atMs);
     },
     dropped() {
       const out: Record<DropReason, number> = { duplicate: 0, out_of_order: 0, stale: 0, unknown_probe: 0 };
@@ -297,6 +304,7 @@ export function createEngine(opts: EngineOptions): Engine {
       const state = stateOf(raw);
       if (!state) return;
       ctx.state = state;
+      pendingMs = state.pending.map((e) => Date.parse(e.at));
       ctx.version++;
       ctx.index = emptyIndex();
       ctx.incIdx = new Map();
@@ -319,8 +327,8 @@ export function createEngine(opts: EngineOptions): Engine {
  * A batch in time order, and within a timestamp in canonical order (arrival order never
  * matters): by probe, target and vantage, and only for events equal in those by every field.
  */
-function canonicalOrder(events: readonly ProbeResult[]): ProbeResult[] {
-  const keyed = events.map((e) => ({ e, at: Date.parse(e.at), full: '' }));
+function canonicalOrder(events: readonly ProbeResult[], ats: readonly number[]): (readonly [ProbeResult, number])[] {
+  const keyed = events.map((e, i) => ({ e, at: ats[i] ?? Date.parse(e.at), full: '' }));
   const full = (k: (typeof keyed)[number]) => (k.full ||= canonical(k.e));
   keyed.sort(
     (a, b) =>
@@ -330,7 +338,7 @@ function canonicalOrder(events: readonly ProbeResult[]): ProbeResult[] {
       cmp(a.e.vantage, b.e.vantage) ||
       cmp(full(a), full(b)),
   );
-  return keyed.map((k) => k.e);
+  return keyed.map((k) => [k.e, k.at] as const);
 }
 
 /** The canonical order key of an event within its timestamp: every field that can differ. */

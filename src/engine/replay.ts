@@ -65,7 +65,7 @@ export class Replay {
       this.#record(this.engine.tick(at));
       this.#nextCollect = at + COLLECT_EVERY_MS;
     }
-    this.engine.enqueue(event);
+    this.engine.enqueue(event, at);
   }
 
   /** Applies what is buffered; call after the last event. */
