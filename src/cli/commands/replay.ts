@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import { engineOptionsForPlan, rulesForPlan } from '../../engine/pack.js';
 import { eventLineParser, Replay } from '../../engine/replay.js';
 import { renderMarkdown } from '../../incidents/render.js';
+import { lineBatches } from '../lines.js';
 import { CliFailure, globalOptions, loadPlanOrFail, plural } from '../options.js';
 
 /**
@@ -24,16 +24,17 @@ export function replayCommand(program: Command): void {
       const input: Readable = opts.events === '-' ? process.stdin : createReadStream(opts.events);
       const parse = eventLineParser(plan);
       const bad: string[] = [];
-      const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
       let n = 0;
       try {
-        for await (const line of lines) {
-          n++;
-          if (line.trim() === '') continue;
-          const parsed = parse(line);
-          if (!parsed.ok) bad.push(`LINE ${n}: ${parsed.reason}`);
-          // After a bad line the rest is only checked: the output would be wrong anyway.
-          else if (bad.length === 0) replay.feed(parsed.event);
+        for await (const lines of lineBatches(input)) {
+          for (const line of lines) {
+            n++;
+            if (line.trim() === '') continue;
+            const parsed = parse(line);
+            if (!parsed.ok) bad.push(`LINE ${n}: ${parsed.reason}`);
+            // After a bad line the rest is only checked: the output would be wrong anyway.
+            else if (bad.length === 0) replay.feed(parsed.event);
+          }
         }
       } catch (err) {
         throw new CliFailure(`cannot read ${opts.events}: ${(err as Error).message}`);
