@@ -127,7 +127,7 @@ describe('engine properties', () => {
     );
   });
 
-  it('never has two open incidents with one fingerprint, and timelines only grow', () => {
+  it('never has two open incidents with one fingerprint, a signal or a component twice in one, and timelines only grow', () => {
     fc.assert(
       fc.property(eventsArb, (events) => {
         const engine = createEngine({ plan, rules });
@@ -139,8 +139,14 @@ describe('engine properties', () => {
             expect(c.incident.timeline.slice(c.incident.timeline.length - c.appended.length)).toEqual(c.appended);
             seen.set(c.incident.id, c.incident.timeline.length);
           }
-          const open = engine.incidents().filter((i) => i.status === 'open');
+          const all = engine.incidents();
+          const open = all.filter((i) => i.status === 'open');
           expect(new Set(open.map((i) => i.fingerprint)).size).toBe(open.length);
+          // One entry per (rule, probe) and one per component in every document.
+          for (const i of all) {
+            expect(new Set(i.signals.map((sg) => `${sg.rule}/${sg.probe}`)).size).toBe(i.signals.length);
+            expect(new Set(i.components.map((c) => c.id)).size).toBe(i.components.length);
+          }
         }
       }),
       { numRuns: 60 },
