@@ -81,8 +81,9 @@ export function addAffected(ctx: EngineContext, x: IncIndex, component: string):
 
 /**
  * The nearest common dependency of the affected components plus `extra` (when given): the
- * common ancestor with the smallest greatest distance, ties by id (Topology.nearestCommon's
- * rule), found in the folded map without walking the components again.
+ * common ancestor (a component counts as its own) with the smallest greatest distance to any of
+ * them, ties by id, so it is deterministic; undefined when they share none (such components are
+ * never merged). Found in the folded map, without walking the components again.
  */
 export function nearestCommonWith(
   ctx: EngineContext,

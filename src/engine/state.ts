@@ -200,11 +200,6 @@ export function activeSignalsOf(state: State, inc: IncState): SignalState[] {
     .filter((s): s is SignalState => s !== undefined && s.active && s.incident === inc.doc.id);
 }
 
-/** Whether any signal still holds the incident open. */
-export function hasActiveSignal(state: State, inc: IncState): boolean {
-  return inc.signals.some((k) => state.signals[k]?.active && state.signals[k]?.incident === inc.doc.id);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Snapshot
 

@@ -57,31 +57,4 @@ export class Topology {
   dependsOn(id: string, ancestor: string): boolean {
     return this.ancestors(id).has(ancestor);
   }
-
-  /**
-   * The nearest common dependency of `ids` (a component counts as its own dependency): the common
-   * ancestor with the smallest greatest distance to any of them; ties by id, so it is
-   * deterministic. Undefined when they share none (such components are never merged).
-   */
-  nearestCommon(ids: readonly string[]): { id: string; distance: number } | undefined {
-    const [first, ...rest] = ids;
-    if (first === undefined) return undefined;
-    let best: { id: string; distance: number } | undefined;
-    for (const [cand, d0] of this.ancestors(first)) {
-      let worst = d0;
-      let common = true;
-      for (const other of rest) {
-        const d = this.ancestors(other).get(cand);
-        if (d === undefined) {
-          common = false;
-          break;
-        }
-        if (d > worst) worst = d;
-      }
-      if (!common) continue;
-      const better = !best || worst < best.distance || (worst === best.distance && cand < best.id);
-      if (better) best = { id: cand, distance: worst };
-    }
-    return best;
-  }
 }
