@@ -19,7 +19,7 @@ import {
   syncActive,
   unlinkActive,
 } from './incident-index.js';
-import { cmp, type IncState, type SignalState } from './state.js';
+import { cmp, type IncState, sameList, type SignalState } from './state.js';
 import { humanDuration, iso } from './text.js';
 import { recoveredText, signalText } from './wording.js';
 
@@ -220,15 +220,8 @@ export function refresh(ctx: EngineContext, sig: SignalState): void {
 }
 
 function sameSignal(a: Signal, b: Signal): boolean {
-  return (
-    a.error === b.error &&
-    a.since === b.since &&
-    a.until === b.until &&
-    a.targets.length === b.targets.length &&
-    a.vantages.length === b.vantages.length &&
-    a.targets.every((t, i) => t === b.targets[i]) &&
-    a.vantages.every((v, i) => v === b.vantages[i])
-  );
+  const sameTimes = a.since === b.since && a.until === b.until;
+  return sameTimes && a.error === b.error && sameList(a.targets, b.targets) && sameList(a.vantages, b.vantages);
 }
 
 /** A signal recovered: its `until` is set; the incident says so while it is open. */

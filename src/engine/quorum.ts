@@ -8,7 +8,7 @@
 import type { EngineContext, ProbeInfo } from './context.js';
 import type { Rule } from './rules.js';
 import { armTarget } from './series.js';
-import { cmp, newSignal, type SignalState, signalKey, type TargetEval } from './state.js';
+import { cmp, newSignal, sameList, type SignalState, signalKey, type TargetEval } from './state.js';
 
 /** Re-evaluates one target (a `targetKey`) for every rule of its probe. */
 export function evaluateTarget(ctx: EngineContext, tk: string): void {
@@ -62,13 +62,7 @@ export function evaluateTarget(ctx: EngineContext, tk: string): void {
 }
 
 function sameVerdict(a: TargetEval, b: TargetEval): boolean {
-  return (
-    a.error === b.error &&
-    a.since === b.since &&
-    a.nonStale === b.nonStale &&
-    a.vantages.length === b.vantages.length &&
-    a.vantages.every((v, k) => v === b.vantages[k])
-  );
+  return a.error === b.error && a.since === b.since && a.nonStale === b.nonStale && sameList(a.vantages, b.vantages);
 }
 
 function probeSignal(ctx: EngineContext, rule: Rule, info: ProbeInfo): SignalState {

@@ -190,6 +190,11 @@ export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Two lists of ids, equal item by item. */
+export function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Queries shared by the layers
 
