@@ -38,7 +38,7 @@ import { evaluateTarget } from './quorum.js';
 import { type Rule, ruleWatches } from './rules.js';
 import { applyEvent, dueForStaleness, rebuildSeriesIndex } from './series.js';
 import { settleSignals } from './signals.js';
-import { cmp, emptyState, type EngineSnapshot, newSignal, snapshotOf, snapshotText, stateOf } from './state.js';
+import { cmp, emptyState, type EngineSnapshot, newSignal, type SignalState, snapshotOf, snapshotText, stateOf } from './state.js';
 import { type ComponentInfo, Topology } from './topology.js';
 import type { ComponentStatus, ExternalSignal, IncidentChange, OperatorAction } from './types.js';
 
@@ -80,6 +80,8 @@ export interface Engine {
    * correlated like probe signals. Throws TocsinError INVALID for an unknown component.
    */
   external(signal: ExternalSignal): IncidentChange[];
+  /** Several alerts at once (one webhook): applied together, settled once, changes collected once. */
+  externalBatch(signals: readonly ExternalSignal[]): IncidentChange[];
   /** An operator's verb; throws TocsinError (NOT_FOUND, CONFLICT, INVALID). */
   operatorAction(action: OperatorAction): IncidentChange[];
   /** Stored open incidents this engine does not know (after a restart without state): tracked again. */
@@ -205,6 +207,43 @@ export function createEngine(opts: EngineOptions): Engine {
     pendingMs.push(at);
   }
 
+  /**
+   * A batch of alerts (one webhook): each alert updates its signal's alert set, then each signal
+   * touched derives its failing targets once and everything settles once, so a webhook of
+   * 10,000 alerts on one component costs its alerts, not alerts × the alerts already firing.
+   */
+  function externalBatch(inputs: readonly ExternalSignal[]): IncidentChange[] {
+    for (const input of inputs) {
+      if (!cfg.topology.has(input.component)) throw new TocsinError('INVALID', `unknown component "${input.component}"`);
+    }
+    const at = inputs.reduce((m, i) => Math.max(m, i.at), ctx.state.now);
+    if (ctx.state.pending.length > 0 && ctx.state.pendingAt < at) flushPending();
+    advance(at);
+    const { state } = ctx;
+    const changed = new Set<SignalState>();
+    for (const input of inputs) {
+      externalRuleFor(input.rule);
+      const key = externalKey(input);
+      let sig = state.signals[key];
+      if (!sig) {
+        if (!input.active) continue;
+        sig = newSignal(key, input.rule, input.probe, input.component);
+        sig.external = {};
+        state.signals[key] = sig;
+      }
+      const alerts = sig.external ?? {};
+      sig.external = alerts;
+      // An alert starting "later" than now (clock skew at the sender) starts now.
+      if (updateExternalAlerts(alerts, { ...input, since: Math.min(input.since, state.now) })) changed.add(sig);
+    }
+    for (const sig of changed) {
+      sig.failing = externalFailing(sig.external ?? {});
+      ctx.dirty.add(sig.key);
+    }
+    if (ctx.dirty.size > 0) settleSignals(ctx);
+    return collectChanges(ctx);
+  }
+
   /** External signals are evaluated under a rule of their own, made on first use. */
   function externalRuleFor(id: string): void {
     if (!cfg.rulesById.has(id)) cfg.rulesById.set(id, externalRule(id));
@@ -235,31 +274,10 @@ export function createEngine(opts: EngineOptions): Engine {
       return collectChanges(ctx);
     },
     external(input) {
-      if (!cfg.topology.has(input.component)) {
-        throw new TocsinError('INVALID', `unknown component "${input.component}"`);
-      }
-      const at = Math.max(input.at, ctx.state.now);
-      if (ctx.state.pending.length > 0 && ctx.state.pendingAt < at) flushPending();
-      advance(at);
-      externalRuleFor(input.rule);
-      const { state } = ctx;
-      const key = externalKey(input);
-      let sig = state.signals[key];
-      if (!sig) {
-        if (!input.active) return collectChanges(ctx);
-        sig = newSignal(key, input.rule, input.probe, input.component);
-        sig.external = {};
-        state.signals[key] = sig;
-      }
-      const alerts = sig.external ?? {};
-      sig.external = alerts;
-      // An alert starting "later" than now (clock skew at the sender) starts now.
-      if (updateExternalAlerts(alerts, { ...input, since: Math.min(input.since, state.now) })) {
-        sig.failing = externalFailing(alerts);
-        ctx.dirty.add(key);
-        settleSignals(ctx);
-      }
-      return collectChanges(ctx);
+      return externalBatch([input]);
+    },
+    externalBatch(inputs) {
+      return externalBatch(inputs);
     },
     operatorAction(action) {
       const { state } = ctx;

@@ -232,6 +232,31 @@ receivers:
     });
   });
 
+  it('takes a webhook of 10,000 alerts on one component as one batch: one signal with every instance; re-sent and resolved, 200', async () => {
+    const startsAt = new Date().toISOString();
+    const alerts = Array.from({ length: 10_000 }, (_, i) => ({
+      status: 'firing',
+      labels: { alertname: 'NodeDown', component: 'db', instance: `node-${i}:9100` },
+      annotations: { summary: `node-${i} down` },
+      startsAt,
+      fingerprint: `node${i}`,
+    }));
+    const body = { version: '4', status: 'firing', receiver: 'tocsin', alerts };
+    const res = await post(body);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ accepted: 10_000, ignored: [] });
+    const list = (await (await fetch(`${api}/api/v1/incidents?status=open&signals=all`, { headers: { authorization: `Bearer ${operator}` } })).json()) as {
+      incidents: { signals: { probe: string; targets: string[] }[] }[];
+    };
+    const burst = list.incidents.flatMap((i) => i.signals).filter((sg) => sg.probe === 'alertmanager:NodeDown@db');
+    expect(burst).toHaveLength(1);
+    expect(burst[0]?.targets).toHaveLength(10_000);
+    // Re-sent (every group interval): accepted, and nothing changes.
+    expect((await post(body)).status).toBe(200);
+    const resolved = await post({ ...body, status: 'resolved', alerts: alerts.map((a) => ({ ...a, status: 'resolved', endsAt: new Date().toISOString() })) });
+    expect(resolved.status).toBe(200);
+  });
+
   it('answers 400 naming the field, 401 without a token, 403 for a viewer', async () => {
     const bad = await post({ version: '4', alerts: [{ status: 'burning', labels: {}, startsAt: new Date().toISOString() }] });
     expect(bad.status).toBe(400);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { alertToSignal, type AlertMapping, type IgnoredAlert } from '../../alerts/map.js';
 import { parseWebhook } from '../../alerts/payload.js';
-import type { IncidentChange } from '../../engine/types.js';
+import type { ExternalSignal, IncidentChange } from '../../engine/types.js';
 import { TocsinError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { requireRole } from '../guard.js';
@@ -40,8 +40,7 @@ export function alertmanagerRoutes(app: FastifyInstance, ctx: ApiContext): void 
       if (!engine) throw new TocsinError('UNAVAILABLE', 'the rules engine is not running');
       const now = ctx.incidents.clock.now();
       const ignored: IgnoredAlert[] = [];
-      const changes: IncidentChange[] = [];
-      let accepted = 0;
+      const signals: ExternalSignal[] = [];
       for (const alert of parsed.value.alerts) {
         const mapped = alertToSignal(alert, mapping, now);
         if (!mapped.ok) {
@@ -49,10 +48,13 @@ export function alertmanagerRoutes(app: FastifyInstance, ctx: ApiContext): void 
           ctx.metrics.alertsReceived.inc({ status: 'ignored' });
           continue;
         }
-        accepted++;
         ctx.metrics.alertsReceived.inc({ status: alert.status });
-        changes.push(...engine.external(mapped.signal));
+        signals.push(mapped.signal);
       }
+      const accepted = signals.length;
+      // The whole webhook as one batch: a rack of 3,000 node exporters firing at once is one
+      // evaluation and one write, not 3,000 copies of a growing incident.
+      const changes: IncidentChange[] = signals.length > 0 ? engine.externalBatch(signals) : [];
       if (changes.length > 0) {
         for (const c of changes) {
           if (c.opened) log.warn({ incident: c.incident.id, title: c.incident.title, rule: c.rule }, 'draft incident opened');
