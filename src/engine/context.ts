@@ -24,6 +24,8 @@ export interface ProbeInfo {
   readonly plan: ProbePlan;
   /** The rules watching this probe; series keep their state by index into this list. */
   readonly rules: readonly Rule[];
+  /** The signal key of each of those rules on this probe (built once, not per event). */
+  readonly signalKeys: readonly string[];
   readonly staleMs: number;
 }
 

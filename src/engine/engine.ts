@@ -38,7 +38,7 @@ import { evaluateTarget } from './quorum.js';
 import { type Rule, ruleWatches } from './rules.js';
 import { applyEvent, dueForStaleness, rebuildSeriesIndex } from './series.js';
 import { settleSignals } from './signals.js';
-import { cmp, emptyState, type EngineSnapshot, newSignal, type SignalState, snapshotOf, snapshotText, stateOf } from './state.js';
+import { cmp, emptyState, type EngineSnapshot, newSignal, type SignalState, signalKey, snapshotOf, snapshotText, stateOf } from './state.js';
 import { type ComponentInfo, Topology } from './topology.js';
 import type { ComponentStatus, ExternalSignal, IncidentChange, OperatorAction } from './types.js';
 
@@ -109,9 +109,11 @@ function compileConfig(opts: EngineOptions): EngineConfig {
   const probes = new Map<string, ProbeInfo>();
   const probesOfComponent = new Map<string, string[]>();
   for (const p of opts.plan.probes) {
+    const rules = opts.rules.filter((r) => ruleWatches(r, p));
     probes.set(p.id, {
       plan: p,
-      rules: opts.rules.filter((r) => ruleWatches(r, p)),
+      rules,
+      signalKeys: rules.map((r) => signalKey(r.id, p.id)),
       staleMs: p.intervalMs * staleIntervals,
     });
     probesOfComponent.set(p.component, [...(probesOfComponent.get(p.component) ?? []), p.id]);

@@ -8,9 +8,13 @@
 import type { EngineContext, ProbeInfo } from './context.js';
 import type { Rule } from './rules.js';
 import { armTarget } from './series.js';
-import { cmp, newSignal, sameList, type SignalState, signalKey, type TargetEval } from './state.js';
+import { newSignal, sameList, type Series, type SignalState, signalKey } from './state.js';
 
-/** Re-evaluates one target (a `targetKey`) for every rule of its probe. */
+/**
+ * Re-evaluates one target (a `targetKey`) for every rule of its probe. Called for every failed
+ * check of a failing target, so it allocates only what a verdict needs: in a storm's steady state
+ * it runs once per event for every target of the zone.
+ */
 export function evaluateTarget(ctx: EngineContext, tk: string): void {
   const { state, index } = ctx;
   const list = index.byTarget.get(tk);
@@ -18,51 +22,74 @@ export function evaluateTarget(ctx: EngineContext, tk: string): void {
   if (!list || !first) return;
   const info = ctx.cfg.probes.get(first.probe);
   if (!info) return;
+  const now = state.now;
+  let freshCount = 0;
+  for (const s of list) if (now - s.lastAt <= info.staleMs) freshCount++;
   let anyFiring = false;
-  const fresh = list.filter((s) => state.now - s.lastAt <= info.staleMs);
-  info.rules.forEach((rule, i) => {
-    if (list.some((s) => s.rs[i]?.firing)) anyFiring = true;
+  for (let i = 0; i < info.rules.length; i++) {
+    const rule = info.rules[i];
+    if (!rule) continue;
+    // The firing vantages, and among the fresh ones the latest to report (it tells the error).
+    let firingFresh = 0;
+    let latest: Series | undefined;
+    for (const s of list) {
+      if (!s.rs[i]?.firing) continue;
+      anyFiring = true;
+      if (now - s.lastAt > info.staleMs) continue;
+      firingFresh++;
+      if (!latest || s.lastAt > latest.lastAt || (s.lastAt === latest.lastAt && s.vantage < latest.vantage)) latest = s;
+    }
     // Every vantage silent: no news is not good news; the target keeps its state.
-    if (fresh.length === 0) return;
-    const firing = fresh.filter((s) => s.rs[i]?.firing);
+    if (freshCount === 0) continue;
     const met =
-      firing.length > 0 &&
-      (rule.quorum === 'majority' ? firing.length * 2 > fresh.length : firing.length >= rule.quorum.at_least);
+      firingFresh > 0 &&
+      (rule.quorum === 'majority' ? firingFresh * 2 > freshCount : firingFresh >= rule.quorum.at_least);
     // Signals are created on their first failing target only: memory for failures, not probes.
-    const existing = state.signals[signalKey(rule.id, info.plan.id)];
-    if (!met && !existing) return;
+    const existing = state.signals[info.signalKeys[i] ?? signalKey(rule.id, info.plan.id)];
+    if (!met && !existing) continue;
     const sig = existing ?? probeSignal(ctx, rule, info);
     if (met) {
-      const latest = [...firing].sort((a, b) => b.lastAt - a.lastAt || cmp(a.vantage, b.vantage))[0];
-      const next: TargetEval = {
-        vantages: firing.map((s) => s.vantage).sort(),
-        nonStale: fresh.length,
-        since: Math.min(...firing.map((s) => s.rs[i]?.firingSince ?? state.now)),
-        error: latest?.err[i] ?? null,
-        detail: latest?.detail[i] ?? null,
-        obs: latest?.obs[i] ?? null,
-      };
+      const vantages: string[] = [];
+      let since = Number.POSITIVE_INFINITY;
+      for (const s of list) {
+        const r = s.rs[i];
+        if (!r?.firing || now - s.lastAt > info.staleMs) continue;
+        vantages.push(s.vantage);
+        if (r.firingSince < since) since = r.firingSince;
+      }
+      vantages.sort();
+      if (!Number.isFinite(since)) since = now;
+      const error = latest?.err[i] ?? null;
       const was = sig.failing[first.target];
-      sig.failing[first.target] = next;
       // One more failed check of a target already failing the same way changes no verdict: the
       // signal is not settled again (a storm's steady state costs the series and this, nothing
       // more). The latest detail is kept for the sentences written later.
-      if (sig.active && was && sameVerdict(was, next)) return;
+      const same =
+        was?.error === error && was.since === since && was.nonStale === freshCount && sameList(was.vantages, vantages);
+      if (sig.active && was && same) {
+        was.detail = latest?.detail[i] ?? null;
+        was.obs = latest?.obs[i] ?? null;
+        continue;
+      }
+      sig.failing[first.target] = {
+        vantages,
+        nonStale: freshCount,
+        since,
+        error,
+        detail: latest?.detail[i] ?? null,
+        obs: latest?.obs[i] ?? null,
+      };
     } else {
-      if (!(first.target in sig.failing)) return;
+      if (!(first.target in sig.failing)) continue;
       delete sig.failing[first.target];
     }
     ctx.dirty.add(sig.key);
-  });
+  }
   if (!anyFiring) index.hot.delete(tk);
   else if (!index.hot.has(tk)) {
     index.hot.add(tk);
     armTarget(ctx, tk);
   }
-}
-
-function sameVerdict(a: TargetEval, b: TargetEval): boolean {
-  return a.error === b.error && a.since === b.since && a.nonStale === b.nonStale && sameList(a.vantages, b.vantages);
 }
 
 function probeSignal(ctx: EngineContext, rule: Rule, info: ProbeInfo): SignalState {
