@@ -2,11 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { PROBE_KINDS } from '../probes/index.js';
 import type { ProbeKind } from '../probes/probe.js';
 import { TokenTable } from './api/auth.js';
+import { checkBinding } from './api/binding.js';
 import { buildApi } from './api/server.js';
 import { systemClock, type TimerClock } from './clock.js';
 import type { Plan } from './config/plan.js';
 import { ResultHistory } from './console/history.js';
+import { TocsinError } from './errors.js';
 import type { Logger } from './log.js';
+import type { WarnFn } from './private-files.js';
 import { probeMetricsRecorder } from './metrics/probe-metrics.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
 import { VERSION } from './package-info.js';
@@ -52,7 +55,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const kinds = opts.kinds ?? PROBE_KINDS;
   const metrics = createMetrics({ version: VERSION });
 
-  const store: IncidentStore = await openStore(plan);
+  // Refused before anything is opened or written: a daemon the network reaches needs real tokens.
+  const binding = checkBinding(plan.server);
+  if (!binding.ok) throw new TocsinError('INVALID', binding.reason);
+  for (const w of binding.warnings) logger.warn({ listen: plan.server.listen }, w);
+  const warn: WarnFn = (fields, msg) => logger.warn(fields, msg);
+
+  const store: IncidentStore = await openStore(plan, { warn });
   const latest = new LatestResults();
   for (const r of await store.latestResults()) latest.record(r);
 
@@ -97,7 +106,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       queue,
       latest,
       metrics,
-      tokens: TokenTable.fromPlan(plan, opts.env),
+      tokens: TokenTable.fromPlan(plan, opts.env, warn),
       logger,
       incidents: incidents.ctx,
       history,

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Plan } from '../config/plan.js';
+import { ensurePrivateDir, formatMode, restrictFile, type WarnFn } from '../private-files.js';
 
 export type Role = 'operator' | 'viewer';
 
@@ -34,7 +35,7 @@ export class TokenTable {
     this.#entries = entries;
   }
 
-  static fromPlan(plan: Plan, env: NodeJS.ProcessEnv = process.env): TokenTable {
+  static fromPlan(plan: Plan, env: NodeJS.ProcessEnv = process.env, warn?: WarnFn): TokenTable {
     const entries: TokenEntry[] = [];
     for (const t of plan.server.tokens) {
       const secret = env[t.token_env];
@@ -45,7 +46,7 @@ export class TokenTable {
       entries.push({
         name: 'local-operator',
         role: 'operator',
-        digest: digest(ensureLocalToken(dataDir(plan))),
+        digest: digest(ensureLocalToken(dataDir(plan), warn)),
       });
     }
     return new TokenTable(entries);
@@ -63,11 +64,26 @@ export class TokenTable {
   }
 }
 
-/** Reads the local operator token, creating it (0600) on first use. */
-export function ensureLocalToken(dir: string): string {
+/**
+ * Reads the local operator token, creating it (0600, in a 0700 directory when Tocsin creates it)
+ * on first use. An existing file that group or other users could read is set back to 0600 with a
+ * warning (the path and old mode, never the token): refusing to start would break an install
+ * for a mode bit, and the fix is the same either way. Whoever could read it may hold the token,
+ * so the warning says how to rotate it.
+ */
+export function ensureLocalToken(dir: string, warn?: WarnFn): string {
   const file = join(dir, LOCAL_TOKEN_FILE);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dir, { recursive: true });
+  if (existsSync(file)) {
+    const loose = restrictFile(file, warn);
+    if (loose !== undefined) {
+      warn?.(
+        { file, mode: formatMode(loose) },
+        'operator token file was readable by group/other users; set it to 0600 (to rotate the token, delete the file and restart)',
+      );
+    }
+    return readFileSync(file, 'utf8').trim();
+  }
+  ensurePrivateDir(dir, warn);
   const token = randomBytes(32).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);

@@ -30,6 +30,11 @@ export const ServerSpec = z
   .object({
     listen: HostPort.default({ host: '127.0.0.1', port: 9470 }),
     tokens: z.array(TokenSpec).default([]),
+    /**
+     * Lets a non-loopback `listen` start with no `tokens`, i.e. with the generated operator token
+     * on disk as the only credential (src/api/binding.ts). Off unless said.
+     */
+    allow_unauthenticated_remote: z.boolean().optional(),
   })
   .strict();
 export type ServerSpec = z.infer<typeof ServerSpec>;

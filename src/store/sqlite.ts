@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ensurePrivateDir, restrictFile, type WarnFn } from '../private-files.js';
 import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
 import { type IncidentFilter, type IncidentStore, type SaveOutcome, stateText } from './port.js';
@@ -29,15 +30,33 @@ export class SqliteStore implements IncidentStore {
     this.#db = db;
   }
 
-  /** Opens (creating the file and its parent directories) and migrates the database at `path`. */
-  static open(path: string): SqliteStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  /**
+   * Opens (creating the file and its parent directories) and migrates the database at `path`.
+   * Incidents are not for every local user: a directory created here is 0700, and the database
+   * with its -wal and -shm files is 0600 whatever the umask (see ensurePrivateDir for an existing
+   * directory, which is only warned about through `opts.warn`).
+   */
+  static open(path: string, opts: { warn?: WarnFn } = {}): SqliteStore {
+    const onDisk = path !== ':memory:' && path !== '';
+    if (onDisk) {
+      ensurePrivateDir(dirname(path), opts.warn);
+      // Created 0600 before SQLite opens it, so there is no moment when it is readable by others;
+      // SQLite then creates -wal and -shm with the database file's mode.
+      closeSync(openSync(path, 'a', 0o600));
+      restrictFile(path, opts.warn);
+    }
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     migrate(db);
+    if (onDisk) {
+      // They exist now (WAL mode and the migrations touched the file); ones left by an older
+      // version, created with the umask's mode, are tightened here.
+      restrictFile(`${path}-wal`, opts.warn);
+      restrictFile(`${path}-shm`, opts.warn);
+    }
     return new SqliteStore(db);
   }
 
