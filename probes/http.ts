@@ -2,7 +2,8 @@ import type { CheckResult } from '../src/events/probe-result.js';
 import { type ExchangeResult, exchange } from './http/exchange.js';
 import { checkExpectations, needsBody } from './http/expect.js';
 import { type HopRequest, isFailure, nextHop } from './http/redirect.js';
-import { HttpProbeShape, HttpProbeSpec, MAX_REDIRECTS } from './http/spec.js';
+import { guardsRedirect, redirectRefused, refusedByUrl } from './http/redirect-guard.js';
+import { HttpProbeShape, HttpProbeSpec, MAX_REDIRECTS, redirectPolicy } from './http/spec.js';
 import type { CheckContext, ProbeKind } from './probe.js';
 import { Deadline, roundMs } from './shared/deadline.js';
 import { parseHostPort } from './shared/host-port.js';
@@ -61,6 +62,11 @@ async function checkOnce(spec: HttpCheckSpec, target: string, ctx: CheckContext)
     const connectTo = spec.address !== undefined ? parseHostPort(spec.address) : undefined;
     const home = { origin: url.origin, connectTo };
     const keepText = needsBody(spec.expect);
+    const policy = redirectPolicy(spec.follow_redirects);
+    // Redirects may not reach link-local or metadata addresses unless allowed: judged by URL before
+    // the hop, then by the resolved address in exchange (the one the socket would connect to).
+    const guarded = (request: HopRequest): boolean =>
+      guardsRedirect(request.url, home.origin, policy.allowLinkLocal);
     let hop: HopRequest = {
       url,
       method: spec.method,
@@ -73,11 +79,12 @@ async function checkOnce(spec: HttpCheckSpec, target: string, ctx: CheckContext)
       const result = await exchange(
         hop,
         {
-          stopAtRedirect: spec.follow_redirects,
+          stopAtRedirect: policy.follow,
           keepText,
           maxBodySize: spec.max_body_size,
           tls: spec.tls,
           localAddress: ctx.sourceAddress,
+          refuseLinkLocal: redirects > 0 && guarded(hop),
         },
         deadline,
         clock,
@@ -86,9 +93,11 @@ async function checkOnce(spec: HttpCheckSpec, target: string, ctx: CheckContext)
       if (result.failure || !result.response) return done(result.failure, observations);
 
       const { status, headers } = result.response;
-      const next = spec.follow_redirects ? nextHop(hop, status, headers.location, home) : undefined;
+      const next = policy.follow ? nextHop(hop, status, headers.location, home) : undefined;
       if (next !== undefined) {
         if (isFailure(next)) return done(next, observations);
+        const refused = guarded(next) ? refusedByUrl(next.url) : undefined;
+        if (refused !== undefined) return done(redirectRefused(next.url, refused), observations);
         if (redirects >= MAX_REDIRECTS) {
           return done(
             {
@@ -102,7 +111,7 @@ async function checkOnce(spec: HttpCheckSpec, target: string, ctx: CheckContext)
         continue;
       }
 
-      const failure = checkExpectations(spec.expect, spec.follow_redirects, {
+      const failure = checkExpectations(spec.expect, policy.follow, {
         status,
         headers,
         body: result.body,

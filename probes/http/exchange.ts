@@ -10,6 +10,7 @@ import type { PhaseClock } from '../shared/phase-clock.js';
 import { type TlsSessionInfo, tlsClientOptions, tlsSessionInfo } from '../shared/tls-options.js';
 import type { TlsSpec } from '../shared/tls-spec.js';
 import { type HopRequest, REDIRECT_STATUSES } from './redirect.js';
+import { guardedLookup, isRefusedAddress, RefusedAddressError, redirectRefused } from './redirect-guard.js';
 
 /** Sent unless the probe sets its own, so that operators can tell probes apart in access logs. */
 export const USER_AGENT = 'Tocsin-Probe/1';
@@ -27,6 +28,11 @@ export interface ExchangeOptions {
   readonly hashBody?: boolean | undefined;
   /** Record the leaf certificate's SHA-256 fingerprint (lb_sync compares certificates). */
   readonly certFingerprint?: boolean | undefined;
+  /**
+   * Refuse to connect to link-local and metadata addresses (`redirect_refused`), checking the
+   * address the name resolves to: set for redirect hops unless the probe allows them.
+   */
+  readonly refuseLinkLocal?: boolean | undefined;
 }
 
 /** What one request/response produced; `failure` is set when it did not complete. */
@@ -97,7 +103,12 @@ export function exchange(
       socket?.destroy();
       resolve(result);
     };
-    const fail = (err: unknown): void => finish(classifyNetError(err, clock.current));
+    const fail = (err: unknown): void =>
+      finish(
+        err instanceof RefusedAddressError
+          ? redirectRefused(hop.url, err.message)
+          : classifyNetError(err, clock.current),
+      );
     const offExpire = deadline.onExpire(() => finish(timeoutFailure(clock.current, deadline.budgetMs)));
 
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, host: hop.url.host, ...hop.headers };
@@ -105,6 +116,10 @@ export function exchange(
       headers['content-length'] = String(Buffer.byteLength(hop.body));
     }
 
+    if (opts.refuseLinkLocal && isRefusedAddress(host)) {
+      finish(redirectRefused(hop.url, `${host} is a link-local or metadata address`));
+      return;
+    }
     clock.enter(isIP(host) ? 'connect' : 'dns');
     try {
       const options: https.RequestOptions = {
@@ -115,6 +130,7 @@ export function exchange(
         headers,
         agent: false,
         ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+        ...(opts.refuseLinkLocal ? { lookup: guardedLookup() } : {}),
         ...(isHttps ? tlsClientOptions(opts.tls, bareHostname(hop.url)) : {}),
       };
       request = isHttps ? https.request(options) : http.request(options);

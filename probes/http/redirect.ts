@@ -17,14 +17,15 @@ export interface HopRequest {
   readonly connectTo?: HostPort | undefined;
 }
 
-/** Headers that carry credentials or a forced Host: never sent to another origin. */
-const ORIGIN_BOUND = ['authorization', 'proxy-authorization', 'cookie', 'host'];
 /** Headers that describe the body: dropped with it when a redirect turns the request into a GET. */
 const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'transfer-encoding'];
 
 /**
  * The request a redirect leads to, or undefined when the answer is not a redirect (it is final).
  * `address` sticks to the probe's own origin: it names an instance of that site, not of another.
+ * Every header of the probe (`headers:`: credentials, API keys, a forced Host, a custom
+ * User-Agent) is dropped on the first redirect to another origin and not restored if the chain
+ * comes back: only the headers describing a body that is still sent (307/308) are kept.
  */
 export function nextHop(
   current: HopRequest,
@@ -56,7 +57,11 @@ export function nextHop(
       : (status === 301 || status === 302) && current.method === 'POST';
   const headers: Record<string, string> = { ...current.headers };
   if (toGet) for (const name of BODY_HEADERS) delete headers[name];
-  if (url.origin !== current.url.origin) for (const name of ORIGIN_BOUND) delete headers[name];
+  if (url.origin !== current.url.origin) {
+    for (const name of Object.keys(headers)) {
+      if (toGet || !BODY_HEADERS.includes(name)) delete headers[name];
+    }
+  }
 
   return {
     url,

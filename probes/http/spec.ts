@@ -77,8 +77,14 @@ export const HttpProbeShape = {
     .string()
     .refine((text) => parseHostPort(text) !== undefined, 'must be host:port (IPv6 as [::1]:443)')
     .optional(),
-  /** Follow 3xx answers with a Location, up to 10 hops. Default true. */
-  follow_redirects: z.boolean().default(true),
+  /**
+   * Follow 3xx answers with a Location, up to 10 hops. Default true. The object form follows
+   * too, with options: `allow_link_local: true` lets redirects reach link-local and cloud
+   * metadata addresses (refused by default with `redirect_refused`).
+   */
+  follow_redirects: z
+    .union([z.boolean(), z.object({ allow_link_local: z.boolean().default(false) }).strict()])
+    .default(true),
   /** Most bytes of body read; a longer body fails with `body_too_large`. Default 1 MiB (1048576). */
   max_body_size: z.number().int().positive().default(DEFAULT_MAX_BODY_SIZE),
   /** What a healthy answer looks like. Default: a 2xx status, any body, no latency limit. */
@@ -88,3 +94,12 @@ export const HttpProbeShape = {
 /** A `kind: http` probe's own keys, validated, with defaults applied. */
 export const HttpProbeSpec = z.object(HttpProbeShape).strict();
 export type HttpProbeSpec = z.infer<typeof HttpProbeSpec>;
+
+/** What `follow_redirects` (a boolean or an object of options) asks for. */
+export function redirectPolicy(value: HttpProbeSpec['follow_redirects']): {
+  readonly follow: boolean;
+  readonly allowLinkLocal: boolean;
+} {
+  if (typeof value === 'boolean') return { follow: value, allowLinkLocal: false };
+  return { follow: true, allowLinkLocal: value.allow_link_local };
+}

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'header_mismatch', // an expected response header is missing or differs
   'body_too_large', // the response body exceeded the probe's read cap
   'too_many_redirects', // more redirects than the probe follows
+  'redirect_refused', // http: a redirect led to a link-local or cloud metadata address; refused before connecting
   'protocol_error', // the peer spoke something that is not valid for the protocol (malformed HTTP)
   'latency', // the check succeeded but took longer than `expect.max_latency` (degraded, not down)
   'config_out_of_sync', // lb_sync: an instance serves a config that differs from the reference

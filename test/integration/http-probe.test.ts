@@ -1,8 +1,13 @@
 import { getEventListeners } from 'node:events';
-import type http from 'node:http';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpProbeSpec, httpProbe } from '../../probes/http.js';
+import { exchange } from '../../probes/http/exchange.js';
 import type { CheckContext } from '../../probes/probe.js';
+import { Deadline } from '../../probes/shared/deadline.js';
+import type { NetPhase } from '../../probes/shared/net-errors.js';
+import { PhaseClock } from '../../probes/shared/phase-clock.js';
 import { TlsSpec } from '../../probes/shared/tls-spec.js';
 import type { CheckResult } from '../../src/events/probe-result.js';
 import { type FixtureCerts, makeFixtureCerts } from '../helpers/certs.js';
@@ -93,7 +98,8 @@ const app: http.RequestListener = (req, res) => {
   } else if (path === '/whoami') {
     const sni = (req.socket as { servername?: string | false }).servername;
     send(200, `host=${req.headers.host} sni=${sni || '-'} ua=${req.headers['user-agent']}`);
-  } else if (path === '/big') send(200, 'b'.repeat(10_000));
+  } else if (path === '/secret') send(200, `x-secret=${req.headers['x-secret'] ?? '-'}`);
+  else if (path === '/big') send(200, 'b'.repeat(10_000));
   else send(404, 'not found');
 };
 
@@ -270,6 +276,97 @@ describe('http probe: redirects', () => {
       expect: { body_contains: 'auth=-' },
     });
     expect(result.ok).toBe(true);
+  });
+
+  it('drops custom headers on a redirect to another host, keeps them on the same host', async () => {
+    // 127.0.0.2 is another host than 127.0.0.1 (the whole 127/8 is loopback on Linux).
+    const seen: http.IncomingHttpHeaders[] = [];
+    const other = http.createServer((req, res) => {
+      seen.push(req.headers);
+      res.end('second hop');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.2', resolve));
+    try {
+      const { port } = other.address() as AddressInfo;
+      const headers = { 'X-Secret': 's3cr3t', Authorization: 'Bearer t', 'User-Agent': 'custom/1' };
+      const to = encodeURIComponent(`http://127.0.0.2:${port}/landing`);
+      const away = await check({ url: `${web.url}/elsewhere?to=${to}`, headers });
+      expect(away).toMatchObject({ ok: true, observations: { redirects: 1 } });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.['x-secret']).toBeUndefined();
+      expect(seen[0]?.authorization).toBeUndefined();
+      expect(seen[0]?.['user-agent']).toBe('Tocsin-Probe/1');
+      expect(seen[0]?.host).toBe(`127.0.0.2:${port}`);
+
+      const same = await check({
+        url: `${web.url}/elsewhere?to=${encodeURIComponent('/secret')}`,
+        headers,
+        expect: { body_contains: 'x-secret=s3cr3t' },
+      });
+      expect(same).toMatchObject({ ok: true, observations: { redirects: 1 } });
+    } finally {
+      other.closeAllConnections();
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
+  });
+
+  it('refuses a redirect to the metadata address before connecting (redirect_refused)', async () => {
+    const location = 'http://169.254.169.254/latest/meta-data/';
+    const started = performance.now();
+    const result = await check({ url: `${web.url}/elsewhere?to=${encodeURIComponent(location)}` }, { timeoutMs: 5000 });
+    expect(result).toMatchObject({
+      ok: false,
+      error: 'redirect_refused',
+      observations: { status: 302, redirects: 0 },
+    });
+    expect(result.detail).toContain(location);
+    // Refused at once: no connect attempt to wait for (an attempt would hang until the deadline).
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('refuses metadata names, IPv6 link-local and other IPv4 notations too', async () => {
+    for (const location of [
+      'http://metadata.google.internal/computeMetadata/v1/',
+      'http://[fe80::1]:1/',
+      'http://2852039166/latest/',
+      'http://[::ffff:169.254.169.254]/',
+    ]) {
+      const result = await check({ url: `${web.url}/elsewhere?to=${encodeURIComponent(location)}` });
+      expect(result, location).toMatchObject({ ok: false, error: 'redirect_refused' });
+    }
+  });
+
+  it('follows such a redirect when follow_redirects.allow_link_local is set', async () => {
+    // fe80::1 without a zone cannot be connected to: the kernel refuses at once, no packet leaves.
+    const location = 'http://[fe80::1]:1/';
+    const result = await check(
+      {
+        url: `${web.url}/elsewhere?to=${encodeURIComponent(location)}`,
+        follow_redirects: { allow_link_local: true },
+      },
+      { timeoutMs: 1000 },
+    );
+    expect(result.ok).toBe(false);
+    expect(result.error).not.toBe('redirect_refused');
+    expect(obs(result).final_url).toBe(location);
+  });
+
+  it('refuses a refused address in the exchange itself, before DNS or connect', async () => {
+    const deadline = new Deadline(ctxFor(2000));
+    const clock = new PhaseClock<NetPhase>();
+    try {
+      const result = await exchange(
+        { url: new URL('http://169.254.169.254/latest/meta-data/'), method: 'GET', headers: {} },
+        { stopAtRedirect: true, keepText: false, maxBodySize: 1024, tls: undefined, refuseLinkLocal: true },
+        deadline,
+        clock,
+      );
+      expect(result.failure?.error).toBe('redirect_refused');
+      expect(result.remoteAddress).toBeUndefined();
+      expect(clock.timings()).toEqual({});
+    } finally {
+      deadline.dispose();
+    }
   });
 
   it('fails a redirect to a non-HTTP scheme as protocol_error', async () => {

@@ -53,18 +53,39 @@ describe('nextHop', () => {
   it('keeps the address and credentials on the same origin only', () => {
     const same = hop(307, '/b');
     expect(same.connectTo).toEqual({ host: '10.0.0.3', port: 443 });
-    expect(same.headers.authorization).toBe('Bearer t');
+    expect(same.headers).toEqual(first.headers);
 
     const other = hop(307, 'https://login.example.test/');
     expect(other.connectTo).toBeUndefined();
     expect(other.headers.authorization).toBeUndefined();
     expect(other.headers.cookie).toBeUndefined();
-    expect(other.headers['x-trace']).toBe('1');
+    expect(other.headers['x-trace']).toBeUndefined();
 
     // Coming back home restores the address (it names an instance of the probe's own site).
     expect(hop(307, 'https://www.example.test/c', other).connectTo).toEqual(first.connectTo);
     // A scheme change is another origin.
     expect(hop(301, 'http://www.example.test/login').connectTo).toBeUndefined();
+  });
+
+  it('drops every probe header on another origin, keeping only those of a body still sent', () => {
+    const withSecret: HopRequest = {
+      ...first,
+      headers: { ...first.headers, 'x-secret': 's3cr3t', 'user-agent': 'mine', host: 'www.example.test' },
+    };
+    // 307 keeps the body, so the headers that describe it stay; nothing else does.
+    expect(hop(307, 'https://other.example.test/', withSecret).headers).toEqual({
+      'content-type': 'application/json',
+    });
+    // 303 turns it into a GET: nothing is left.
+    expect(hop(303, 'https://other.example.test/', withSecret).headers).toEqual({});
+    // Another port or scheme is another origin too.
+    expect(hop(307, 'https://www.example.test:8443/', withSecret).headers['x-secret']).toBeUndefined();
+    expect(hop(307, 'http://www.example.test/', withSecret).headers['x-secret']).toBeUndefined();
+    // Same origin: all kept.
+    expect(hop(307, '/next', withSecret).headers).toEqual(withSecret.headers);
+    // Not restored when the chain comes back to the probe's origin.
+    const away = hop(302, 'https://other.example.test/', withSecret);
+    expect(hop(302, 'https://www.example.test/back', away).headers['x-secret']).toBeUndefined();
   });
 
   it('fails unsupported schemes and unparsable locations as protocol_error', () => {
