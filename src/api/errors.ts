@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_STATUS, type ErrorCode, TocsinError } from '../errors.js';
 
 /** The error body of CONTRACT §6. */
@@ -27,6 +29,44 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
+}
+
+/**
+ * Fastify's router refusals (the `frameworkErrors` option): a URL that does not decode
+ * (`/api/v1/incidents/%`) or a path segment over fastify's `maxParamLength`. The URL is not echoed.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_BAD_URL') {
+    void reply.status(400).send(errorBody('INVALID', 'url: not a valid URL (bad percent-encoding)'));
+  } else if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void reply.status(414).send(errorBody('INVALID', 'url: a path segment is too long'));
+  } else {
+    reply.log.error({ err }, 'request failed');
+    void reply.status(500).send(errorBody('INTERNAL', 'internal error'));
+  }
+}
+
+/**
+ * Node's HTTP parser refusals, before fastify sees a request (the `clientErrorHandler` option):
+ * request line and headers over the limit (431), a timeout (408), anything unparseable (400).
+ * Written on the socket, which is then closed, as fastify's default handler does.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request: the URL and headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request: timed out']
+        : [400, 'request: not a valid HTTP request'];
+  const body = JSON.stringify(errorBody('INVALID', message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 function statusCode(status: number): ErrorCode {

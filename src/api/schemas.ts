@@ -23,7 +23,52 @@ export const COMPONENT_STATUSES = [
   'under_maintenance',
 ] as const;
 
-const Text = z.string().trim().min(1).max(MAX_TEXT_CHARS);
+/**
+ * Characters an operator's text may not carry: C0 controls but tab and line feed (a carriage return
+ * only before a line feed: browsers post CRLF), DEL, C1 controls, the bidirectional embeddings,
+ * overrides and isolates (U+202A–U+202E, U+2066–U+2069) and other invisible formatting marks
+ * (U+061C, U+200B, U+200E, U+200F, U+2028, U+2029, U+2060–U+2064, U+FEFF, U+FFF9–U+FFFB), and lone
+ * UTF-16 surrogates. Such a text could drive a terminal or disguise itself on the status page.
+ * Zero-width (non-)joiners stay allowed: emoji sequences and several scripts need them.
+ */
+const FORBIDDEN_TEXT =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\uFFF9-\uFFFB]|\r(?!\n)|[\uD800-\uDFFF]/u;
+
+/**
+ * Why `text` may not be stored (`control characters are not allowed (U+001B at 5)`, the position
+ * counted in characters from 0), or undefined when it may. The API's schemas and the console use it.
+ */
+export function textProblem(text: string): string | undefined {
+  // Each well-formed pair as one character: positions count characters, and what is left is lone.
+  const found = FORBIDDEN_TEXT.exec(text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, 'x'));
+  if (!found) return undefined;
+  const ch = found[0].charCodeAt(0);
+  return `control characters are not allowed (U+${ch.toString(16).toUpperCase().padStart(4, '0')} at ${found.index})`;
+}
+
+/** An operator's text (note, reason): trimmed, not empty, bounded, no control characters. */
+const Text = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_TEXT_CHARS)
+  .check((ctx) => {
+    const problem = textProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  });
+
+/** A non-negative decimal integer in a query string: `10`, not `1e1`, `10.0`, ` 10` or `0x0a`. */
+const DECIMAL = /^\d+$/;
+
+/** `?limit=`: a plain decimal integer from `min` to `max`, `fallback` when not given. */
+function pageSize(min: number, max: number, fallback: number) {
+  return z
+    .string({ error: 'expected an integer' })
+    .regex(DECIMAL, { error: 'expected an integer' })
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
+}
 
 /** The error body of every failed request. */
 export const ErrorResponse = z.object({
@@ -40,7 +85,7 @@ const CAP_MESSAGE = `expected "all" or an integer from 0 to ${MAX_LIST_LIMIT}`;
 function listCap(what: string) {
   return z
     .string()
-    .regex(/^(all|\d{1,9})$/, { error: CAP_MESSAGE })
+    .regex(/^(all|\d+)$/, { error: CAP_MESSAGE })
     .transform((v): ListLimit => (v === 'all' ? 'all' : Number(v)))
     .refine((v) => v === 'all' || v <= MAX_LIST_LIMIT, { error: CAP_MESSAGE })
     .optional()
@@ -62,13 +107,7 @@ export const IncidentListQuery = z.object({
   status: z.enum(INCIDENT_STATUSES).optional().describe('only incidents with this detector status'),
   review: z.enum(REVIEW_STATES).optional().describe('only incidents with this review state (pending = draft)'),
   /** Page size; default 50, at most 500. */
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
-    .default(DEFAULT_PAGE_SIZE)
-    .describe(`page size (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`),
+  limit: pageSize(1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE).describe(`page size (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`),
   cursor: z
     .string()
     .min(1)
@@ -88,13 +127,7 @@ export const DEFAULT_PART_PAGE_SIZE = API_LIST_LIMIT;
 
 /** Query string of `GET /api/v1/incidents/{id}/components` and `…/signals`. */
 export const IncidentPartQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_LIST_LIMIT)
-    .default(DEFAULT_PART_PAGE_SIZE)
-    .describe(`page size (default ${DEFAULT_PART_PAGE_SIZE}, at most ${MAX_LIST_LIMIT})`),
+  limit: pageSize(1, MAX_LIST_LIMIT, DEFAULT_PART_PAGE_SIZE).describe(`page size (default ${DEFAULT_PART_PAGE_SIZE}, at most ${MAX_LIST_LIMIT})`),
   cursor: z
     .string()
     .min(1)

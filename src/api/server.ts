@@ -6,7 +6,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { ApiContext } from './context.js';
-import { installErrorHandlers } from './errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { alertmanagerRoutes } from './routes/alertmanager.js';
 import { componentRoutes } from './routes/components.js';
 import { type ConsoleOptions, consoleRoutes } from './routes/console.js';
@@ -46,6 +46,9 @@ export function buildApi(ctx: ApiContext, opts: { console?: ConsoleOptions } = {
     logController: new QuietRequests(),
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    // Refusals before a route runs answer the documented error shape too (CONTRACT §6).
+    frameworkErrors,
+    clientErrorHandler,
   });
   installErrorHandlers(app);
   healthRoutes(app, ctx);

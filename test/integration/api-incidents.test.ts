@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -340,6 +341,125 @@ describe('incident API', () => {
     // c3 was resolved by hand: the engine no longer counts it.
     expect(components.find((c) => c.id === 'c3')?.status).toBe('operational');
     expect((await app.inject({ url: '/api/v1/components' })).statusCode).toBe(401);
+  });
+});
+
+/** Sends `request` as it is over a socket; the status and the JSON body of the answer. */
+function rawHttp(port: number, request: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+    });
+    socket.on('error', () => {}); // the server may reset after answering; what it sent is in `data`
+    socket.on('close', () => {
+      const [head = '', body = ''] = data.split('\r\n\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+      try {
+        resolve({ status, body: JSON.parse(body) });
+      } catch {
+        reject(new Error(`not a JSON answer: ${data.slice(0, 300)}`));
+      }
+    });
+    socket.write(request);
+  });
+}
+
+describe('hostile requests: control characters, huge or malformed URLs and bodies', () => {
+  const s = setup(true);
+  const app = s.app;
+  let id = '';
+  let port = 0;
+  beforeAll(async () => {
+    await openIncidents(s.engine, s.writer);
+    id = (await s.store.listIncidents())[0]?.id ?? '';
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await app.close();
+    await s.store.close();
+  });
+  const post = (verb: string, body: unknown) =>
+    app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/${verb}`, headers: auth(OPS), payload: body as object });
+  const shape = { error: { code: expect.any(String), message: expect.any(String) } };
+
+  it('refuses a note with ESC and a dismissal reason with U+202E, naming the field, changing nothing', async () => {
+    const before = await s.store.getIncident(id);
+    const note = await post('notes', { text: 'hi \u001b[31mred' });
+    expect(note.statusCode).toBe(400);
+    expect(note.json()).toEqual({ error: { code: 'INVALID', message: 'text: control characters are not allowed (U+001B at 3)' } });
+    const dismiss = await post('dismiss', { reason: 'planned\u202eexe.txt' });
+    expect(dismiss.statusCode).toBe(400);
+    expect(dismiss.json()).toEqual({ error: { code: 'INVALID', message: 'reason: control characters are not allowed (U+202E at 7)' } });
+    const confirm = await post('confirm', { note: 'ok\u2066' });
+    expect(confirm.json()).toEqual({ error: { code: 'INVALID', message: 'note: control characters are not allowed (U+2066 at 2)' } });
+    expect(await s.store.getIncident(id)).toEqual(before);
+    // A multi-line note is still fine.
+    expect((await post('notes', { text: 'line one\nline two' })).statusCode).toBe(200);
+  });
+
+  it('refuses numeric parameters that are not plain decimal integers', async () => {
+    for (const url of ['/api/v1/incidents?limit=1e2', '/api/v1/incidents?limit=10.0', '/api/v1/incidents?limit=%205', `/api/v1/incidents/${id}/signals?limit=1e2`]) {
+      const res = await app.inject({ url, headers: auth(VIEW) });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json()).toEqual({ error: { code: 'INVALID', message: 'limit: expected an integer' } });
+    }
+    const cap = await app.inject({ url: `/api/v1/incidents/${id}?components=1e2`, headers: auth(VIEW) });
+    expect(cap.statusCode).toBe(400);
+    expect(cap.json()).toMatchObject({ error: { code: 'INVALID', message: expect.stringMatching(/^components: /) } });
+  });
+
+  it('answers a malformed URL, a long path segment and an unknown route in the documented shape', async () => {
+    const bad = await fetch(`http://127.0.0.1:${port}/api/v1/incidents/%`, { headers: auth(VIEW) });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: { code: 'INVALID', message: 'url: not a valid URL (bad percent-encoding)' } });
+    const long = await fetch(`http://127.0.0.1:${port}/api/v1/incidents/${'x'.repeat(2000)}`, { headers: auth(VIEW) });
+    expect(long.status).toBe(414);
+    expect(await long.json()).toEqual({ error: { code: 'INVALID', message: 'url: a path segment is too long' } });
+    const none = await fetch(`http://127.0.0.1:${port}/api/v2/nothing`);
+    expect(none.status).toBe(404);
+    expect(await none.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no route GET /api/v2/nothing' } });
+  });
+
+  it('answers a 100 KB path segment or cursor (over the header limit) with a 431 in the documented shape', async () => {
+    const big = 'x'.repeat(100 * 1024);
+    for (const path of [`/api/v1/incidents/${big}`, `/api/v1/incidents?cursor=${big}`]) {
+      const res = await rawHttp(port, `GET ${path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${VIEW}\r\n\r\n`);
+      expect(res.status).toBe(431);
+      expect(res.body).toEqual({ error: { code: 'INVALID', message: 'request: the URL and headers are too large' } });
+    }
+    // Garbage instead of HTTP: a 400, same shape.
+    const garbage = await rawHttp(port, 'NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage.status).toBe(400);
+    expect(garbage.body).toMatchObject(shape);
+  });
+
+  it('answers an oversized body with a 413 and a wrong content type with a 400, in the documented shape', async () => {
+    const huge = await fetch(`http://127.0.0.1:${port}/api/v1/incidents/${id}/notes`, {
+      method: 'POST',
+      headers: { ...auth(OPS), 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'x'.repeat(300 * 1024) }),
+    });
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body too large' } });
+    const alert = await fetch(`http://127.0.0.1:${port}/api/v1/alerts/alertmanager`, {
+      method: 'POST',
+      headers: { ...auth(OPS), 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(5 * 1024 * 1024) }), // over its 4 MiB limit
+    });
+    expect(alert.status).toBe(413);
+    expect(await alert.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body too large' } });
+    const xml = await fetch(`http://127.0.0.1:${port}/api/v1/alerts/alertmanager`, {
+      method: 'POST',
+      headers: { ...auth(OPS), 'content-type': 'application/xml' },
+      body: '<alerts/>',
+    });
+    expect(xml.status).toBeGreaterThanOrEqual(400);
+    expect(xml.status).toBeLessThan(500);
+    expect(await xml.json()).toMatchObject(shape);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { componentsCell, renderIncident, renderIncidentList } from '../../src/cli/commands/incidents.js';
-import { renderFields, renderTable } from '../../src/cli/table.js';
+import { escapeControls, renderFields, renderTable } from '../../src/cli/table.js';
 import type { Incident } from '../../src/incidents/incident.js';
 import { summariseDocument } from '../../src/incidents/summary.js';
 import { appId, largeIncident } from '../helpers/large-incident.js';
@@ -68,6 +68,40 @@ describe('incident views', () => {
     expect(out.endsWith(
       'TIMELINE\n2024-11-18\n23:58 UTC  opened  Web shop unreachable  (tocsin)\n2024-11-19\n00:03 UTC  confirmed  Confirmed by ops  (ops)\n',
     )).toBe(true);
+  });
+});
+
+describe('escaping what came from the daemon', () => {
+  it('shows control and invisible formatting characters as escapes', () => {
+    expect(escapeControls('\u001b[2J\u001b]0;pwned\u0007 ok')).toBe('\\x1b[2J\\x1b]0;pwned\\x07 ok');
+    expect(escapeControls('abc\u202egnp.exe \u2066x\u2069 \u200b \ufeff \u009b \u007f')).toBe(
+      'abc\\u202egnp.exe \\u2066x\\u2069 \\u200b \\ufeff \\x9b \\x7f',
+    );
+    expect(escapeControls('a\ud800b 👍 é 中 👨‍👩‍👧')).toBe('a\\ud800b 👍 é 中 👨‍👩‍👧');
+    expect(escapeControls('one\ntwo\tthree')).toBe('one\\x0atwo\\x09three');
+    expect(escapeControls('one\ntwo\tthree\r', { keepLines: true })).toBe('one\ntwo\tthree\\x0d');
+  });
+
+  it('keeps JSON valid and equal when escaping it', () => {
+    const value = { title: 'a\u202eb\u009bc\u001bd\u2028', note: 'x\\\u202e' };
+    const out = escapeControls(JSON.stringify(value), { json: true });
+    expect(out).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2028]/);
+    expect(JSON.parse(out)).toEqual(value);
+  });
+
+  it('is applied to table cells, fields and timeline lines', () => {
+    expect(renderTable(['A'], [['x\u001b[31my\tz']])).toBe('A\nx\\x1b[31my z\n');
+    expect(renderFields([['title', 'evil\u202etxt.exe']])).toBe('title  evil\\u202etxt.exe\n');
+    const hostile: Incident = {
+      ...incident,
+      title: 'Web \u001b[2J shop',
+      timeline: [{ at: '2024-11-18T23:58:07.000Z', kind: 'note', text: 'old \u001b]8;;http://evil\u0007 note\r\nsecond', author: 'op\u202es' }],
+    };
+    const shown = renderIncident(hostile);
+    expect(shown).toContain('title     Web \\x1b[2J shop\n');
+    expect(shown).toContain('23:58 UTC  note  old \\x1b]8;;http://evil\\x07 note second  (op\\u202es)\n');
+    expect(renderIncidentList([hostile])).toContain('Web \\x1b[2J shop');
+    expect(shown + renderIncidentList([hostile])).not.toMatch(/[\u001b\u0007\u202e\r]/);
   });
 });
 

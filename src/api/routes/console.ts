@@ -25,7 +25,7 @@ import type { Incident } from '../../incidents/incident.js';
 import { addNote, confirmIncident, dismissIncident, resolveIncident } from '../../incidents/manager.js';
 import type { ApiContext } from '../context.js';
 import { errorBody } from '../errors.js';
-import { MAX_TEXT_CHARS } from '../schemas.js';
+import { MAX_TEXT_CHARS, textProblem } from '../schemas.js';
 
 /** The sign-in form's own CSRF cookie (double submit: there is no session yet to hold a token). */
 const SIGN_IN_COOKIE = 'tocsin_signin';
@@ -261,6 +261,8 @@ function requiredText(value: string | undefined, name: string): string {
   const text = value?.trim() ?? '';
   if (text === '') throw new TocsinError('INVALID', `${name}: required`);
   if (text.length > MAX_TEXT_CHARS) throw new TocsinError('INVALID', `${name}: at most ${MAX_TEXT_CHARS} characters`);
+  const problem = textProblem(text);
+  if (problem) throw new TocsinError('INVALID', `${name}: ${problem}`);
   return text;
 }
 

@@ -17,7 +17,7 @@ import {
 } from '../../incidents/summary.js';
 import { ApiClient, ApiError, UnreachableError } from '../client.js';
 import { CliFailure, configPath, globalOptions } from '../options.js';
-import { renderFields, renderTable } from '../table.js';
+import { escapeControls, renderFields, renderTable } from '../table.js';
 
 /** Where `tocsin run` listens unless the config says otherwise (CONTRACT §6). */
 export const DEFAULT_URL = 'http://127.0.0.1:9470';
@@ -100,14 +100,14 @@ function describeFailure(err: unknown, url: string, choice: TokenChoice): unknow
           : `the API needs a token (401): pass --token or set TOCSIN_TOKEN (no ${choice.looked ?? LOCAL_TOKEN_FILE})`,
       );
     case 403:
-      return new CliFailure(`the token may not do this (403): ${err.message}`);
+      return new CliFailure(`the token may not do this (403): ${escapeControls(err.message)}`);
     case 400:
     case 404:
     case 409:
     case 413:
-      return new CliFailure(err.message);
+      return new CliFailure(escapeControls(err.message));
     default:
-      return new CliFailure(`the API answered ${err.status}: ${err.message}`);
+      return new CliFailure(`the API answered ${err.status}: ${escapeControls(err.message)}`);
   }
 }
 
@@ -117,6 +117,16 @@ function format(flags: ClientFlags): Format {
 
 function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** `--json`: the API's JSON, with what JSON leaves raw (C1 controls, bidi overrides) as `\uXXXX`. */
+function printJson(value: unknown): void {
+  print(escapeControls(JSON.stringify(value), { json: true }));
+}
+
+/** A markdown post: its lines as they are, any other control character escaped. */
+function printMarkdown(text: string): void {
+  print(escapeControls(text.replace(/\r\n/g, '\n'), { keepLines: true }));
 }
 
 /** `2024-11-18 21:04` (UTC). */
@@ -213,15 +223,16 @@ export function renderIncident(i: Incident | SummarisedIncident, opts: RenderOpt
   for (const e of i.timeline) {
     if (days.size > 1 && e.at.slice(0, 10) !== day) {
       day = e.at.slice(0, 10);
-      timeline.push(day);
+      timeline.push(escapeControls(day));
     }
-    timeline.push(`${e.at.slice(11, 16)} UTC  ${e.kind}  ${e.text.replace(/\s*\n\s*/g, ' ')}  (${e.author})`);
+    const line = `${e.at.slice(11, 16)} UTC  ${e.kind}  ${e.text.replace(/\s*[\r\n]+\s*/g, ' ')}  (${e.author})`;
+    timeline.push(escapeControls(line));
   }
   return [header, components, signals, ['TIMELINE', ...timeline].join('\n') + '\n'].join('\n');
 }
 
 function more(n: number, id: string): string {
-  return n > 0 ? `... and ${n} more (tocsin incidents show ${id} --all)\n` : '';
+  return n > 0 ? `... and ${n} more (tocsin incidents show ${escapeControls(id)} --all)\n` : '';
 }
 
 /** Component names for the markdown post, from the API (the CLI may run far from the config). */
@@ -242,9 +253,9 @@ async function showIncident(
 ): Promise<void> {
   switch (format(flags)) {
     case 'json':
-      return print(JSON.stringify(incident));
+      return printJson(incident);
     case 'markdown':
-      return print(renderMarkdown(incident, await componentNames(client), opts));
+      return printMarkdown(renderMarkdown(incident, await componentNames(client), opts));
     default:
       return print(renderIncident(incident, opts));
   }
@@ -288,16 +299,16 @@ export function incidentsCommand(program: Command): void {
       const { status, review, limit, cursor } = opts;
       const page = await client.listIncidents({ status, review, limit, cursor });
       const fmt = format(flags);
-      if (fmt === 'json') return print(JSON.stringify(page));
+      if (fmt === 'json') return printJson(page);
       if (fmt === 'markdown') {
         const names = await componentNames(client);
-        if (page.incidents.length > 0) print(page.incidents.map((i) => renderMarkdown(i, names)).join('\n'));
+        if (page.incidents.length > 0) printMarkdown(page.incidents.map((i) => renderMarkdown(i, names)).join('\n'));
       } else if (page.incidents.length > 0) {
         print(renderIncidentList(page.incidents));
       } else {
         process.stderr.write('no incidents\n');
       }
-      if (page.next_cursor) process.stderr.write(`more: tocsin incidents list --cursor ${page.next_cursor}\n`);
+      if (page.next_cursor) process.stderr.write(`more: tocsin incidents list --cursor ${escapeControls(page.next_cursor)}\n`);
     });
   });
 
