@@ -51,7 +51,7 @@ const SERVICES = 5;
 const INTERVAL_S = 5;
 const TIMEOUT_S = 2;
 const TOKEN_ENV = 'TOCSIN_BENCH_NOISE_TOKEN';
-const TOKEN = 'bench-noise-viewer-token';
+const TOKEN = 'bench-noise-viewer-token-0123';
 
 type ScenarioName = 'cascade' | 's5' | 's10';
 

@@ -21,6 +21,19 @@ function targetOf(spec: HttpProbeSpec): string {
   return spec.address ?? spec.url;
 }
 
+/** `headers` plus `headers_env` read now (secrets never live in the file); a message when a variable is unset. */
+function headersWithEnv(spec: HttpProbeSpec): Record<string, string> | string {
+  const out = lowerCaseKeys(spec.headers);
+  for (const [name, variable] of Object.entries(spec.headers_env)) {
+    const value = process.env[variable];
+    if (value === undefined || value === '') {
+      return `environment variable ${variable} (headers_env.${name}) is ${value === undefined ? 'not set' : 'empty'}`;
+    }
+    out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
 function lowerCaseKeys(headers: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
@@ -57,6 +70,8 @@ async function checkOnce(spec: HttpCheckSpec, target: string, ctx: CheckContext)
     ...(observations ? { observations } : {}),
   });
 
+  const headers = headersWithEnv(spec);
+  if (typeof headers === 'string') return done({ error: 'internal', detail: headers });
   try {
     const url = new URL(spec.url);
     const connectTo = spec.address !== undefined ? parseHostPort(spec.address) : undefined;
@@ -70,7 +85,7 @@ async function checkOnce(spec: HttpCheckSpec, target: string, ctx: CheckContext)
     let hop: HopRequest = {
       url,
       method: spec.method,
-      headers: lowerCaseKeys(spec.headers),
+      headers,
       body: spec.body,
       connectTo,
     };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { PROBE_KINDS } from '../probes/index.js';
 import type { ProbeKind } from '../probes/probe.js';
 import { TokenTable } from './api/auth.js';
+import { AuthThrottle } from './api/throttle.js';
 import { checkBinding } from './api/binding.js';
 import { buildApi } from './api/server.js';
 import { systemClock, type TimerClock } from './clock.js';
@@ -107,6 +108,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       latest,
       metrics,
       tokens: TokenTable.fromPlan(plan, opts.env, warn),
+      throttle: new AuthThrottle({ clock }),
       logger,
       incidents: incidents.ctx,
       history,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Duration } from '../../src/config/duration.js';
 import { parseHostPort } from '../shared/host-port.js';
-import { HttpUrl } from '../shared/url.js';
+import { credentialsInUrl, HttpUrl } from '../shared/url.js';
 import { parseRegexLiteral, STATUS_PATTERN } from './expect.js';
 
 /** 1 MiB: enough for any health endpoint, small enough that 256 concurrent checks stay bounded. */
@@ -52,8 +52,14 @@ export type HttpExpect = z.infer<typeof HttpExpect>;
 
 /** The keys of `kind: http` (the common probe keys, `tls` included, are merged by the config loader). */
 export const HttpProbeShape = {
-  /** The URL to fetch (http:// or https://). */
-  url: HttpUrl,
+  /** The URL to fetch (http:// or https://), without credentials (see `headers_env`). */
+  url: HttpUrl.superRefine((text, ctx) => {
+    const problem = credentialsInUrl(
+      text,
+      'send them in a header read from the environment, e.g. headers_env: { authorization: MY_AUTH_ENV }',
+    );
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   /** Request method. Default GET. */
   method: z
     .string()
@@ -65,6 +71,17 @@ export const HttpProbeShape = {
     .record(
       z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name'),
       z.string().regex(/^[^\r\n\0]*$/, 'must not contain line breaks'),
+    )
+    .default({}),
+  /**
+   * Request headers whose value is read from an environment variable at each check (header name →
+   * variable name): how credentials are sent, since they never live in the file. A variable unset
+   * or empty fails the check (`internal`: a setup fault, never the target's). Wins over `headers`.
+   */
+  headers_env: z
+    .record(
+      z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name'),
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
     )
     .default({}),
   /** Request body (sent as is, with its Content-Length). Default: none. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Duration } from '../../src/config/duration.js';
 import { DEFAULT_MAX_BODY_SIZE } from '../http/spec.js';
 import { parseHostPort } from '../shared/host-port.js';
+import { credentialsInUrl } from '../shared/url.js';
 import { JSON_PATH_PATTERN } from './version.js';
 
 /** What `compare` may name: a fixed item, or `header:<name>` (any response header). */
@@ -61,7 +62,7 @@ function validUrl(text: string): string | undefined {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return `must be an http:// or https:// URL, got "${url.protocol}"`;
   }
-  return undefined;
+  return credentialsInUrl(text);
 }
 
 /** A regular expression with at least one capture group (the version is the first group). */

@@ -13,3 +13,30 @@ export const HttpUrl = z.string().superRefine((text, ctx) => {
     ctx.addIssue({ code: 'custom', message: `must be an http:// or https:// URL, got "${url.protocol}"` });
   }
 });
+
+/**
+ * A URL as it may be shown where anyone can read it (metric labels, logs): the userinfo's password
+ * as `***` (`user:***@`; a user alone, which may be a token, as `***@`), the query string and
+ * fragment dropped (`?api_key=…` is a common place for a secret). Text that is not a URL
+ * (`host:port` targets) is returned as is.
+ */
+export function redactUrl(text: string): string {
+  // Fast path: most targets carry nothing to redact, and labels are set on every result.
+  if (!text.includes('@') && !text.includes('?') && !text.includes('#')) return text;
+  if (!text.includes('://') || !URL.canParse(text)) return text;
+  const url = new URL(text);
+  if (url.password) url.password = '***';
+  else if (url.username) url.username = '***';
+  url.search = '';
+  url.hash = '';
+  return url.href;
+}
+
+/** Why a URL written in the config must not be accepted: it carries credentials. */
+export function credentialsInUrl(text: string, instead?: string): string | undefined {
+  if (!URL.canParse(text)) return undefined;
+  const url = new URL(text);
+  if (!url.username && !url.password) return undefined;
+  const why = 'must not carry credentials (a secret never lives in the config file)';
+  return instead === undefined ? why : `${why}: ${instead}`;
+}

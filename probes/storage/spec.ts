@@ -91,7 +91,7 @@ const RedisUrl = z.string().superRefine((text, ctx) => {
   } catch {
     ctx.addIssue({
       code: 'custom',
-      message: 'invalid URL (expected redis://[:password@]host:port/db)',
+      message: 'invalid URL (expected redis://[user@]host:port/db)',
     });
     return;
   }
@@ -99,6 +99,12 @@ const RedisUrl = z.string().superRefine((text, ctx) => {
     ctx.addIssue({
       code: 'custom',
       message: `must be a redis:// or rediss:// URL, got "${url.protocol}"`,
+    });
+  } else if (url.password) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must not carry a password (a secret never lives in the config file): give it with password_env',
     });
   } else if (!url.hostname) {
     ctx.addIssue({
@@ -201,7 +207,7 @@ export const StorageProbeShape = {
     )
     .refine((p) => !p.startsWith('/'), 'must not start with "/"')
     .optional(),
-  /** redis: `redis://[user:password@]host:port/db` or `rediss://` (TLS); the password is never reported. */
+  /** redis: `redis://[user@]host:port/db` or `rediss://` (TLS); no password here (`password_env`). */
   url: RedisUrl.optional(),
   /** redis: environment variable holding the password, instead of writing it in `url`. */
   password_env: EnvName.optional(),
@@ -301,13 +307,6 @@ export function refineStorageSpec(
   }
   if (backend === 'redis' && spec.url !== undefined && URL.canParse(spec.url)) {
     const url = new URL(spec.url);
-    if (url.password && spec.password_env !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['password_env'],
-        message: 'the url already has a password: give it in one place only',
-      });
-    }
     if (spec.tls !== undefined && url.protocol !== 'rediss:') {
       ctx.addIssue({
         code: 'custom',

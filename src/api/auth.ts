@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Plan } from '../config/plan.js';
+import { TocsinError } from '../errors.js';
 import { ensurePrivateDir, formatMode, restrictFile, type WarnFn } from '../private-files.js';
 
 export type Role = 'operator' | 'viewer';
@@ -14,6 +15,9 @@ export interface Principal {
 interface TokenEntry extends Principal {
   readonly digest: Buffer;
 }
+
+/** Shortest configured token accepted: a short one is guessed despite the backoff. */
+export const MIN_TOKEN_CHARS = 24;
 
 /** Name of the generated operator token file in the data directory (read by the CLI). */
 export const LOCAL_TOKEN_FILE = 'operator.token';
@@ -40,6 +44,13 @@ export class TokenTable {
     for (const t of plan.server.tokens) {
       const secret = env[t.token_env];
       // The loader already reported unset variables; a blank one must not become a valid token.
+      if (secret && secret.length < MIN_TOKEN_CHARS) {
+        // The name and variable, never the value (nor a hint of it beyond its length).
+        throw new TocsinError(
+          'INVALID',
+          `server.tokens: token "${t.name}" (${t.token_env}) is ${secret.length} characters; tokens need at least ${MIN_TOKEN_CHARS} (e.g. openssl rand -base64 32)`,
+        );
+      }
       if (secret) entries.push({ name: t.name, role: t.role, digest: digest(secret) });
     }
     if (plan.server.tokens.length === 0) {

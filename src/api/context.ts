@@ -6,6 +6,7 @@ import type { ProbeQueue } from '../queue/port.js';
 import type { LatestResults } from '../results/latest.js';
 import type { IncidentStore } from '../store/port.js';
 import type { TokenTable } from './auth.js';
+import type { AuthThrottle } from './throttle.js';
 import type { ResultHistory } from '../console/history.js';
 
 /** What the API's handlers may use; built once by the daemon. */
@@ -21,4 +22,6 @@ export interface ApiContext {
   readonly incidents: IncidentsContext;
   /** Recent checks per series for the console's latency sparklines (absent: no history shown). */
   readonly history?: ResultHistory;
+  /** Backoff of addresses guessing tokens; buildApi makes one on the system clock when absent. */
+  readonly throttle?: AuthThrottle;
 }

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_STATUS, type ErrorCode, TocsinError } from '../errors.js';
+import { RateLimited } from './guard.js';
 
 /** The error body of CONTRACT §6. */
 export function errorBody(code: ErrorCode, message: string) {
@@ -12,6 +13,7 @@ export function errorBody(code: ErrorCode, message: string) {
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | TocsinError, req, reply) => {
     if (err instanceof TocsinError) {
+      if (err instanceof RateLimited) reply.header('retry-after', String(err.retryAfterS));
       return reply.status(err.status).send(errorBody(err.code, err.message));
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

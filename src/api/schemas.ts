@@ -73,7 +73,7 @@ function pageSize(min: number, max: number, fallback: number) {
 /** The error body of every failed request. */
 export const ErrorResponse = z.object({
   error: z.object({
-    code: z.enum(['INVALID', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNAVAILABLE', 'INTERNAL']),
+    code: z.enum(['INVALID', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']),
     message: z.string(),
   }),
 });
@@ -244,6 +244,10 @@ export type AlertmanagerAccepted = z.infer<typeof AlertmanagerAccepted>;
 
 /** `GET /status.json`: the public status page: components and confirmed incidents only. */
 export const StatusPage = z.looseObject({
+  generated_at: z.string().describe('when this page was built (a stale page keeps the time of its last good build)'),
+  stale: z
+    .boolean()
+    .describe('true when the store is unreachable and this is the last good page, served as it was'),
   components: z.array(
     z.looseObject({ id: z.string(), name: z.string(), group: z.string(), status: ComponentStatus }),
   ),

@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import { systemClock } from '../clock.js';
 import type { ApiContext } from './context.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { alertmanagerRoutes } from './routes/alertmanager.js';
@@ -15,6 +16,7 @@ import { incidentRoutes } from './routes/incidents.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { probeRoutes } from './routes/probes.js';
 import { statusRoutes } from './routes/status.js';
+import { AuthThrottle } from './throttle.js';
 
 /** Request bodies are small JSON documents (notes, reasons, Alertmanager batches). */
 const BODY_LIMIT_BYTES = 256 * 1024;
@@ -39,7 +41,9 @@ class QuietRequests extends LogController {
 }
 
 /** Builds the HTTP API (CONTRACT §6) on the given context; the caller listens and closes. */
-export function buildApi(ctx: ApiContext, opts: { console?: ConsoleOptions } = {}): FastifyInstance {
+export function buildApi(given: ApiContext, opts: { console?: ConsoleOptions } = {}): FastifyInstance {
+  // One backoff for every route that checks a token (bearer and console sign-in alike).
+  const ctx: ApiContext = { ...given, throttle: given.throttle ?? new AuthThrottle({ clock: systemClock }) };
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default type parameters.
     loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger,

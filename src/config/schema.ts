@@ -35,6 +35,8 @@ export const ServerSpec = z
      * on disk as the only credential (src/api/binding.ts). Off unless said.
      */
     allow_unauthenticated_remote: z.boolean().optional(),
+    /** `/metrics` needs a viewer (or operator) bearer token. Off by default: scrapers rarely send one. */
+    metrics_auth: z.boolean().optional(),
   })
   .strict();
 export type ServerSpec = z.infer<typeof ServerSpec>;

@@ -27,4 +27,5 @@ export const M = {
   notificationQueueDepth: 'tocsin_notification_queue_depth',
   alertsReceived: 'tocsin_alerts_received_total',
   eventsDropped: 'tocsin_events_dropped_total',
+  authFailures: 'tocsin_auth_failures_total',
 } as const;

@@ -1,3 +1,4 @@
+import { redactUrl } from '../../probes/shared/url.js';
 import type { Plan, ProbePlan } from '../config/plan.js';
 import type { ProbeResult } from '../events/probe-result.js';
 import type { Metrics } from './registry.js';
@@ -49,7 +50,8 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeRes
   return (r) => {
     const probe = probes.get(r.probe);
     if (!probe) return;
-    const target = r.target ?? probe.targets[0] ?? '';
+    // /metrics may be public: a label never carries credentials or a query string (docs/metrics.md).
+    const target = redactUrl(r.target ?? probe.targets[0] ?? '');
     metrics.probeSuccess.set(
       { probe: r.probe, kind: probe.kind, component: probe.component, target, vantage: r.vantage },
       r.ok ? 1 : 0,

@@ -186,6 +186,12 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean 
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    authFailures: new Counter({
+      name: M.authFailures,
+      help: 'Failed authentications (an unknown token), by kind (bearer|console); refusals during a backoff are not checked, so not counted.',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     buildInfo: new Gauge({
       name: M.buildInfo,
       help: 'Always 1; the running version in a label.',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RedisOptions } from 'ioredis';
+import { redactUrl as redactUrlText } from '../../probes/shared/url.js';
 import type { CheckJob } from './port.js';
 
 /**
@@ -63,13 +64,7 @@ export function redisOptions(url: string): RedisOptions {
   };
 }
 
-/** Where a Redis URL points, without its password, for log lines. */
+/** Where a Redis URL points, without its password, for log lines (the shared redactor, probes/shared/url.ts). */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(invalid url)';
-  }
+  return URL.canParse(url) ? redactUrlText(url) : '(invalid url)';
 }

@@ -69,11 +69,16 @@ h3{font-size:1rem;margin:1rem 0 .25rem;color:#59636e}
 .label{font-weight:600}
 .retro{color:#8250df}
 .none{color:#59636e}
+.stale{border-left:.3rem solid #9a6700}
 footer{color:#59636e;font-size:.85rem;margin:2rem 0 1rem}
 a{color:#0969da}
 `;
 
-export function renderStatusHtml(model: StatusModel, opts: { title?: string } = {}): string {
+/**
+ * `stale`: the model is the last one built before the store became unreachable; the page says so
+ * under the banner, with the time it dates from.
+ */
+export function renderStatusHtml(model: StatusModel, opts: { title?: string; stale?: boolean } = {}): string {
   const title = opts.title ?? 'System status';
   const active = model.maintenance.filter((m) => m.active);
   const upcoming = model.maintenance.filter((m) => !m.active);
@@ -95,6 +100,11 @@ export function renderStatusHtml(model: StatusModel, opts: { title?: string } = 
     `<h1>${escapeHtml(title)}</h1>`,
     `<div class="banner" id="overall" data-status="${model.overall}" style="background:${COLOURS[model.overall]}">${escapeHtml(OVERALL_WORDS[model.overall])}</div>`,
   ];
+  if (opts.stale) {
+    parts.push(
+      `<p class="card stale" id="stale">This page could not be updated: it shows the situation as of ${escapeHtml(model.generated_at.slice(0, 16).replace('T', ' '))} UTC and will update again automatically.</p>`,
+    );
+  }
   if (active.length > 0 || upcoming.length > 0) {
     parts.push('<section id="maintenance">');
     for (const m of active) parts.push(maintenanceCard(m, 'Maintenance in progress'));

@@ -28,8 +28,8 @@ import { makePlan } from '../helpers/plan.js';
 // and a real rules engine fed synthetic probe results: one draft per component.
 
 const COMPONENTS = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'];
-const OPS = 'operator-secret-1f3a';
-const VIEW = 'viewer-secret-9b2c';
+const OPS = 'operator-secret-1f3a-0123456789';
+const VIEW = 'viewer-secret-9b2c-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'tocsin-api-inc-'));
 
 const plan: Plan = makePlan(

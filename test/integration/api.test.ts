@@ -42,7 +42,7 @@ describe('API', () => {
       ],
     },
   });
-  const env = { T_OPS: 'operator-secret', T_VIEW: 'viewer-secret' };
+  const env = { T_OPS: 'operator-secret-0123456789ab', T_VIEW: 'viewer-secret-0123456789abc' };
   let ctx: ReturnType<typeof context>;
   beforeAll(() => {
     ctx = context(plan, env);
@@ -74,7 +74,7 @@ describe('API', () => {
 
   it('accepts viewer and operator tokens for reads, and nothing else', async () => {
     ctx.latest.record({ at: '2026-01-01T00:00:00.000Z', probe: 'web', target: 't0', vantage: 'local', ok: false, error: 'timeout' });
-    for (const token of ['viewer-secret', 'operator-secret']) {
+    for (const token of ['viewer-secret-0123456789abc', 'operator-secret-0123456789ab']) {
       const res = await ctx.app.inject({ url: '/api/v1/probes', headers: { authorization: `Bearer ${token}` } });
       expect(res.statusCode).toBe(200);
       expect(res.json().probes[0]).toMatchObject({ id: 'web', interval: '1s', latest: [{ ok: false, error: 'timeout' }] });

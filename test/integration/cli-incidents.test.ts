@@ -233,7 +233,7 @@ describe('tocsin incidents with a viewer token', () => {
   const store = SqliteStore.open(join(dir, 'tocsin.db'));
   const queue = new InlineQueue({ kinds: { http: httpProbe }, bus: new ResultsBus(), metrics, clock: systemClock, logger, vantage: 'local', concurrency: 1 });
   const incidents = { store, clock: systemClock, writer: new IncidentWriter(store) };
-  const app = buildApi({ plan, store, queue, latest: new LatestResults(), metrics, tokens: TokenTable.fromPlan(plan, { T_VIEW: 'view-secret' }), logger, incidents });
+  const app = buildApi({ plan, store, queue, latest: new LatestResults(), metrics, tokens: TokenTable.fromPlan(plan, { T_VIEW: 'view-secret-0123456789abcdef' }), logger, incidents });
   let url = '';
 
   beforeAll(async () => {
@@ -246,7 +246,7 @@ describe('tocsin incidents with a viewer token', () => {
   });
 
   it('reads, and is told why it may not act (403, exit 1)', async () => {
-    const env = { TOCSIN_URL: url, TOCSIN_TOKEN: 'view-secret' };
+    const env = { TOCSIN_URL: url, TOCSIN_TOKEN: 'view-secret-0123456789abcdef' };
     const [list, confirm] = await Promise.all([
       runCli(['incidents', 'list', '--config', join(dir, 'none.yml')], { cwd: dir, env }),
       runCli(['incidents', 'confirm', 'inc_x', '--config', join(dir, 'none.yml')], { cwd: dir, env }),

@@ -24,8 +24,8 @@ import { makePlan } from '../helpers/plan.js';
 // The operator console over HTTP (fastify.inject) on a real SQLite store, a real IncidentWriter
 // and a real rules engine fed synthetic failures: sign-in, cookies, CSRF, roles, the verbs.
 
-const OPS = 'operator-secret-7d1e';
-const VIEW = 'viewer-secret-2a9f';
+const OPS = 'operator-secret-7d1e-0123456789';
+const VIEW = 'viewer-secret-2a9f-0123456789';
 const COMPONENTS = ['c1', 'c2', 'c3', 'c4', 'c5'];
 const dir = mkdtempSync(join(tmpdir(), 'tocsin-console-'));
 

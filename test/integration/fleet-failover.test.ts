@@ -41,8 +41,8 @@ probes:
   - { id: shop-home, kind: http, component: shop, url: "http://127.0.0.1:${target.port}/", interval: 300ms, timeout: 250ms }
 `,
     );
-    process.env.FAILOVER_TOKEN = 'failover-operator-token';
-    const auth = { authorization: 'Bearer failover-operator-token' };
+    process.env.FAILOVER_TOKEN = 'failover-operator-token-0123';
+    const auth = { authorization: 'Bearer failover-operator-token-0123' };
     const incidents = async (url: string) =>
       ((await (await fetch(`${url}/api/v1/incidents`, { headers: auth })).json()) as { incidents: Incident[] }).incidents;
 

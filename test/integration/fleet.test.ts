@@ -18,7 +18,7 @@ import { Target } from '../helpers/target.js';
 
 const execFileP = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TOKEN = 'fleet-test-viewer-token';
+const TOKEN = 'fleet-test-viewer-token-0123';
 const VANTAGES = [
   { name: 'a', source: '127.0.0.2' },
   { name: 'b', source: '127.0.0.3' },

@@ -302,11 +302,10 @@ describe('storage probe, backend redis (redis-server)', () => {
     expect(r.observations?.timings).toMatchObject({ auth: expect.any(Number) });
   });
 
-  it('a password in the url is used and never shown in the target', async () => {
-    const spec = redisSpec(`redis://:${REDIS_PASSWORD}@${redisAuth.address}/0`);
-    const r = await check(spec);
-    expect(r).toMatchObject({ ok: true, target: `redis://${redisAuth.address}/0` });
-    expect(JSON.stringify(r)).not.toContain(REDIS_PASSWORD);
+  it('a password in the url is refused by the config (password_env instead)', () => {
+    const parsed = StorageProbeSpec.safeParse(redisSpec(`redis://:${REDIS_PASSWORD}@${redisAuth.address}/0`));
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toMatch(/must not carry a password .*password_env/);
   });
 
   it('a wrong password is an auth storage_error (WRONGPASS)', async () => {
@@ -449,7 +448,7 @@ probes:
     object_size: 2KiB
     timeout: 5s
     expect: { max_latency: { put: 5s, get: 5s } }
-  - { id: cache, kind: storage, component: cellar, backend: redis, url: "redis://:${REDIS_PASSWORD}@${redisAuth.address}/0" }
+  - { id: cache, kind: storage, component: cellar, backend: redis, url: "redis://${redisAuth.address}/0", password_env: TOCSIN_TEST_REDIS_PASSWORD }
   - { id: cellar-tcp, kind: storage, component: cellar, backend: tcp, address: "${s3.host}:${s3.port}" }
 `,
     );

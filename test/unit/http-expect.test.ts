@@ -135,6 +135,7 @@ describe('HttpProbeSpec', () => {
       url: 'https://api.example.com/health',
       method: 'GET',
       headers: {},
+      headers_env: {},
       follow_redirects: true,
       max_body_size: 1_048_576,
       expect: {},

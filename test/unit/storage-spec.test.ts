@@ -115,8 +115,9 @@ describe('per-backend keys', () => {
     expect(issues({ backend: 'redis', url: 'http://h' })).toEqual(['url: must be a redis:// or rediss:// URL, got "http:"']);
     expect(issues({ backend: 'redis', url: 'redis://h/x' })).toEqual(['url: the path must be a database number, got "/x"']);
     expect(issues({ backend: 'redis', url: 'redis://:pw@h', password_env: 'PW' })).toEqual([
-      'password_env: the url already has a password: give it in one place only',
+      'url: must not carry a password (a secret never lives in the config file): give it with password_env',
     ]);
+    expect(issues({ backend: 'redis', url: 'redis://app@h/0', password_env: 'PW' })).toEqual([]);
     expect(issues({ backend: 'tcp', address: 'no-port' })).toEqual(['address: must be host:port (IPv6 as [::1]:443)']);
     expect(issues({ ...s3, access_key_env: 'not a name' })).toEqual(['access_key_env: must be an environment variable name']);
   });
@@ -145,8 +146,7 @@ describe('targets', () => {
   test('the endpoint, the url without its password, or the address', () => {
     const target = (raw: Record<string, unknown>) => storageProbe.targets(StorageProbeSpec.parse(raw));
     expect(target(s3)).toEqual([s3.endpoint]);
-    expect(target({ backend: 'redis', url: 'redis://:hunter2@cache:6379/2' })).toEqual(['redis://cache:6379/2']);
-    expect(target({ backend: 'redis', url: 'redis://app:hunter2@cache/0' })).toEqual(['redis://app@cache/0']);
+    expect(target({ backend: 'redis', url: 'redis://app@cache/0' })).toEqual(['redis://app@cache/0']);
     expect(target({ backend: 'redis', url: 'redis://cache:6379' })).toEqual(['redis://cache:6379']);
     expect(target({ backend: 'tcp', address: '[::1]:5432' })).toEqual(['[::1]:5432']);
   });
@@ -211,7 +211,7 @@ probes:
     const res = await loadConfig(bad, { cwd: dir, env: {} });
     expect(res.ok).toBe(false);
     expect(res.ok ? [] : res.problems.map(formatProblem)).toEqual([
-      'bad.yml:8: probes[0].password_env: the url already has a password: give it in one place only',
+      'bad.yml:7: probes[0].url: must not carry a password (a secret never lives in the config file): give it with password_env',
       'bad.yml:9: probes[0].bucket: not used by backend redis (only by s3)',
       'bad.yml:10: probes[1].secret_key_env: required for backend s3',
     ]);

@@ -30,7 +30,7 @@ export function alertmanagerRoutes(app: FastifyInstance, ctx: ApiContext): void 
       bodyLimit: ALERTS_BODY_LIMIT_BYTES,
       // Before the body is read: an unauthenticated caller learns nothing about its body.
       onRequest: async (req) => {
-        requireRole(ctx.tokens, req, 'operator');
+        requireRole(ctx, req, 'operator');
       },
     },
     async (req) => {

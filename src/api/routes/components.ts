@@ -9,7 +9,7 @@ import type { ComponentList } from '../schemas.js';
  */
 export function componentRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/api/v1/components', async (req): Promise<ComponentList> => {
-    requireRole(ctx.tokens, req, 'viewer');
+    requireRole(ctx, req, 'viewer');
     const statuses = ctx.incidents.engine?.componentStatuses() ?? {};
     return {
       components: ctx.plan.components.map((c) => ({

@@ -25,6 +25,7 @@ import type { Incident } from '../../incidents/incident.js';
 import { addNote, confirmIncident, dismissIncident, resolveIncident } from '../../incidents/manager.js';
 import type { ApiContext } from '../context.js';
 import { errorBody } from '../errors.js';
+import { checkThrottle, RateLimited, recordAuthFailure } from '../guard.js';
 import { MAX_TEXT_CHARS, textProblem } from '../schemas.js';
 
 /** The sign-in form's own CSRF cookie (double submit: there is no session yet to hold a token). */
@@ -162,12 +163,25 @@ export function consoleRoutes(app: FastifyInstance, ctx: ApiContext, opts: Conso
       if (!pre || !TOKEN_SHAPE.test(pre)) return refuse(reply, 'The sign-in form expired or cookies are disabled');
       const csrf = csrfOf(req, pre);
       if (!csrf.ok) return refuse(reply, csrf.reason);
+      try {
+        // An address in backoff is refused before the token is looked at (docs/api.md).
+        checkThrottle(ctx, req);
+      } catch (err) {
+        if (!(err instanceof RateLimited)) throw err;
+        return html(reply.header('retry-after', String(err.retryAfterS)), 429, renderSignInPage({
+          csrf: pre,
+          error: `Too many failed sign-ins from this address: try again in ${err.retryAfterS} s.`,
+        }));
+      }
       const principal = ctx.tokens.authenticate(field(req, 'token')?.trim() ?? '');
       if (!principal) {
-        // Nothing about the token is echoed or logged; no cookie is set.
-        req.log.info({ ip: req.ip }, 'console sign-in refused: unknown token');
+        // Nothing about the token is echoed or logged; no cookie is set. Counted in
+        // tocsin_auth_failures_total; logged (warn) once per backoff episode, not per attempt.
+        recordAuthFailure(ctx, req, 'console');
+        req.log.debug({ ip: req.ip }, 'console sign-in refused: unknown token');
         return html(reply, 401, renderSignInPage({ csrf: pre, error: 'Sign-in failed: that token is not valid.' }));
       }
+      ctx.throttle?.succeed(req.ip);
       const session = sessions.create(principal);
       req.log.info({ name: principal.name, role: principal.role }, 'console sign-in');
       reply.header('set-cookie', [sessionCookie(session.id, secure(req)), clearedSignInCookie(secure(req))]);

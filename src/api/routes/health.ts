@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.js';
+import { requireRole } from '../guard.js';
 
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -17,7 +18,8 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { status: 'ready' };
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    if (ctx.plan.server.metrics_auth) requireRole(ctx, req, 'viewer');
     const body = await ctx.metrics.registry.metrics();
     return reply.type(ctx.metrics.registry.contentType).send(body);
   });

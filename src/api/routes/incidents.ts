@@ -40,7 +40,7 @@ const callers = new WeakMap<FastifyRequest, Principal>();
 function authenticate(ctx: ApiContext, role: Role) {
   // Before the body is read: an unauthenticated or viewer caller learns nothing about its body.
   return async (req: FastifyRequest): Promise<void> => {
-    callers.set(req, requireRole(ctx.tokens, req, role));
+    callers.set(req, requireRole(ctx, req, role));
   };
 }
 

@@ -6,7 +6,7 @@ import { requireRole } from '../guard.js';
 /** `GET /api/v1/probes`: each probe with its latest result per target and vantage. */
 export function probeRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/api/v1/probes', async (req) => {
-    requireRole(ctx.tokens, req, 'viewer');
+    requireRole(ctx, req, 'viewer');
     return {
       probes: ctx.plan.probes.map((p) => ({
         id: p.id,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { renderStatusHtml } from '../../status/html.js';
-import { buildStatusModel, type StatusModel } from '../../status/model.js';
+import { loadPublishedIncidents, type StatusModel, statusModel } from '../../status/model.js';
 import type { ApiContext } from '../context.js';
 
 /**
@@ -9,24 +9,67 @@ import type { ApiContext } from '../context.js';
  */
 export const STATUS_CACHE_CONTROL = 'public, max-age=15';
 
+/** Set (`true`) on a page served from the last good rendering because the store is unreachable. */
+export const STATUS_STALE_HEADER = 'x-tocsin-status-stale';
+
 /**
  * `GET /status` and `GET /status.json` (CONTRACT §6): the public status page, no token needed.
  * Only confirmed incidents, see src/status/model.ts and docs/status-page.md.
+ *
+ * The page is read most while something is down, and the store may be what is down (Redis): the
+ * last model built is kept (one, replaced by each fresh one, so memory stays bounded) and served,
+ * marked stale, while reading the store fails. Only before any good build does a store failure
+ * answer 503 as it did.
  */
 export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const model = (): Promise<StatusModel> =>
-    buildStatusModel({
-      plan: ctx.plan,
-      store: ctx.incidents.store,
-      engine: ctx.incidents.engine,
-      now: ctx.incidents.clock.now(),
-    });
-  const common = (reply: FastifyReply): FastifyReply =>
+  let last: { model: StatusModel; staleHtml?: string } | undefined;
+  /** Inside a store outage: logged once when it starts and once when it ends, never per request. */
+  let outage = false;
+
+  const model = async (): Promise<{ model: StatusModel; stale: boolean; entry?: typeof last }> => {
+    const now = ctx.incidents.clock.now();
+    let incidents;
+    try {
+      incidents = await loadPublishedIncidents(ctx.incidents.store, now);
+    } catch (err) {
+      // Any store error: the reader gets the last page rather than nothing. Building the model from
+      // what was read is pure and stays outside the try, so a bug there still surfaces.
+      if (!outage) {
+        outage = true;
+        ctx.logger.warn(
+          { err, stale_since: last?.model.generated_at ?? null },
+          last
+            ? 'status page: store unreachable, serving the last good page (marked stale) until it is back'
+            : 'status page: store unreachable and no page built yet, answering 503 until it is back',
+        );
+      }
+      if (!last) throw err;
+      return { model: last.model, stale: true, entry: last };
+    }
+    if (outage) {
+      outage = false;
+      ctx.logger.info('status page: store reachable again, serving fresh pages');
+    }
+    const fresh = statusModel({ plan: ctx.plan, incidents, live: ctx.incidents.engine?.componentStatuses(), now });
+    last = { model: fresh };
+    return { model: fresh, stale: false };
+  };
+  const common = (reply: FastifyReply, stale: boolean): FastifyReply => {
     reply.header('cache-control', STATUS_CACHE_CONTROL).header('x-content-type-options', 'nosniff');
+    return stale ? reply.header(STATUS_STALE_HEADER, 'true') : reply;
+  };
 
   app.get('/status', async (_req, reply) => {
-    const html = renderStatusHtml(await model());
-    return common(reply)
+    const got = await model();
+    let html: string;
+    if (got.stale && got.entry) {
+      // Rendered once per outage, not once per anonymous request.
+      got.entry.staleHtml ??= renderStatusHtml(got.model, { stale: true });
+      html = got.entry.staleHtml;
+    } else {
+      html = renderStatusHtml(got.model);
+    }
+    return common(reply, got.stale)
       .type('text/html; charset=utf-8')
       // No script at all and nothing from elsewhere: injected markup could do nothing even if
       // escaping ever failed.
@@ -35,8 +78,11 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   app.get('/status.json', async (_req, reply) => {
-    const body = await model();
+    const got = await model();
+    // `stale` is added after the model's own fields, which are served unchanged (`generated_at`
+    // included: it says how old a stale page is).
+    const body = { ...got.model, stale: got.stale };
     // Public data, read by other sites' widgets and by scripts.
-    return common(reply).header('access-control-allow-origin', '*').type('application/json; charset=utf-8').send(body);
+    return common(reply, got.stale).header('access-control-allow-origin', '*').type('application/json; charset=utf-8').send(body);
   });
 }
