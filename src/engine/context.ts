@@ -93,7 +93,7 @@ export interface IncIndex {
   /** `inc.signals` grouped by component (joining order). */
   readonly signalsOf: Map<string, string[]>;
   readonly signalKeys: Set<string>;
-  /** Position in `doc.signals` per (rule, probe). */
+  /** Position in `doc.signals` per (rule, probe), by `signalKey(rule, probe)`. */
   readonly sigPos: Map<string, number>;
   /** Position in `doc.components` per component. */
   readonly compPos: Map<string, number>;

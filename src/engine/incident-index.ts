@@ -10,13 +10,8 @@
  * mirrors (lifecycle.ts, assessment.ts, signals.ts).
  */
 import type { EngineContext, IncIndex } from './context.js';
-import type { IncState, SignalState } from './state.js';
+import { type IncState, type SignalState, signalKey } from './state.js';
 import { type Impact, IMPACT_RANK } from './types.js';
-
-/** The doc-signal position key of a signal: one entry per (rule, probe). */
-export function docSignalKey(rule: string, probe: string): string {
-  return `${rule}\u0000${probe}`;
-}
 
 /** The incident's index, built from the state when missing. */
 export function incIndex(ctx: EngineContext, inc: IncState): IncIndex {
@@ -34,7 +29,7 @@ function buildIndex(ctx: EngineContext, inc: IncState): IncIndex {
     affected: new Set(),
     signalsOf: new Map(),
     signalKeys: new Set(),
-    sigPos: new Map(inc.doc.signals.map((s, i) => [docSignalKey(s.rule, s.probe), i])),
+    sigPos: new Map(inc.doc.signals.map((s, i) => [signalKey(s.rule, s.probe), i])),
     compPos: new Map(inc.doc.components.map((c, i) => [c.id, i])),
     active: new Set(),
     impact: new Map(),

@@ -13,13 +13,12 @@ import type { EngineContext } from './context.js';
 import {
   addAffected,
   addSignalKey,
-  docSignalKey,
   incIndex,
   setAffectedImpact,
   syncActive,
   unlinkActive,
 } from './incident-index.js';
-import { cmp, type IncState, sameList, type SignalState } from './state.js';
+import { cmp, type IncState, sameList, type SignalState, signalKey } from './state.js';
 import { humanDuration, iso } from './text.js';
 import { recoveredText, signalText } from './wording.js';
 
@@ -79,7 +78,7 @@ export function join(ctx: EngineContext, inc: IncState, sig: SignalState, kind: 
   touch(ctx, inc);
   inc.adoptedAt = Number.NaN;
   const x = incIndex(ctx, inc);
-  const existing = inc.doc.signals[x.sigPos.get(docSignalKey(sig.rule, sig.probe)) ?? -1];
+  const existing = inc.doc.signals[x.sigPos.get(signalKey(sig.rule, sig.probe)) ?? -1];
   const silent = existing !== undefined && existing.until === null;
   linkSignal(ctx, inc, sig);
   inc.lastActivity = Math.max(inc.lastActivity, sig.since);
@@ -167,7 +166,7 @@ function linkSignal(ctx: EngineContext, inc: IncState, sig: SignalState): void {
   x.firstActivity = Math.min(x.firstActivity, sig.since);
   const doc = inc.doc;
   const fresh = signalDoc(sig);
-  const pos = docSignalKey(sig.rule, sig.probe);
+  const pos = signalKey(sig.rule, sig.probe);
   const i = x.sigPos.get(pos);
   const current = i === undefined ? undefined : doc.signals[i];
   // A signal still open in the document (re-detected after a restart) keeps its first `since`.
@@ -202,7 +201,7 @@ export function refresh(ctx: EngineContext, sig: SignalState): void {
   if (!inc) return;
   const x = incIndex(ctx, inc);
   x.dirty.add(sig.component);
-  const i = x.sigPos.get(docSignalKey(sig.rule, sig.probe));
+  const i = x.sigPos.get(signalKey(sig.rule, sig.probe));
   const before = i === undefined ? undefined : inc.doc.signals[i];
   // A vantage reporting late may show the failure started earlier: `since` only moves back.
   const since = before && Date.parse(before.since) <= sig.since ? before.since : iso(sig.since);
@@ -234,7 +233,7 @@ export function recover(ctx: EngineContext, sig: SignalState): void {
   const x = incIndex(ctx, inc);
   x.dirty.add(sig.component);
   const until = iso(state.now);
-  const i = x.sigPos.get(docSignalKey(sig.rule, sig.probe));
+  const i = x.sigPos.get(signalKey(sig.rule, sig.probe));
   const s = i === undefined ? undefined : inc.doc.signals[i];
   if (i !== undefined && s) inc.doc.signals[i] = { ...s, until };
   if (inc.doc.status !== 'open') return;
