@@ -82,7 +82,8 @@ export interface StaleEntry {
 
 /** Per-call bookkeeping: an incident changed in this call, from which timeline length. */
 export interface Touch {
-  readonly from: number;
+  /** Timeline length before the call: entries from here are the change's (a stored verb's entry moves it on). */
+  from: number;
   opened: boolean;
 }
 

@@ -24,15 +24,15 @@
  */
 import type { Plan } from '../config/plan.js';
 import type { ProbeResult } from '../events/probe-result.js';
-import type { Incident } from '../incidents/incident.js';
-import { applyOperatorAction } from '../incidents/transitions.js';
+import type { Incident, TimelineEntry } from '../incidents/incident.js';
 import { TocsinError } from '../errors.js';
-import { collectChanges, touch, writeDueHeld, writeHeld } from './changes.js';
+import { collectChanges, writeDueHeld, writeHeld } from './changes.js';
 import { componentStatusesOf } from './component-status.js';
 import { type DropReason, emptyIndex, type EngineConfig, type EngineContext, type ProbeInfo } from './context.js';
 import { externalFailing, externalKey, externalRule, updateExternalAlerts } from './external.js';
 import { adoptOrphans, adoptStored, evictOld, expireAdopted } from './lifecycle.js';
 import { compileWindow } from './maintenance.js';
+import { applyVerb, followStored, reconcileWithStore, recordStoredVerb } from './operator.js';
 import { coveredComponents, evaluateMaintenance } from './maintenance-holds.js';
 import { evaluateTarget } from './quorum.js';
 import { type Rule, ruleWatches } from './rules.js';
@@ -82,12 +82,30 @@ export interface Engine {
   external(signal: ExternalSignal): IncidentChange[];
   /** Several alerts at once (one webhook): applied together, settled once, changes collected once. */
   externalBatch(signals: readonly ExternalSignal[]): IncidentChange[];
-  /** An operator's verb; throws TocsinError (NOT_FOUND, CONFLICT, INVALID). */
+  /**
+   * An operator's verb on the engine's own copy (replays, tests; its entry is in the change);
+   * throws TocsinError (NOT_FOUND, CONFLICT, INVALID). The daemon stores verbs first instead:
+   * `beforeVerb`, then `verbStored` once the store has it.
+   */
   operatorAction(action: OperatorAction): IncidentChange[];
+  /** Entries about the incident still held for coalescing, written out before an operator's entry. */
+  beforeVerb(incidentId: string): IncidentChange[];
+  /** A verb durable in the store: `stored` is the saved document, `entry` the verb's entry. */
+  verbStored(action: OperatorAction, stored: Incident, entry: TimelineEntry): void;
+  /** Operators' changes found in the store (another process's verbs): review, resolution by hand. */
+  followStored(stored: Incident): void;
+  /**
+   * After `restore`: the store's documents of the incidents the engine tracks (by id) and its
+   * open incidents; the engine takes what operators did from them and marks what the store
+   * lacks for the next collection (src/engine/operator.ts).
+   */
+  reconcile(stored: ReadonlyMap<string, Incident>, openInStore: readonly Incident[]): void;
   /** Stored open incidents this engine does not know (after a restart without state): tracked again. */
   adopt(incidents: readonly Incident[]): void;
   /** The incidents the engine tracks now (open ones and those within the reopen cool-down). */
   incidents(): Incident[];
+  /** Their ids and statuses, without copying documents. */
+  incidentIds(): { id: string; status: Incident['status'] }[];
   /** Each component's status; the same (frozen) object until something it derives from changes. */
   componentStatuses(): Readonly<Record<string, ComponentStatus>>;
   snapshot(): EngineSnapshot;
@@ -282,20 +300,22 @@ export function createEngine(opts: EngineOptions): Engine {
       return externalBatch(inputs);
     },
     operatorAction(action) {
-      const { state } = ctx;
-      const inc = state.incidents[action.incidentId];
-      if (!inc) throw new TocsinError('NOT_FOUND', `no incident ${action.incidentId}`);
-      writeHeld(ctx, inc);
-      const result = applyOperatorAction(inc.doc, action);
-      if (!result.ok) throw result.error;
-      touch(ctx, inc);
-      inc.doc = result.incident;
-      if (action.action === 'resolve') inc.resolvedAtMs = Math.max(action.at, state.now);
-      if (action.action === 'dismiss') {
-        const dismissed = (state.dismissed ??= {});
-        for (const c of inc.affected) dismissed[c] = inc.doc.id;
-      }
+      applyVerb(ctx, action);
       return collectChanges(ctx);
+    },
+    beforeVerb(incidentId) {
+      const inc = ctx.state.incidents[incidentId];
+      if (inc) writeHeld(ctx, inc);
+      return collectChanges(ctx);
+    },
+    verbStored(action, stored, entry) {
+      recordStoredVerb(ctx, action, stored, entry);
+    },
+    followStored(stored) {
+      followStored(ctx, stored);
+    },
+    reconcile(stored, openInStore) {
+      reconcileWithStore(ctx, stored, openInStore);
     },
     adopt(incidents) {
       ctx.version++;
@@ -305,6 +325,9 @@ export function createEngine(opts: EngineOptions): Engine {
       return Object.values(ctx.state.incidents)
         .map((i) => structuredClone(i.doc))
         .sort((a, b) => cmp(a.opened_at, b.opened_at) || cmp(a.id, b.id));
+    },
+    incidentIds() {
+      return Object.values(ctx.state.incidents).map((i) => ({ id: i.doc.id, status: i.doc.status }));
     },
     componentStatuses() {
       // Derived on demand but kept while nothing it depends on changed: the daemon asks every

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { NotificationDispatcher } from '../notify/dispatcher.js';
 import type { ResultsBus } from '../results/bus.js';
 import { type IncidentStore, JsonText } from '../store/port.js';
+import type { Incident } from './incident.js';
 import { type IncidentsContext, IncidentWriter } from './manager.js';
 import { componentStatusRecorder, incidentMetricsRecorder } from './metrics.js';
 
@@ -39,10 +40,48 @@ export interface IncidentRuntime {
 }
 
 /**
+ * Recovery (docs/design.md, "One source of truth"): the engine's snapshot is a cache of
+ * detection; the store's incidents are the truth. The snapshot is restored, then realigned
+ * with the stored documents of every incident it tracks (operators' writes after it was saved
+ * taken, its own writes the store never got marked to be written again), and stored open
+ * incidents it does not know are adopted. Counted in tocsin_recoveries_total{outcome}.
+ */
+async function recover(
+  engine: Engine,
+  store: IncidentStore,
+  metrics: Metrics,
+  logger: Logger,
+): Promise<{ known: Incident[] }> {
+  const started = performance.now();
+  try {
+    const snapshot = await store.getState(ENGINE_STATE_KEY);
+    engine.restore(snapshot);
+    const known = await store.listIncidents();
+    const open = known.filter((i) => i.status === 'open');
+    const byId = new Map(known.map((i) => [i.id, i]));
+    engine.reconcile(byId, open);
+    metrics.recoveries.inc({ outcome: 'ok' });
+    logger.info(
+      {
+        ms: Math.round(performance.now() - started),
+        snapshot: snapshot !== undefined,
+        open: open.length,
+        tracked: engine.incidentIds().length,
+      },
+      'incidents recovered from the store',
+    );
+    return { known };
+  } catch (err) {
+    metrics.recoveries.inc({ outcome: 'failed' });
+    throw err;
+  }
+}
+
+/**
  * The live driver of the pure engine: results from the bus, the wall clock through periodic
  * ticks, changes through the IncidentWriter to the store once per tick, the engine's state saved
- * soon after them (so a restart, even after SIGKILL, resumes without a duplicate draft: the
- * snapshot, and open incidents from the store adopted for whatever the snapshot missed).
+ * soon after them (so a restart, even after SIGKILL, resumes without a duplicate draft: see
+ * `recover`).
  */
 export async function startIncidentRuntime(deps: {
   plan: Plan;
@@ -59,10 +98,11 @@ export async function startIncidentRuntime(deps: {
     ...engineOptionsForPlan(plan),
     onDrop: (reason) => metrics.eventsDropped.inc({ reason }),
   });
-  engine.restore(await store.getState(ENGINE_STATE_KEY));
-  engine.adopt(await store.listIncidents({ status: 'open' }));
   const writer = new IncidentWriter(store);
-  writer.onApplied(incidentMetricsRecorder(metrics, await store.listIncidents()));
+  // Operators' changes another process stored, found when the writer reads: the engine follows.
+  writer.onStoredChange((doc) => engine.followStored(doc));
+  const recovered = await recover(engine, store, metrics, logger);
+  writer.onApplied(incidentMetricsRecorder(metrics, recovered.known));
   // Notifications only enqueue here: a slow or failing receiver never holds the write path.
   const notifier = new NotificationDispatcher({ notifiers: plan.notifiers, logger, metrics, clock });
   writer.onApplied(notifier.listener);
@@ -81,13 +121,26 @@ export async function startIncidentRuntime(deps: {
       snapshotCostMs = performance.now() - started;
       await saving;
     });
+  // A store that cannot take a write keeps it in the writer's outbox, retried every tick; the
+  // failure is logged once per episode, not once per tick.
+  let failing = false;
   const persist = (changes: IncidentChange[]): void => {
-    if (changes.length === 0) return;
+    if (changes.length === 0 && writer.unsaved === 0) return;
     for (const c of changes) {
       if (c.opened) logger.warn({ incident: c.incident.id, title: c.incident.title, rule: c.rule }, 'draft incident opened');
     }
-    changedSinceSnapshot = true;
-    writer.apply(changes).catch((err: unknown) => logger.error({ err }, 'could not save incident changes'));
+    if (changes.length > 0) changedSinceSnapshot = true;
+    writer
+      .apply(changes)
+      .then(() => {
+        if (failing) logger.info('incident changes stored again');
+        failing = false;
+      })
+      .catch((err: unknown) => {
+        if (!failing) logger.error({ err, unsaved: writer.unsaved }, 'could not save incident changes; retrying every tick');
+        failing = true;
+      })
+      .finally(() => metrics.incidentWritesPending.set(writer.unsaved));
   };
   const recordStatuses = componentStatusRecorder(metrics);
 

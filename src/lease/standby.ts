@@ -42,6 +42,8 @@ export async function startLeaderRuntime(deps: LeaderRuntimeDeps): Promise<Leade
   const start = deps.startRuntime ?? startIncidentRuntime;
   const standby: IncidentsContext = { store, clock, writer: new IncidentWriter(store) };
   let current: IncidentRuntime | undefined;
+  /** While the engine starts: /readyz says so; verbs meanwhile go to the store as on a standby. */
+  let recovering = false;
   let stopping = false;
   // Start and stop in order: a loss arriving while the engine starts waits for the start.
   let transitions: Promise<void> = Promise.resolve();
@@ -65,8 +67,18 @@ export async function startLeaderRuntime(deps: LeaderRuntimeDeps): Promise<Leade
       enqueue(async () => {
         if (current || stopping || !lease.isLeader()) return;
         const { plan, bus, metrics } = deps;
-        const runtime = await start({ plan, bus, metrics, clock, logger, store: store.withFence(lease) });
-        current = runtime;
+        recovering = true;
+        try {
+          current = await start({ plan, bus, metrics, clock, logger, store: store.withFence(lease) });
+        } catch (err) {
+          // Recovery failed (the store went away again): give the lease up so that this process
+          // or another campaigns again and recovers from the store, rather than holding it idle.
+          logger.error({ err }, 'leader: recovery failed; releasing the lease');
+          await lease.release().catch(() => undefined);
+          return;
+        } finally {
+          recovering = false;
+        }
         // The lease may have gone while the engine was starting.
         if (!lease.isLeader()) await stopEngine();
         else logger.info({ holder: lease.holder, fencingToken: lease.token() }, 'leader: rules engine running');
@@ -91,6 +103,9 @@ export async function startLeaderRuntime(deps: LeaderRuntimeDeps): Promise<Leade
     },
     get engine() {
       return current?.ctx.engine;
+    },
+    get notReady() {
+      return recovering ? 'recovering incidents from the store (leader lease acquired)' : undefined;
     },
   };
   return {

@@ -27,5 +27,7 @@ export const M = {
   notificationQueueDepth: 'tocsin_notification_queue_depth',
   alertsReceived: 'tocsin_alerts_received_total',
   eventsDropped: 'tocsin_events_dropped_total',
+  recoveries: 'tocsin_recoveries_total',
+  incidentWritesPending: 'tocsin_incident_writes_pending',
   authFailures: 'tocsin_auth_failures_total',
 } as const;

@@ -186,6 +186,17 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean 
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    recoveries: new Counter({
+      name: M.recoveries,
+      help: 'Recoveries of the incidents side from the store (a start, a restart, a leader lease acquired), by outcome (ok|failed).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    incidentWritesPending: new Gauge({
+      name: M.incidentWritesPending,
+      help: 'Incidents with detector changes not stored yet (the store was unreachable); written when it answers again.',
+      registers: [registry],
+    }),
     authFailures: new Counter({
       name: M.authFailures,
       help: 'Failed authentications (an unknown token), by kind (bearer|console); refusals during a backoff are not checked, so not counted.',

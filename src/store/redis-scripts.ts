@@ -27,16 +27,16 @@ end
 /**
  * saveIncident. KEYS: doc hash, timeline list, fence key ('' for none: passed as a key so the
  * call declares everything it reads).
- * ARGV: prefix, id, expected revision ('' = must not exist), doc JSON (no timeline), status,
- * review, score (opened_at in ms), fence token, then the JSON of every timeline entry, oldest
- * first (ARGV[9] onwards; the script appends those past the stored length).
- * Returns the new revision, or 0 on a revision conflict.
+ * ARGV: prefix, id, expected revision ('' = must not exist), expected entry count, doc JSON (no
+ * timeline), status, review, score (opened_at in ms), fence token, then the JSON of each entry to
+ * append, oldest first (ARGV[10] onwards).
+ * Returns the new revision, or 0 when the revision or the entry count moved on (a conflict).
  */
 export const SAVE_INCIDENT = `${FENCE}
 local docKey, timelineKey = KEYS[1], KEYS[2]
-local prefix, id, expected = ARGV[1], ARGV[2], ARGV[3]
-local doc, status, review, score = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local fenceToken, given = ARGV[8], #ARGV - 8
+local prefix, id, expected, entries = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local doc, status, review, score = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local fenceToken = ARGV[9]
 
 local fenced = fence(KEYS[3], fenceToken)
 if fenced then return fenced end
@@ -48,16 +48,13 @@ if expected == '' then
 elseif rev ~= expected then
   return 0
 end
-
-local have = redis.call('LLEN', timelineKey)
-if given < have then
-  return redis.error_reply('APPEND_ONLY incident ' .. id .. ': the timeline is append-only (' .. have .. ' stored, ' .. given .. ' given)')
-end
+-- Same revision but other entries would be a writer's bug: refused rather than appended after
+-- entries the writer never saw.
+if redis.call('LLEN', timelineKey) ~= entries then return 0 end
 
 local newRev = (tonumber(rev) or 0) + 1
 redis.call('HSET', docKey, 'doc', doc, 'rev', newRev, 'status', status, 'review', review, 'score', score)
--- Entries the store already has are skipped: the timeline is append-only.
-for i = 9 + have, #ARGV do
+for i = 10, #ARGV do
   redis.call('RPUSH', timelineKey, ARGV[i])
 end
 

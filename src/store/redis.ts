@@ -2,7 +2,7 @@ import { Redis, type RedisOptions, type Result } from 'ioredis';
 import { TocsinError } from '../errors.js';
 import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
-import { type IncidentFilter, type IncidentStore, type SaveOutcome, stateText } from './port.js';
+import { type IncidentFilter, type IncidentStore, type IncidentWrite, type SaveOutcome, stateText } from './port.js';
 import { LIST_INCIDENTS, PUT_STATE, SAVE_INCIDENT, SAVE_LATEST } from './redis-scripts.js';
 
 declare module 'ioredis' {
@@ -84,7 +84,6 @@ export function storeError(err: unknown): Error {
   const e = err instanceof Error ? err : new Error(String(err));
   if (e.name === 'ReplyError') {
     if (e.message.startsWith('FENCED')) return new FencedError(e.message.replace(/^FENCED /, ''));
-    if (e.message.startsWith('APPEND_ONLY')) return new Error(e.message.replace(/^APPEND_ONLY /, ''));
     if (!TRANSIENT_REPLY.test(e.message)) return e;
   }
   return new TocsinError('UNAVAILABLE', `store unavailable: ${e.message}`);
@@ -231,8 +230,9 @@ export class RedisStore implements IncidentStore {
     return out;
   }
 
-  async saveIncident(incident: Incident, expectedRevision: number | null): Promise<SaveOutcome> {
-    const { timeline, ...doc } = incident;
+  async saveIncident(write: IncidentWrite): Promise<SaveOutcome> {
+    const { incident, append, expectedRevision, expectedEntries } = write;
+    const { timeline: _ignored, ...doc } = incident as Incident;
     const token = this.#fenceToken();
     const revision = await this.#run(() =>
       this.#client.tocsinSaveIncident(
@@ -242,12 +242,13 @@ export class RedisStore implements IncidentStore {
         this.#prefix,
         incident.id,
         expectedRevision === null ? '' : String(expectedRevision),
+        String(expectedEntries),
         JSON.stringify(doc),
         incident.status,
         incident.review,
         scoreOf(incident.opened_at),
         token,
-        ...timeline.map((e) => JSON.stringify({ at: e.at, kind: e.kind, text: e.text, author: e.author })),
+        ...append.map((e) => JSON.stringify({ at: e.at, kind: e.kind, text: e.text, author: e.author })),
       ),
     );
     return revision === 0 ? { ok: false, conflict: true } : { ok: true, revision };

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { ensurePrivateDir, restrictFile, type WarnFn } from '../private-files.js';
 import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
-import { type IncidentFilter, type IncidentStore, type SaveOutcome, stateText } from './port.js';
+import { type IncidentFilter, type IncidentStore, type IncidentWrite, type SaveOutcome, stateText } from './port.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 
 interface IncidentRow {
@@ -114,15 +114,23 @@ export class SqliteStore implements IncidentStore {
     return rows.map((r) => this.#withTimeline(r.doc, r.id));
   }
 
-  async saveIncident(incident: Incident, expectedRevision: number | null): Promise<SaveOutcome> {
+  async saveIncident(write: IncidentWrite): Promise<SaveOutcome> {
     const db = this.#db;
+    const { incident, append, expectedRevision, expectedEntries } = write;
     return db.transaction((): SaveOutcome => {
       const row = db.prepare('SELECT revision FROM incidents WHERE id = ?').get(incident.id) as
         | { revision: number }
         | undefined;
       if ((row?.revision ?? null) !== expectedRevision) return { ok: false, conflict: true };
+      // The highest seq (an index lookup): counting a 10,000-entry timeline on every save would not be.
+      const stored = row
+        ? (db.prepare('SELECT COALESCE(MAX(seq) + 1, 0) AS n FROM timeline WHERE incident_id = ?').get(incident.id) as { n: number }).n
+        : 0;
+      // Same revision but other entries would be a writer's bug; refused like a conflict rather
+      // than appending after entries the writer never saw.
+      if (stored !== expectedEntries) return { ok: false, conflict: true };
       const revision = (row?.revision ?? 0) + 1;
-      const { timeline, ...doc } = incident;
+      const { timeline: _ignored, ...doc } = incident as Incident;
       db.prepare(
         `INSERT INTO incidents (id, fingerprint, status, review, opened_at, revision, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
@@ -136,23 +144,10 @@ export class SqliteStore implements IncidentStore {
         revision,
         JSON.stringify(doc),
       );
-      const stored = (
-        db.prepare('SELECT COUNT(*) AS n FROM timeline WHERE incident_id = ?').get(incident.id) as {
-          n: number;
-        }
-      ).n;
-      if (timeline.length < stored) {
-        throw new Error(
-          `incident ${incident.id}: the timeline is append-only (${stored} stored, ${timeline.length} given)`,
-        );
-      }
       const insert = db.prepare(
         'INSERT INTO timeline (incident_id, seq, at, kind, text, author) VALUES (?, ?, ?, ?, ?, ?)',
       );
-      for (let seq = stored; seq < timeline.length; seq++) {
-        const e = timeline[seq];
-        if (e) insert.run(incident.id, seq, e.at, e.kind, e.text, e.author);
-      }
+      append.forEach((e, i) => insert.run(incident.id, stored + i, e.at, e.kind, e.text, e.author));
       return { ok: true, revision };
     })();
   }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../src/events/probe-result.js';
 import type { Incident } from '../../src/incidents/incident.js';
 import type { IncidentStore } from '../../src/store/port.js';
+import { saveDoc } from './store-writes.js';
 
 /** An incident document for store tests. */
 export function incident(id: string, openedAt: string, overrides: Partial<Incident> = {}): Incident {
@@ -67,15 +68,15 @@ export function storeContract(
 
     it('creates an incident only when it does not exist yet', async () => {
       const a = incident('inc_a', '2026-01-01T00:00:00.000Z');
-      expect(await store.saveIncident(a, null)).toEqual({ ok: true, revision: 1 });
-      expect(await store.saveIncident(a, null)).toEqual({ ok: false, conflict: true });
+      expect(await saveDoc(store, a, null)).toEqual({ ok: true, revision: 1 });
+      expect(await saveDoc(store, a, null)).toEqual({ ok: false, conflict: true });
       expect(await store.getIncident('inc_a')).toEqual({ incident: a, revision: 1 });
       expect(await store.getIncident('inc_missing')).toBeUndefined();
     });
 
     it('updates with optimistic concurrency: of two writers from one revision, exactly one wins', async () => {
       const a = incident('inc_a', '2026-01-01T00:00:00.000Z');
-      await store.saveIncident(a, null);
+      await saveDoc(store, a, null);
       const confirm = {
         ...a,
         review: 'confirmed' as const,
@@ -86,7 +87,7 @@ export function storeContract(
         review: 'dismissed' as const,
         timeline: [...a.timeline, { at: 'x', kind: 'dismissed' as const, text: 'd', author: 'ops' }],
       };
-      const outcomes = await Promise.all([store.saveIncident(confirm, 1), store.saveIncident(dismiss, 1)]);
+      const outcomes = await Promise.all([saveDoc(store, confirm, 1), saveDoc(store, dismiss, 1)]);
       expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
       const stored = await store.getIncident('inc_a');
       expect(stored?.revision).toBe(2);
@@ -95,19 +96,44 @@ export function storeContract(
       expect(stored?.incident.timeline[1]?.kind).toBe(stored?.incident.review);
     });
 
-    it('keeps the timeline append-only', async () => {
+    it('appends exactly the entries a write names, after those it was computed from', async () => {
       const a = incident('inc_a', '2026-01-01T00:00:00.000Z');
-      await store.saveIncident(a, null);
-      await expect(store.saveIncident({ ...a, timeline: [] }, 1)).rejects.toThrow(/append-only/);
-      // The failed save changed nothing.
-      expect((await store.getIncident('inc_a'))?.revision).toBe(1);
-      expect((await store.getIncident('inc_a'))?.incident.timeline).toHaveLength(1);
+      await store.saveIncident({ incident: a, append: a.timeline, expectedRevision: null, expectedEntries: 0 });
+      const note = { at: '2026-01-01T00:01:00.000Z', kind: 'note' as const, text: 'n', author: 'ops' };
+      // The document's own timeline is ignored: only `append` is added.
+      const emptied = { ...a, timeline: [] };
+      const saved = await store.saveIncident({
+        incident: emptied,
+        append: [note],
+        expectedRevision: 1,
+        expectedEntries: 1,
+      });
+      expect(saved).toEqual({ ok: true, revision: 2 });
+      expect((await store.getIncident('inc_a'))?.incident.timeline).toEqual([...a.timeline, note]);
+    });
+
+    it('refuses a write computed from other entries than those stored, changing nothing', async () => {
+      const a = incident('inc_a', '2026-01-01T00:00:00.000Z');
+      await store.saveIncident({ incident: a, append: a.timeline, expectedRevision: null, expectedEntries: 0 });
+      const entry = { at: 'x', kind: 'note' as const, text: 'late', author: 'ops' };
+      // Right revision, wrong count (a writer that never saw the stored entries): a conflict.
+      expect(await store.saveIncident({ incident: { ...a, review: 'confirmed' }, append: [entry], expectedRevision: 1, expectedEntries: 0 })).toEqual({
+        ok: false,
+        conflict: true,
+      });
+      expect(await store.saveIncident({ incident: { ...a, review: 'confirmed' }, append: [entry], expectedRevision: 1, expectedEntries: 2 })).toEqual({
+        ok: false,
+        conflict: true,
+      });
+      const stored = await store.getIncident('inc_a');
+      expect(stored?.revision).toBe(1);
+      expect(stored?.incident).toEqual(a);
     });
 
     it('lists newest first, filters by status and review, and pages with a cursor', async () => {
-      await store.saveIncident(incident('inc_1', '2026-01-01T00:01:00.000Z'), null);
-      await store.saveIncident(incident('inc_2', '2026-01-01T00:02:00.000Z', { status: 'resolved' }), null);
-      await store.saveIncident(incident('inc_3', '2026-01-01T00:03:00.000Z', { review: 'confirmed' }), null);
+      await saveDoc(store, incident('inc_1', '2026-01-01T00:01:00.000Z'), null);
+      await saveDoc(store, incident('inc_2', '2026-01-01T00:02:00.000Z', { status: 'resolved' }), null);
+      await saveDoc(store, incident('inc_3', '2026-01-01T00:03:00.000Z', { review: 'confirmed' }), null);
       expect((await store.listIncidents()).map((i) => i.id)).toEqual(['inc_3', 'inc_2', 'inc_1']);
       expect((await store.listIncidents({ status: 'open' })).map((i) => i.id)).toEqual(['inc_3', 'inc_1']);
       expect((await store.listIncidents({ review: 'pending' })).map((i) => i.id)).toEqual(['inc_2', 'inc_1']);
@@ -124,7 +150,7 @@ export function storeContract(
 
     if (reopen) {
       it('keeps everything across a reopen', async () => {
-        await store.saveIncident(incident('inc_a', '2026-01-01T00:00:00.000Z'), null);
+        await saveDoc(store, incident('inc_a', '2026-01-01T00:00:00.000Z'), null);
         await store.saveLatestResults([result('p', 'a', 'v', '2026-01-01T00:00:00.000Z')]);
         await store.putState('k', 1);
         await store.close();

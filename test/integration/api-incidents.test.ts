@@ -23,6 +23,7 @@ import { LatestResults } from '../../src/results/latest.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { appId, BIG_COUNTS, largeIncident } from '../helpers/large-incident.js';
 import { makePlan } from '../helpers/plan.js';
+import { saveDoc } from '../helpers/store-writes.js';
 
 // The incident routes in-process (fastify.inject), on a real SQLite store, a real IncidentWriter
 // and a real rules engine fed synthetic probe results: one draft per component.
@@ -550,7 +551,7 @@ describe('a 10,000-component incident over the API (CONTRACT §5.11)', () => {
   beforeAll(async () => {
     s = setup(false);
     // Straight into the store, as the detector would have written it: the document is whole.
-    const saved = await s.store.saveIncident(big, null);
+    const saved = await saveDoc(s.store, big, null);
     expect(saved.ok).toBe(true);
   });
   afterAll(async () => {

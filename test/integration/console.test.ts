@@ -20,6 +20,7 @@ import { LatestResults } from '../../src/results/latest.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { appId, largeIncident } from '../helpers/large-incident.js';
 import { makePlan } from '../helpers/plan.js';
+import { saveDoc } from '../helpers/store-writes.js';
 
 // The operator console over HTTP (fastify.inject) on a real SQLite store, a real IncidentWriter
 // and a real rules engine fed synthetic failures: sign-in, cookies, CSRF, roles, the verbs.
@@ -359,7 +360,7 @@ describe('operator console over HTTP', () => {
 
   it('keeps the page short with a 10,000-component incident, and lists them all on request', async () => {
     const big = largeIncident(10_000);
-    expect((await store.saveIncident(big, null)).ok).toBe(true);
+    expect((await saveDoc(store, big, null)).ok).toBe(true);
     const { cookie } = await signIn(VIEW);
     const home = await app.inject({ url: '/', headers: { cookie } });
     expect(home.statusCode).toBe(200);

@@ -11,6 +11,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { makePlan } from '../helpers/plan.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { incident } from '../helpers/store-contract.js';
+import { saveDoc } from '../helpers/store-writes.js';
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -138,17 +139,17 @@ describe('RedisLease', () => {
     expect(await a.acquire()).toBe(1);
     const aStore = store.withFence(a);
     const doc = incident('inc_a', '2026-01-01T00:00:00.000Z');
-    expect(await aStore.saveIncident(doc, null)).toEqual({ ok: true, revision: 1 });
+    expect(await saveDoc(aStore, doc, null)).toEqual({ ok: true, revision: 1 });
 
     // Meanwhile the key expires in Redis and b takes over.
     await expect.poll(() => b.acquire(), { timeout: 5000, interval: 50 }).toBe(2);
     const bStore = store.withFence(b);
     expect(a.isLeader()).toBe(true);
 
-    await expect(aStore.saveIncident({ ...doc, title: 'stale' }, 1)).rejects.toBeInstanceOf(FencedError);
+    await expect(saveDoc(aStore, { ...doc, title: 'stale' }, 1)).rejects.toBeInstanceOf(FencedError);
     await expect(aStore.putState('engine', 'stale')).rejects.toThrow(/fencing token 1 is older than 2/);
     expect((await store.getIncident('inc_a'))?.incident.title).toBe(doc.title);
-    expect(await bStore.saveIncident({ ...doc, title: 'b' }, 1)).toEqual({ ok: true, revision: 2 });
+    expect(await saveDoc(bStore, { ...doc, title: 'b' }, 1)).toEqual({ ok: true, revision: 2 });
     await bStore.putState('engine', 'b');
     expect(await store.getState('engine')).toBe('b');
   });

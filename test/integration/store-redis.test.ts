@@ -4,6 +4,7 @@ import { TocsinError } from '../../src/errors.js';
 import { FencedError, RedisStore } from '../../src/store/redis.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { incident, storeContract } from '../helpers/store-contract.js';
+import { saveDoc } from '../helpers/store-writes.js';
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -30,7 +31,7 @@ describe('RedisStore', () => {
     const store = await RedisStore.open({ url: `${server.url}/3`, prefix: 'layout:' });
     const raw = new Redis(`${server.url}/3`);
     try {
-      await store.saveIncident(incident('inc_a', '2026-01-01T00:00:00.000Z'), null);
+      await saveDoc(store, incident('inc_a', '2026-01-01T00:00:00.000Z'), null);
       await store.saveLatestResults([{ at: '2026-01-01T00:00:00.000Z', probe: 'p', target: 't', vantage: 'v', ok: true }]);
       await store.putState('engine', { a: 1 });
       expect((await raw.keys('*')).sort()).toEqual([
@@ -57,20 +58,20 @@ describe('RedisStore', () => {
     const store = await RedisStore.open({ url: server.url, prefix: 'moves:' });
     try {
       const a = incident('inc_a', '2026-01-01T00:00:00.000Z');
-      await store.saveIncident(a, null);
+      await saveDoc(store, a, null);
       const resolved = {
         ...a,
         status: 'resolved' as const,
         review: 'confirmed' as const,
         timeline: [...a.timeline, { at: 'y', kind: 'resolved' as const, text: 'r', author: 'tocsin' }],
       };
-      expect(await store.saveIncident(resolved, 1)).toEqual({ ok: true, revision: 2 });
+      expect(await saveDoc(store, resolved, 1)).toEqual({ ok: true, revision: 2 });
       expect(await store.listIncidents({ status: 'open' })).toEqual([]);
       expect(await store.listIncidents({ review: 'pending' })).toEqual([]);
       expect(await store.listIncidents({ status: 'resolved', review: 'confirmed' })).toEqual([resolved]);
       expect(await store.listIncidents({ status: 'open', review: 'confirmed' })).toEqual([]);
       // Saving the same timeline again appends nothing.
-      await store.saveIncident(resolved, 2);
+      await saveDoc(store, resolved, 2);
       expect((await store.getIncident('inc_a'))?.incident.timeline).toHaveLength(2);
     } finally {
       await store.close();
@@ -81,8 +82,8 @@ describe('RedisStore', () => {
     const store = await RedisStore.open({ url: server.url, prefix: 'ties:' });
     try {
       const at = '2026-01-01T00:00:00.000Z';
-      for (const id of ['inc_b', 'inc_a', 'inc_c']) await store.saveIncident(incident(id, at), null);
-      await store.saveIncident(incident('inc_0', '2025-12-31T00:00:00.000Z'), null);
+      for (const id of ['inc_b', 'inc_a', 'inc_c']) await saveDoc(store, incident(id, at), null);
+      await saveDoc(store, incident('inc_0', '2025-12-31T00:00:00.000Z'), null);
       const ids = async (f: Parameters<RedisStore['listIncidents']>[0]) =>
         (await store.listIncidents(f)).map((i) => i.id);
       expect(await ids({})).toEqual(['inc_c', 'inc_b', 'inc_a', 'inc_0']);
@@ -103,11 +104,11 @@ describe('RedisStore', () => {
     try {
       await store.client.set(fenceKey, '1');
       const a = incident('inc_a', '2026-01-01T00:00:00.000Z');
-      expect(await fenced.saveIncident(a, null)).toEqual({ ok: true, revision: 1 });
+      expect(await saveDoc(fenced, a, null)).toEqual({ ok: true, revision: 1 });
       await fenced.putState('engine', 1);
       // A newer leader took over.
       await store.client.set(fenceKey, '2');
-      await expect(fenced.saveIncident({ ...a, title: 'stale' }, 1)).rejects.toThrow(FencedError);
+      await expect(saveDoc(fenced, { ...a, title: 'stale' }, 1)).rejects.toThrow(FencedError);
       await expect(fenced.putState('engine', 2)).rejects.toThrow(/FENCED|fencing token 1 is older than 2/);
       expect((await store.getIncident('inc_a'))?.incident.title).toBe(a.title);
       expect(await store.getState('engine')).toBe(1);
@@ -127,12 +128,12 @@ describe('RedisStore', () => {
     const own = await startRedisServer();
     const store = await RedisStore.open({ url: own.url, prefix: 'outage:' });
     try {
-      await store.saveIncident(incident('inc_a', '2026-01-01T00:00:00.000Z'), null);
+      await saveDoc(store, incident('inc_a', '2026-01-01T00:00:00.000Z'), null);
       await own.stop();
 
       const t0 = Date.now();
       await expect(store.ping()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-      const err = await store.saveIncident(incident('inc_b', '2026-01-01T00:01:00.000Z'), null).catch((e: unknown) => e);
+      const err = await saveDoc(store, incident('inc_b', '2026-01-01T00:01:00.000Z'), null).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TocsinError);
       expect(err).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^store unavailable: /) });
       await expect(store.listIncidents()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
@@ -145,7 +146,7 @@ describe('RedisStore', () => {
         const answers = () => store.ping().then(() => true, () => false);
         await expect.poll(answers, { timeout: 10_000, interval: 100 }).toBe(true);
         // No persistence in the test server: the data is gone, the store works again.
-        expect(await store.saveIncident(incident('inc_b', '2026-01-01T00:01:00.000Z'), null)).toEqual({
+        expect(await saveDoc(store, incident('inc_b', '2026-01-01T00:01:00.000Z'), null)).toEqual({
           ok: true,
           revision: 1,
         });

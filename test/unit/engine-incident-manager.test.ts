@@ -14,6 +14,7 @@ import { incidentMetricsRecorder } from '../../src/incidents/metrics.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { makePlan } from '../helpers/plan.js';
+import { saveDoc } from '../helpers/store-writes.js';
 
 // The incident manager against the real embedded store (SQLite in memory): engine changes stored
 // atomically with optimistic revisions, operator verbs with their conflicts, and merges.
@@ -72,7 +73,7 @@ describe('IncidentWriter', () => {
       review: 'confirmed' as const,
       timeline: [...current.incident.timeline, { at: new Date(T0 + 35_000).toISOString(), kind: 'confirmed' as const, text: 'Confirmed by eve', author: 'eve' }],
     };
-    expect((await store.saveIncident(confirmed, current.revision)).ok).toBe(true);
+    expect((await saveDoc(store, confirmed, current.revision)).ok).toBe(true);
     await fail(3, 5, true);
     const after = (await store.getIncident(id))?.incident;
     expect(after?.review).toBe('confirmed');

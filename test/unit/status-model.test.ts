@@ -18,6 +18,7 @@ import {
 } from '../../src/status/model.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { makePlan } from '../helpers/plan.js';
+import { saveDoc } from '../helpers/store-writes.js';
 
 // The public model against the real embedded store (a temp SQLite file): what is published, what
 // never is, and how the page words times, timelines and maintenance.
@@ -65,7 +66,7 @@ function incident(over: Partial<Incident> & { timeline?: TimelineEntry[] }): Inc
 async function storeWith(incidents: Incident[]): Promise<SqliteStore> {
   const store = SqliteStore.open(join(dir, `${Math.random().toString(36).slice(2)}.db`));
   stores.push(store);
-  for (const inc of incidents) expect((await store.saveIncident(inc, null)).ok).toBe(true);
+  for (const inc of incidents) expect((await saveDoc(store, inc, null)).ok).toBe(true);
   return store;
 }
 

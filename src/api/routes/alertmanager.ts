@@ -1,12 +1,16 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { alertToSignal, type AlertMapping, type IgnoredAlert } from '../../alerts/map.js';
-import { parseWebhook } from '../../alerts/payload.js';
+import { alertCount, ALERTS_PER_SLICE, MAX_ALERTS_PER_WEBHOOK, parseWebhook } from '../../alerts/payload.js';
 import type { ExternalSignal, IncidentChange } from '../../engine/types.js';
 import { TocsinError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { requireRole } from '../guard.js';
 
-/** A group can hold many alerts (Alertmanager's `max_alerts` is unlimited by default). */
+/**
+ * A group can hold many alerts (Alertmanager's `max_alerts` is unlimited by default): room for
+ * MAX_ALERTS_PER_WEBHOOK alerts of ~400 bytes (labels, annotations, generatorURL) each.
+ */
 const ALERTS_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -34,23 +38,43 @@ export function alertmanagerRoutes(app: FastifyInstance, ctx: ApiContext): void 
       },
     },
     async (req) => {
-      const parsed = parseWebhook(req.body);
+      // Counted before validation and mapping, which cost per alert.
+      const count = alertCount(req.body);
+      if (count !== undefined && count > MAX_ALERTS_PER_WEBHOOK) {
+        log.warn({ alerts: count, limit: MAX_ALERTS_PER_WEBHOOK }, 'webhook refused: too many alerts');
+        throw new TocsinError(
+          'PAYLOAD_TOO_LARGE',
+          `alerts: ${count} alerts, over the limit of ${MAX_ALERTS_PER_WEBHOOK} per webhook; set max_alerts on Alertmanager's webhook receiver`,
+        );
+      }
+      const parsed = await parseWebhook(req.body);
       if (!parsed.ok) throw new TocsinError('INVALID', parsed.message);
+      const truncated = parsed.value.truncatedAlerts ?? 0;
+      // Alerts Alertmanager left out (max_alerts) never reach Tocsin: say so where operators look.
+      if (truncated > 0) log.info({ receiver: parsed.value.receiver, truncated }, 'webhook truncated by Alertmanager (max_alerts)');
       const engine = ctx.incidents.engine;
       if (!engine) throw new TocsinError('UNAVAILABLE', 'the rules engine is not running');
       const now = ctx.incidents.clock.now();
       const ignored: IgnoredAlert[] = [];
       const signals: ExternalSignal[] = [];
-      for (const alert of parsed.value.alerts) {
+      const alerts = parsed.value.alerts;
+      let firing = 0;
+      for (let i = 0; i < alerts.length; i++) {
+        // Slices, as in parseWebhook: other requests are served between them.
+        if (i > 0 && i % ALERTS_PER_SLICE === 0) await nextTurn();
+        const alert = alerts[i] as (typeof alerts)[number];
         const mapped = alertToSignal(alert, mapping, now);
         if (!mapped.ok) {
           ignored.push(mapped.ignored);
-          ctx.metrics.alertsReceived.inc({ status: 'ignored' });
           continue;
         }
-        ctx.metrics.alertsReceived.inc({ status: alert.status });
+        if (alert.status === 'firing') firing++;
         signals.push(mapped.signal);
       }
+      // Counted once per status, not once per alert (a labelled inc hashes its labels each time).
+      if (firing > 0) ctx.metrics.alertsReceived.inc({ status: 'firing' }, firing);
+      if (signals.length > firing) ctx.metrics.alertsReceived.inc({ status: 'resolved' }, signals.length - firing);
+      if (ignored.length > 0) ctx.metrics.alertsReceived.inc({ status: 'ignored' }, ignored.length);
       const accepted = signals.length;
       // The whole webhook as one batch: a rack of 3,000 node exporters firing at once is one
       // evaluation and one write, not 3,000 copies of a growing incident.

@@ -13,6 +13,8 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       reasons.push(`store unreachable: ${(err as Error).message}`);
     }
     if (!ctx.queue.running) reasons.push('scheduler not running');
+    const incidents = ctx.incidents.notReady;
+    if (incidents) reasons.push(incidents);
     if (reasons.length > 0)
       return reply.status(503).send({ status: 'unavailable', reason: reasons.join('; ') });
     return { status: 'ready' };
