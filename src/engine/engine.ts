@@ -95,11 +95,11 @@ export interface Engine {
   /** Operators' changes found in the store (another process's verbs): review, resolution by hand. */
   followStored(stored: Incident): void;
   /**
-   * After `restore`: the store's documents of the incidents the engine tracks (by id) and its
-   * open incidents; the engine takes what operators did from them and marks what the store
-   * lacks for the next collection (src/engine/operator.ts).
+   * After `restore`: the store's documents of the incidents the engine tracks (by id), and the
+   * open and recently resolved ones it may not know (adopted). The engine takes what operators
+   * did from them and marks what the store lacks for the next collection (engine/operator.ts).
    */
-  reconcile(stored: ReadonlyMap<string, Incident>, openInStore: readonly Incident[]): void;
+  reconcile(stored: ReadonlyMap<string, Incident>, recentInStore: readonly Incident[]): void;
   /** Stored open incidents this engine does not know (after a restart without state): tracked again. */
   adopt(incidents: readonly Incident[]): void;
   /** The incidents the engine tracks now (open ones and those within the reopen cool-down). */
@@ -314,8 +314,8 @@ export function createEngine(opts: EngineOptions): Engine {
     followStored(stored) {
       followStored(ctx, stored);
     },
-    reconcile(stored, openInStore) {
-      reconcileWithStore(ctx, stored, openInStore);
+    reconcile(stored, recentInStore) {
+      reconcileWithStore(ctx, stored, recentInStore);
     },
     adopt(incidents) {
       ctx.version++;

@@ -34,11 +34,23 @@ export function openIncidents(ctx: EngineContext): IncState[] {
  * so a replay of the same events gives the same ids. `dismissed`: an earlier incident of the
  * component that operators dismissed, named in the opening entry (CONTRACT §5.9).
  */
+/**
+ * An incident's id, from its fingerprint and opening time (the same input gives the same ids).
+ * Taken already only when a restart replays the events that opened a tracked incident (a
+ * snapshot saved with them still buffered): then the next free variant.
+ */
+function incidentId(ctx: EngineContext, seed: string): string {
+  const hash = (s: string) => `inc_${createHash('sha256').update(s).digest('hex').slice(0, 20)}`;
+  let id = hash(seed);
+  for (let n = 1; ctx.state.incidents[id]; n++) id = hash(`${seed}|${n}`);
+  return id;
+}
+
 export function openDraft(ctx: EngineContext, sig: SignalState, dismissed?: string): void {
   const { state } = ctx;
   const openedAt = iso(state.now);
   const fingerprint = sig.component;
-  const id = `inc_${createHash('sha256').update(`${fingerprint}|${openedAt}`).digest('hex').slice(0, 20)}`;
+  const id = incidentId(ctx, `${fingerprint}|${openedAt}`);
   const comp = ctx.cfg.topology.get(sig.component);
   const doc: Incident = {
     id,
@@ -260,13 +272,19 @@ export function maybeResolve(ctx: EngineContext, id: string): void {
 }
 
 /**
- * Stored open incidents this engine does not know (after a restart without state): tracked
- * again, and resolved by `expireAdopted` unless a signal joins them within the grace.
+ * Stored incidents this engine does not know (after a restart): open ones are tracked again
+ * and resolved by `expireAdopted` unless a signal joins them within the grace; once the clock
+ * is known (a snapshot restored), those resolved within the reopen cool-down are kept too.
  */
 export function adoptStored(ctx: EngineContext, incidents: readonly Incident[]): void {
   const { state } = ctx;
   for (const doc of incidents) {
-    if (state.incidents[doc.id] || doc.status !== 'open') continue;
+    if (state.incidents[doc.id]) continue;
+    // Resolved ones within the reopen cool-down too: a failure coming back reopens them (as it
+    // would have without the restart), and a replayed opening does not reuse their id.
+    const resolvedAt = doc.resolved_at ? Date.parse(doc.resolved_at) : Number.NaN;
+    const recent = doc.status === 'resolved' && Number.isFinite(state.now) && state.now - resolvedAt <= ctx.cfg.cooldownMs;
+    if (doc.status !== 'open' && !recent) continue;
     ctx.incIdx.delete(doc.id);
     state.incidents[doc.id] = {
       doc: structuredClone(doc),
@@ -276,8 +294,8 @@ export function adoptStored(ctx: EngineContext, incidents: readonly Incident[]):
         .filter((id) => id !== doc.root_component || (ctx.cfg.probesOfComponent.get(id)?.length ?? 0) > 0),
       signals: [],
       lastActivity: Date.parse(doc.opened_at),
-      resolvedAtMs: Number.NaN,
-      adoptedAt: Number.isFinite(state.now) ? state.now : Date.parse(doc.opened_at),
+      resolvedAtMs: doc.status === 'open' ? Number.NaN : resolvedAt,
+      adoptedAt: doc.status !== 'open' ? Number.NaN : Number.isFinite(state.now) ? state.now : Date.parse(doc.opened_at),
       titleRank: 9,
     };
   }

@@ -10,7 +10,7 @@
  * process of the fleet), and `reconcileWithStore` realigns a restored snapshot with the store.
  */
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
-import { applyOperatorAction } from '../incidents/transitions.js';
+import { applyOperatorAction, lastStatusEntry, resolvedByHand } from '../incidents/transitions.js';
 import { TocsinError } from '../errors.js';
 import { touch, writeHeld } from './changes.js';
 import type { EngineContext } from './context.js';
@@ -27,7 +27,7 @@ export function applyVerb(ctx: EngineContext, action: OperatorAction): void {
   if (!result.ok) throw result.error;
   touch(ctx, inc);
   inc.doc.timeline.push(result.entry);
-  takeOperatorFields(ctx, inc, result.incident, action.at);
+  takeOperatorFields(ctx, inc, result.incident, action.action === 'resolve');
 }
 
 /**
@@ -50,13 +50,13 @@ export function recordStoredVerb(
   } else {
     inc.doc.timeline.push(entry);
   }
-  takeOperatorFields(ctx, inc, stored, action.at);
+  takeOperatorFields(ctx, inc, stored, action.action === 'resolve');
 }
 
 /** Operators' changes found in the store (made by another process): review and resolution by hand. */
 export function followStored(ctx: EngineContext, stored: Incident): void {
   const inc = ctx.state.incidents[stored.id];
-  if (inc) takeOperatorFields(ctx, inc, stored, ctx.state.now);
+  if (inc) takeOperatorFields(ctx, inc, stored, resolvedElsewhere(inc, stored));
 }
 
 /**
@@ -65,12 +65,13 @@ export function followStored(ctx: EngineContext, stored: Incident): void {
  * incident the engine tracks, the stored timeline is kept whole, the operators' fields are
  * taken from it, and what the engine wrote that the store lacks (entries and its detection
  * fields) is touched so the next collection writes it. An incident the store never got is
- * written as new. Stored open incidents the engine does not know are adopted.
+ * written as new. Stored incidents the engine does not know are adopted when open or
+ * resolved within the reopen cool-down.
  */
 export function reconcileWithStore(
   ctx: EngineContext,
   stored: ReadonlyMap<string, Incident>,
-  openInStore: readonly Incident[],
+  recentInStore: readonly Incident[],
 ): void {
   ctx.version++;
   for (const inc of Object.values(ctx.state.incidents)) {
@@ -83,17 +84,37 @@ export function reconcileWithStore(
     const key = (e: TimelineEntry) => `${e.at}|${e.kind}|${e.author}|${e.text}`;
     const have = new Set(doc.timeline.map(key));
     const missing = inc.doc.timeline.filter((e) => !have.has(key(e)));
+    const byHand = resolvedElsewhere(inc, doc);
     inc.doc.timeline = [...doc.timeline, ...missing];
-    takeOperatorFields(ctx, inc, doc, ctx.state.now);
+    if (doc.status === 'open' && inc.doc.status === 'resolved' && !missing.some((e) => e.kind === 'resolved')) {
+      // Reopened after the snapshot: open again, as adopted (it resolves, with its entry, if
+      // no signal joins within the grace) rather than resolved without a word.
+      inc.doc.status = 'open';
+      inc.doc.resolved_at = null;
+      inc.resolvedAtMs = Number.NaN;
+      inc.adoptedAt = ctx.state.now;
+    }
+    takeOperatorFields(ctx, inc, doc, byHand);
     if (missing.length > 0 || fieldsText(inc.doc) !== fieldsText(doc)) {
       ctx.touches.set(inc.doc.id, { from: doc.timeline.length, opened: false });
     }
   }
-  adoptStored(ctx, openInStore);
+  adoptStored(ctx, recentInStore);
 }
 
-/** The review, a resolution by hand and dismissal's memory (CONTRACT §5.9), from `doc`. */
-function takeOperatorFields(ctx: EngineContext, inc: IncState, doc: Incident, atMs: number): void {
+/**
+ * Whether `stored` was resolved by an operator in a way the engine has not seen: a store that
+ * is merely behind the engine (resolved by Tocsin before the engine reopened it) is not.
+ */
+function resolvedElsewhere(inc: IncState, stored: Incident): boolean {
+  if (!resolvedByHand(stored)) return false;
+  const last = lastStatusEntry(stored.timeline);
+  const seen = last && inc.doc.timeline.some((e) => e.at === last.at && e.author === last.author && e.kind === 'resolved');
+  return !seen;
+}
+
+/** The review, a resolution by hand (when `byHand`) and dismissal's memory (CONTRACT §5.9), from `doc`. */
+function takeOperatorFields(ctx: EngineContext, inc: IncState, doc: Incident, byHand: boolean): void {
   ctx.version++;
   // Only on the change: a component's memory of a dismissal ends when a new draft names it, and
   // following the same dismissed document again must not bring it back.
@@ -102,11 +123,11 @@ function takeOperatorFields(ctx: EngineContext, inc: IncState, doc: Incident, at
     for (const c of inc.affected) dismissed[c] = inc.doc.id;
   }
   inc.doc.review = doc.review;
-  if (doc.status === 'resolved' && inc.doc.status === 'open') {
+  if (byHand && doc.status === 'resolved' && inc.doc.status === 'open') {
     inc.doc.status = 'resolved';
     inc.doc.resolved_at = doc.resolved_at;
     const at = Date.parse(doc.resolved_at ?? '');
-    inc.resolvedAtMs = Math.max(Number.isFinite(at) ? at : atMs, ctx.state.now);
+    inc.resolvedAtMs = Math.max(Number.isFinite(at) ? at : ctx.state.now, ctx.state.now);
   }
 }
 

@@ -2,12 +2,16 @@ import type { Clock } from '../clock.js';
 import type { Engine } from '../engine/engine.js';
 import type { IncidentChange, OperatorAction, OperatorActionKind } from '../engine/types.js';
 import { TocsinError } from '../errors.js';
-import type { IncidentFields, IncidentStore, IncidentWrite } from '../store/port.js';
+import type { IncidentFields, IncidentStore, IncidentWrite, SaveOutcome } from '../store/port.js';
 import type { Incident, TimelineEntry } from './incident.js';
-import { applyOperatorAction } from './transitions.js';
+import { applyOperatorAction, lastStatusEntry, resolvedByHand } from './transitions.js';
 
 /** Attempts of one save before giving up (each conflict re-reads the stored document). */
 const MAX_ATTEMPTS = 5;
+
+/** How long a verb whose write went unanswered waits for the store to say whether it took effect. */
+const UNANSWERED_WAIT_MS = 5000;
+const UNANSWERED_POLL_MS = 250;
 
 /** Called after each incident document is stored: metrics, notifiers. */
 export type AppliedListener = (change: IncidentChange, stored: Incident) => void;
@@ -19,10 +23,16 @@ interface StoredHead {
   readonly review: Incident['review'];
   readonly status: Incident['status'];
   readonly resolved_at: Incident['resolved_at'];
+  /** An operator resolved it and nothing reopened it since (the detector keeps that resolution). */
+  readonly byHand: boolean;
 }
 
-function headOf(doc: IncidentFields, revision: number, entries: number): StoredHead {
-  return { revision, entries, review: doc.review, status: doc.status, resolved_at: doc.resolved_at };
+function headOf(doc: IncidentFields, revision: number, entries: number, byHand: boolean): StoredHead {
+  return { revision, entries, review: doc.review, status: doc.status, resolved_at: doc.resolved_at, byHand };
+}
+
+function storedHead(stored: { incident: Incident; revision: number }): StoredHead {
+  return headOf(stored.incident, stored.revision, stored.incident.timeline.length, resolvedByHand(stored.incident));
 }
 
 const entryKey = (e: TimelineEntry): string => `${e.at}|${e.kind}|${e.author}|${e.text}`;
@@ -49,6 +59,10 @@ export class IncidentWriter {
   readonly #listeners: AppliedListener[] = [];
   #onStoredChange: ((stored: Incident) => void) | undefined;
   #chain: Promise<unknown> = Promise.resolve();
+  /** Writes sent and not answered yet, by incident. */
+  readonly #unanswered = new Map<string, IncidentWrite>();
+  /** Writes whose answer never came (an error): the next write of the incident checks the store. */
+  readonly #lost = new Map<string, IncidentWrite[]>();
   /** The drain queued in the chain and not started yet: later changes ride on it. */
   #queuedDrain: Promise<Incident[]> | undefined;
 
@@ -120,15 +134,23 @@ export class IncidentWriter {
         const result = applyOperatorAction(found.incident, op);
         if (!result.ok) throw result.error;
         const entries = found.incident.timeline.length;
-        const outcome = await this.#store.saveIncident({
+        const write: IncidentWrite = {
           incident: result.incident,
           append: [result.entry],
           expectedRevision: found.revision,
           expectedEntries: entries,
-        });
+        };
+        const outcome = await this.#store
+          .saveIncident(write)
+          .catch((err: unknown) => this.#settleUnanswered(write, err));
         if (!outcome.ok) continue;
         const doc = result.incident;
-        this.#heads.set(doc.id, headOf(doc, outcome.revision, entries + 1));
+        // Known exactly only if nothing else was written since (a write settled by reading it back may be older).
+        if (outcome.revision === found.revision + 1) {
+          this.#heads.set(doc.id, headOf(doc, outcome.revision, entries + 1, resolvedByHand(doc)));
+        } else {
+          this.#heads.delete(doc.id);
+        }
         engine?.verbStored(op, doc, result.entry);
         const change = { incident: doc, appended: [result.entry], opened: false, rule: doc.signals[0]?.rule ?? '', firstFailureMs: Date.parse(doc.opened_at) };
         for (const l of this.#listeners) l(change, doc);
@@ -136,6 +158,31 @@ export class IncidentWriter {
       }
       throw new TocsinError('CONFLICT', `incident ${op.incidentId} keeps changing; try again`);
     });
+  }
+
+  /**
+   * A verb's write whose answer never came (the connection to Redis dropped with it in flight)
+   * may have taken effect. Answering an error then would break "failed means not applied", so
+   * the store is read again, for up to UNANSWERED_WAIT_MS: the verb's entry where the write put
+   * it means it took effect (the verb succeeded); anything else means it did not (the original
+   * error stands). A store still away after that: the error, saying the outcome is unknown.
+   */
+  async #settleUnanswered(write: IncidentWrite, err: unknown): Promise<SaveOutcome> {
+    if (!(err instanceof TocsinError && err.code === 'UNAVAILABLE')) throw err;
+    const deadline = Date.now() + UNANSWERED_WAIT_MS;
+    for (;;) {
+      try {
+        const found = await this.#store.getIncident(write.incident.id);
+        if (found && tookEffect(write, found.incident.timeline)) return { ok: true, revision: found.revision };
+        throw err;
+      } catch (readErr) {
+        if (readErr === err || !(readErr instanceof TocsinError && readErr.code === 'UNAVAILABLE')) throw err;
+      }
+      if (Date.now() >= deadline) {
+        throw new TocsinError('UNAVAILABLE', `${err.message}; whether this request took effect is unknown until the store answers: read the incident before retrying`);
+      }
+      await new Promise((r) => setTimeout(r, UNANSWERED_POLL_MS));
+    }
   }
 
   #addToOutbox(change: IncidentChange): void {
@@ -152,6 +199,12 @@ export class IncidentWriter {
       try {
         out.push(await this.#save(change));
       } catch (err) {
+        // Its answer may have been lost after it took effect: the next attempt reads the store
+        // and checks.
+        this.#heads.delete(id);
+        const unanswered = this.#unanswered.get(id);
+        this.#unanswered.delete(id);
+        if (unanswered) this.#lost.set(id, [...(this.#lost.get(id) ?? []), unanswered]);
         const newer = this.#outbox.get(id);
         this.#outbox.delete(id);
         this.#outbox = new Map([[id, newer ? mergeChanges(change, newer) : change], ...this.#outbox]);
@@ -163,10 +216,12 @@ export class IncidentWriter {
 
   async #save(change: IncidentChange): Promise<Incident> {
     const id = change.incident.id;
-    let head = this.#heads.get(id) ?? (await this.#read(id));
-    // New to the store: its whole timeline; else the change's entries.
-    let append = head ? change.appended : change.incident.timeline;
+    const cached = this.#heads.get(id);
+    let next = cached
+      ? { head: cached, append: change.appended }
+      : this.#rebase(change, await this.#store.getIncident(id));
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const { head, append } = next;
       const write: IncidentWrite = head
         ? {
             incident: detectorFields(change, head),
@@ -175,41 +230,63 @@ export class IncidentWriter {
             expectedEntries: head.entries,
           }
         : { incident: change.incident, append, expectedRevision: null, expectedEntries: 0 };
+      // Until its answer arrives, the write may or may not take effect (a connection lost).
+      this.#unanswered.set(id, write);
       const outcome = await this.#store.saveIncident(write);
+      this.#unanswered.delete(id);
       if (outcome.ok) {
-        this.#heads.set(id, headOf(write.incident, outcome.revision, write.expectedEntries + append.length));
+        this.#lost.delete(id);
+        // Entries of the detector's own that change the status end a resolution by hand.
+        const byHand = !!head?.byHand && write.incident.status === 'resolved' && !lastStatusEntry(append);
+        this.#heads.set(id, headOf(write.incident, outcome.revision, write.expectedEntries + append.length, byHand));
         const doc: Incident = { ...write.incident, timeline: change.incident.timeline };
         const stored = { ...change, appended: append };
         for (const l of this.#listeners) l(stored, doc);
         return doc;
       }
-      // Another writer moved it on (or a write of ours whose answer was lost took effect):
-      // entries already stored are not appended twice.
-      const found = await this.#store.getIncident(id);
-      if (found) {
-        const since = new Set(found.incident.timeline.slice(head?.entries ?? 0).map(entryKey));
-        append = (head ? append : change.incident.timeline).filter((e) => !since.has(entryKey(e)));
-        this.#onStoredChange?.(found.incident);
-      } else {
-        append = change.incident.timeline;
-      }
-      head = await this.#read(id, found ?? null);
+      // Another writer moved it on: the change's entries go after what it stored.
+      next = this.#rebase(change, await this.#store.getIncident(id), next);
     }
     throw new TocsinError('CONFLICT', `incident ${id}: could not be saved after ${MAX_ATTEMPTS} conflicting writes`);
   }
 
-  /** The stored head of `id` (read unless `found` is given); the engine follows what operators did. */
-  async #read(id: string, found?: { incident: Incident; revision: number } | null): Promise<StoredHead | undefined> {
-    const stored = found === undefined ? await this.#store.getIncident(id) : found;
-    if (!stored) {
+  /**
+   * The head to write `change` against, read from the store, and what to append. After a
+   * conflict, the prior attempt's entries (all of the change's when it tried to create the
+   * incident); after a write whose answer never came, the change's entries less those that
+   * write appended if the store shows it took effect (the same entries at the same place).
+   * The engine follows what operators changed in the stored document.
+   */
+  #rebase(
+    change: IncidentChange,
+    found: { incident: Incident; revision: number } | undefined,
+    prior?: { head: StoredHead | undefined; append: readonly TimelineEntry[] },
+  ): { head: StoredHead | undefined; append: readonly TimelineEntry[] } {
+    const id = change.incident.id;
+    // Kept until a write of the incident succeeds: a retry may fail again before then.
+    const lost = this.#lost.get(id) ?? [];
+    if (!found) {
       this.#heads.delete(id);
-      return undefined;
+      return { head: undefined, append: change.incident.timeline };
     }
-    if (found === undefined) this.#onStoredChange?.(stored.incident);
-    const head = headOf(stored.incident, stored.revision, stored.incident.timeline.length);
+    this.#onStoredChange?.(found.incident);
+    const head = storedHead(found);
     this.#heads.set(id, head);
-    return head;
+    let append = prior ? (prior.head ? prior.append : change.incident.timeline) : change.appended;
+    const tookIt = lost.filter((w) => tookEffect(w, found.incident.timeline));
+    const written = new Set(tookIt.flatMap((w) => w.append.map(entryKey)));
+    if (written.size > 0) append = append.filter((e) => !written.has(entryKey(e)));
+    return { head, append };
   }
+}
+
+/** Whether the stored timeline holds a write's entries where it put them. */
+function tookEffect(write: IncidentWrite, timeline: readonly TimelineEntry[]): boolean {
+  if (write.append.length === 0 || timeline.length < write.expectedEntries + write.append.length) return false;
+  return write.append.every((e, i) => {
+    const stored = timeline[write.expectedEntries + i];
+    return stored !== undefined && entryKey(stored) === entryKey(e);
+  });
 }
 
 /**
@@ -218,12 +295,11 @@ export class IncidentWriter {
  */
 function detectorFields(change: IncidentChange, head: StoredHead): IncidentFields {
   const { timeline: _timeline, ...fields } = change.incident;
-  const resolvedByHand =
-    head.status === 'resolved' && fields.status === 'open' && change.appended.every((e) => e.kind !== 'reopened');
+  const keepResolved = head.byHand && fields.status === 'open' && change.appended.every((e) => e.kind !== 'reopened');
   return {
     ...fields,
     review: head.review,
-    ...(resolvedByHand ? { status: head.status, resolved_at: head.resolved_at } : {}),
+    ...(keepResolved ? { status: head.status, resolved_at: head.resolved_at } : {}),
   };
 }
 

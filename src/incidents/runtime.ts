@@ -8,12 +8,10 @@ import type { Metrics } from '../metrics/registry.js';
 import { NotificationDispatcher } from '../notify/dispatcher.js';
 import type { ResultsBus } from '../results/bus.js';
 import { type IncidentStore, JsonText } from '../store/port.js';
-import type { Incident } from './incident.js';
 import { type IncidentsContext, IncidentWriter } from './manager.js';
 import { componentStatusRecorder, incidentMetricsRecorder } from './metrics.js';
+import { ENGINE_STATE_KEY, type Recovered, recoverIncidents } from './recovery.js';
 
-/** The store key of the engine's snapshot. */
-export const ENGINE_STATE_KEY = 'engine';
 /** How often the daemon advances the engine's clock (recoveries, staleness, maintenance). */
 const TICK_MS = 1000;
 /**
@@ -40,44 +38,6 @@ export interface IncidentRuntime {
 }
 
 /**
- * Recovery (docs/design.md, "One source of truth"): the engine's snapshot is a cache of
- * detection; the store's incidents are the truth. The snapshot is restored, then realigned
- * with the stored documents of every incident it tracks (operators' writes after it was saved
- * taken, its own writes the store never got marked to be written again), and stored open
- * incidents it does not know are adopted. Counted in tocsin_recoveries_total{outcome}.
- */
-async function recover(
-  engine: Engine,
-  store: IncidentStore,
-  metrics: Metrics,
-  logger: Logger,
-): Promise<{ known: Incident[] }> {
-  const started = performance.now();
-  try {
-    const snapshot = await store.getState(ENGINE_STATE_KEY);
-    engine.restore(snapshot);
-    const known = await store.listIncidents();
-    const open = known.filter((i) => i.status === 'open');
-    const byId = new Map(known.map((i) => [i.id, i]));
-    engine.reconcile(byId, open);
-    metrics.recoveries.inc({ outcome: 'ok' });
-    logger.info(
-      {
-        ms: Math.round(performance.now() - started),
-        snapshot: snapshot !== undefined,
-        open: open.length,
-        tracked: engine.incidentIds().length,
-      },
-      'incidents recovered from the store',
-    );
-    return { known };
-  } catch (err) {
-    metrics.recoveries.inc({ outcome: 'failed' });
-    throw err;
-  }
-}
-
-/**
  * The live driver of the pure engine: results from the bus, the wall clock through periodic
  * ticks, changes through the IncidentWriter to the store once per tick, the engine's state saved
  * soon after them (so a restart, even after SIGKILL, resumes without a duplicate draft: see
@@ -101,7 +61,24 @@ export async function startIncidentRuntime(deps: {
   const writer = new IncidentWriter(store);
   // Operators' changes another process stored, found when the writer reads: the engine follows.
   writer.onStoredChange((doc) => engine.followStored(doc));
-  const recovered = await recover(engine, store, metrics, logger);
+  const started = performance.now();
+  let recovered: Recovered;
+  try {
+    recovered = await recoverIncidents(engine, store);
+    metrics.recoveries.inc({ outcome: 'ok' });
+  } catch (err) {
+    metrics.recoveries.inc({ outcome: 'failed' });
+    throw err;
+  }
+  logger.info(
+    {
+      ms: Math.round(performance.now() - started),
+      snapshot: recovered.fromSnapshot,
+      open: recovered.open,
+      tracked: engine.incidentIds().length,
+    },
+    'incidents recovered from the store',
+  );
   writer.onApplied(incidentMetricsRecorder(metrics, recovered.known));
   // Notifications only enqueue here: a slow or failing receiver never holds the write path.
   const notifier = new NotificationDispatcher({ notifiers: plan.notifiers, logger, metrics, clock });

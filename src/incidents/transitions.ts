@@ -53,3 +53,23 @@ export function applyOperatorAction(doc: Incident, action: OperatorAction): Tran
     }
   }
 }
+
+/**
+ * Whether an operator resolved the incident by hand and nothing reopened it since: its last
+ * status entry (opened, reopened, resolved) is a `resolved` written by someone other than
+ * Tocsin. Scans back from the end: the status entry is usually among the last few.
+ */
+export function resolvedByHand(doc: Pick<Incident, 'status' | 'timeline'>): boolean {
+  if (doc.status !== 'resolved') return false;
+  const last = lastStatusEntry(doc.timeline);
+  return last?.kind === 'resolved' && last.author !== 'tocsin';
+}
+
+/** The last opened, reopened or resolved entry of a timeline. */
+export function lastStatusEntry(timeline: readonly TimelineEntry[]): TimelineEntry | undefined {
+  for (let i = timeline.length - 1; i >= 0; i--) {
+    const e = timeline[i];
+    if (e && (e.kind === 'opened' || e.kind === 'reopened' || e.kind === 'resolved')) return e;
+  }
+  return undefined;
+}
