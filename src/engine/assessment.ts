@@ -213,7 +213,7 @@ function titleOf(ctx: EngineContext, inc: IncState, x: IncIndex, root: string, r
   const first = active.sort((a, b) => rankOf(b) - rankOf(a))[0];
   if (!first) return `${r.group}${regionTag}: ${r.name}`;
   const rule = ctx.cfg.rulesById.get(first.rule);
-  const vars = { ...templateVars(ctx, first), region_tag: regionTag };
+  const vars = templateVars(ctx, first, { region_tag: regionTag });
   if (rule?.spec.title) return render(rule.spec.title, vars);
   return `${r.group}${regionTag}: ${summaryOf(ctx, first, rule, x.impact.get(root))}`;
 }

@@ -7,22 +7,54 @@
 import type { EngineContext } from './context.js';
 import type { Rule } from './rules.js';
 import { ringCounts } from './series.js';
-import { cmp, type SignalState } from './state.js';
+import { cmp, type SignalState, type TargetEval } from './state.js';
 import { capitalize, hhmm, humanDuration, iso, render, str } from './text.js';
 import type { Impact } from './types.js';
 
-/** The values of every template placeholder for one signal, as of now. */
-export function templateVars(ctx: EngineContext, sig: SignalState): Record<string, string | number> {
+type Vars = Record<string, string | number>;
+
+/** Defines `key` on `vars` as computed on first read, then kept. */
+function lazy(vars: Vars, key: string, compute: () => string | number): void {
+  Object.defineProperty(vars, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = compute();
+      Object.defineProperty(vars, key, { value, enumerable: true });
+      return value;
+    },
+  });
+}
+
+/**
+ * The values of every template placeholder for one signal, as of now (`overrides` replace
+ * some). Those derived from the failing targets are computed on first read only: a signal of
+ * 10,000 alerts (one webhook from a rack of node exporters) sorts and scans them only when a
+ * template names them, not each time a title or an entry is written.
+ */
+export function templateVars(ctx: EngineContext, sig: SignalState, overrides: Readonly<Vars> = {}): Readonly<Vars> {
   const { cfg, state } = ctx;
   const comp = cfg.topology.get(sig.component);
-  const evals = Object.entries(sig.failing).sort(([a], [b]) => cmp(a, b));
-  const latest = [...evals].sort(([, a], [, b]) => b.since - a.since)[0]?.[1];
-  const obs = evals.find(([, t]) => t.obs)?.[1].obs ?? {};
-  const seen = [...new Set(evals.flatMap(([, t]) => t.vantages))].sort();
   const rule = cfg.rulesById.get(sig.rule);
-  const ruleIndex = cfg.probes.get(sig.probe)?.rules.findIndex((r) => r.id === sig.rule) ?? -1;
-  const { bad, checks } = ringCounts(ctx, sig.probe, evals.map(([t]) => t), ruleIndex);
-  return {
+  let sorted: [string, TargetEval][] | undefined;
+  const evals = () => (sorted ??= Object.entries(sig.failing).sort(([a], [b]) => cmp(a, b)));
+  let latestDone = false;
+  let latestEval: TargetEval | undefined;
+  // The target failing most recently (the first in target order among equals).
+  const latest = () => {
+    if (!latestDone) {
+      latestDone = true;
+      for (const [, t] of evals()) if (!latestEval || t.since > latestEval.since) latestEval = t;
+    }
+    return latestEval;
+  };
+  const obs = () => evals().find(([, t]) => t.obs)?.[1].obs ?? {};
+  let counts: { bad: number; checks: number } | undefined;
+  const ring = () => {
+    const ruleIndex = cfg.probes.get(sig.probe)?.rules.findIndex((r) => r.id === sig.rule) ?? -1;
+    return (counts ??= ringCounts(ctx, sig.probe, evals().map(([t]) => t), ruleIndex));
+  };
+  const vars: Vars = {
     component: comp.id,
     component_name: comp.name,
     group: comp.group,
@@ -30,24 +62,36 @@ export function templateVars(ctx: EngineContext, sig: SignalState): Record<strin
     region_tag: comp.region ? ` [${comp.region}]` : '',
     probe: sig.probe,
     rule: sig.rule,
-    failing: evals.length,
-    total: Math.max(evals.length, ctx.index.targetsOf.get(sig.probe)?.size ?? 1),
-    targets: evals.map(([t]) => t).join(', '),
-    vantages: seen.join(', '),
-    vantages_failing: Math.max(0, ...evals.map(([, t]) => t.vantages.length)),
-    vantages_total: Math.max(0, ...evals.map(([, t]) => t.nonStale)),
-    error: latest?.error ?? evals[0]?.[1].error ?? 'failure',
-    detail: latest?.detail ?? evals[0]?.[1].detail ?? '',
     since: Number.isNaN(sig.since) ? '' : hhmm(iso(sig.since)),
     duration: Number.isNaN(sig.since) ? '0s' : humanDuration(state.now - sig.since),
-    bad,
-    checks,
     window: rule ? humanDuration(rule.ratio.windowMs) : '',
-    version: str(obs.version),
-    majority_version: str(obs.majority_version ?? obs.expected_version),
-    lag: typeof obs.lag_s === 'number' ? humanDuration(obs.lag_s * 1000) : '',
-    route: str(obs.route),
   };
+  lazy(vars, 'failing', () => evals().length);
+  lazy(vars, 'total', () => Math.max(evals().length, ctx.index.targetsOf.get(sig.probe)?.size ?? 1));
+  lazy(vars, 'targets', () => evals().map(([t]) => t).join(', '));
+  lazy(vars, 'vantages', () => {
+    const seen = new Set<string>();
+    for (const [, t] of evals()) for (const v of t.vantages) seen.add(v);
+    return [...seen].sort().join(', ');
+  });
+  lazy(vars, 'vantages_failing', () => evals().reduce((m, [, t]) => Math.max(m, t.vantages.length), 0));
+  lazy(vars, 'vantages_total', () => evals().reduce((m, [, t]) => Math.max(m, t.nonStale), 0));
+  lazy(vars, 'error', () => latest()?.error ?? evals()[0]?.[1].error ?? 'failure');
+  lazy(vars, 'detail', () => latest()?.detail ?? evals()[0]?.[1].detail ?? '');
+  lazy(vars, 'bad', () => ring().bad);
+  lazy(vars, 'checks', () => ring().checks);
+  lazy(vars, 'version', () => str(obs().version));
+  lazy(vars, 'majority_version', () => {
+    const o = obs();
+    return str(o.majority_version ?? o.expected_version);
+  });
+  lazy(vars, 'lag', () => {
+    const o = obs();
+    return typeof o.lag_s === 'number' ? humanDuration(o.lag_s * 1000) : '';
+  });
+  lazy(vars, 'route', () => str(obs().route));
+  for (const [k, v] of Object.entries(overrides)) Object.defineProperty(vars, k, { value: v, enumerable: true });
+  return vars;
 }
 
 /** The signal in a status-page reader's words (a timeline entry's text, without the final dot). */
