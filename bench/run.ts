@@ -4,6 +4,7 @@
  *   node dist/bench/run.js scale --probes 50000     # one benchmark with options
  * Benchmarks print figures; they assert nothing (tests never measure speed).
  */
+import { alertBurstBench } from './alert-burst.js';
 import { blackboxBench } from './blackbox.js';
 import { detectionBench } from './detection.js';
 import { engineBench } from './engine.js';
@@ -11,6 +12,7 @@ import { fleetBench } from './fleet.js';
 import { httpClientBench } from './http-client.js';
 import { lbSyncCheckCostBench } from './lb-sync-check-cost.js';
 import { noiseBench } from './noise.js';
+import { reliabilityBench } from './reliability.js';
 import { replayBench } from './replay.js';
 import { UsageError } from './lib/args.js';
 import { scaleBench } from './scale.js';
@@ -79,6 +81,13 @@ const BENCHMARKS: readonly Benchmark[] = [
       'tocsin run while every app of a zone fails: /healthz and list latency, fault → draft, RSS (--probes 1000 --interval 30 --fault 503 --after 3.5 --quick)',
     run: stormBench,
   },
+  {
+    name: 'reliability',
+    about:
+      'notes lost or applied wrongly across kill -9 and Redis restarts, start-up with open incidents (--rounds 20 --redis-rounds 10 --redis-signal SIGTERM --incidents 1000 --writers 3 --seed N)',
+    run: reliabilityBench,
+  },
+  { name: 'alert-burst', about: 'Alertmanager webhooks of N alerts on one component: answer, /healthz, RSS (--sizes 1000,3000,10000 --rounds 3)', run: alertBurstBench },
 ];
 
 function usage(): string {

@@ -85,6 +85,7 @@ store: { kind: sqlite, path: ${dbFile} }
 components:
   - { id: lb, name: Load balancers, group: Reverse Proxies, region: PAR }
   - { id: db, name: Databases, group: Add-ons, region: PAR, depends_on: [lb] }
+  - { id: nodes, name: Node exporters, group: Compute, region: PAR }
 probes: []
 notifiers:
   - { kind: webhook, url: "http://127.0.0.1:${hookPort}/hook", events: [incident.opened, incident.resolved] }
@@ -232,29 +233,99 @@ receivers:
     });
   });
 
-  it('takes a webhook of 10,000 alerts on one component as one batch: one signal with every instance; re-sent and resolved, 200', async () => {
-    const startsAt = new Date().toISOString();
-    const alerts = Array.from({ length: 10_000 }, (_, i) => ({
+  /**
+   * n firing alerts of NodeDown on `nodes` (a component of its own: the first test's incident on
+   * `db` would reopen within its cool-down), each with its own fingerprint and instance.
+   */
+  const nodeAlerts = (n: number, startsAt: string) =>
+    Array.from({ length: n }, (_, i) => ({
       status: 'firing',
-      labels: { alertname: 'NodeDown', component: 'db', instance: `node-${i}:9100` },
+      labels: { alertname: 'NodeDown', component: 'nodes', instance: `node-${i}:9100` },
       annotations: { summary: `node-${i} down` },
       startsAt,
       fingerprint: `node${i}`,
     }));
+  const operatorGet = async <T>(path: string): Promise<T> =>
+    (await (await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${operator}` } })).json()) as T;
+  interface Listed {
+    id: string;
+    status: string;
+    review: string;
+    signals: { probe: string; targets: string[] }[];
+  }
+
+  /** Posts `body` while polling /healthz one request at a time; the statuses of those answered. */
+  async function postWhileCheckingHealth(
+    body: unknown,
+  ): Promise<{ res: Response; health: number[]; sentDuring: number }> {
+    let pending = true;
+    let sentDuring = 0;
+    const health: number[] = [];
+    const poll = (async () => {
+      while (pending) {
+        sentDuring++;
+        health.push((await fetch(`${api}/healthz`)).status);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      return { res: await post(body), health, sentDuring };
+    } finally {
+      pending = false;
+      await poll;
+    }
+  }
+
+  it('takes a webhook of 10,000 alerts on one component as one batch: one draft, /healthz answering; resolved, it resolves', async () => {
+    const before = (await operatorGet<{ incidents: Listed[] }>('/api/v1/incidents?status=open')).incidents;
+    expect(before).toEqual([]);
+    const alerts = nodeAlerts(10_000, new Date().toISOString());
     const body = { version: '4', status: 'firing', receiver: 'tocsin', alerts };
-    const res = await post(body);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ accepted: 10_000, ignored: [] });
-    const list = (await (await fetch(`${api}/api/v1/incidents?status=open&signals=all`, { headers: { authorization: `Bearer ${operator}` } })).json()) as {
-      incidents: { signals: { probe: string; targets: string[] }[] }[];
-    };
-    const burst = list.incidents.flatMap((i) => i.signals).filter((sg) => sg.probe === 'alertmanager:NodeDown@db');
-    expect(burst).toHaveLength(1);
-    expect(burst[0]?.targets).toHaveLength(10_000);
+    const fired = await postWhileCheckingHealth(body);
+    expect(fired.res.status).toBe(200);
+    expect(await fired.res.json()).toEqual({ accepted: 10_000, ignored: [] });
+    // The daemon answered its health check while it took the burst (how fast is bench/alert-burst.ts's).
+    expect(fired.sentDuring).toBeGreaterThan(0);
+    expect(fired.health.every((s) => s === 200)).toBe(true);
+
+    const open = (await operatorGet<{ incidents: Listed[] }>('/api/v1/incidents?status=open&signals=all')).incidents;
+    expect(open).toHaveLength(1);
+    const [draft] = open;
+    expect(draft?.review).toBe('pending');
+    expect(draft?.signals.map((sg) => sg.probe)).toEqual(['alertmanager:NodeDown@nodes']);
+    expect(new Set(draft?.signals[0]?.targets)).toEqual(new Set(alerts.map((a) => a.labels.instance)));
+
     // Re-sent (every group interval): accepted, and nothing changes.
-    expect((await post(body)).status).toBe(200);
-    const resolved = await post({ ...body, status: 'resolved', alerts: alerts.map((a) => ({ ...a, status: 'resolved', endsAt: new Date().toISOString() })) });
-    expect(resolved.status).toBe(200);
+    const again = await post(body);
+    expect(again.status).toBe(200);
+    expect((await operatorGet<{ incidents: Listed[] }>('/api/v1/incidents?status=open')).incidents.map((i) => i.id)).toEqual([draft?.id]);
+
+    const endsAt = new Date().toISOString();
+    const resolved = await postWhileCheckingHealth({
+      ...body,
+      status: 'resolved',
+      alerts: alerts.map((a) => ({ ...a, status: 'resolved', endsAt })),
+    });
+    expect(resolved.res.status).toBe(200);
+    expect(await resolved.res.json()).toEqual({ accepted: 10_000, ignored: [] });
+    expect(resolved.health.every((s) => s === 200)).toBe(true);
+    const after = await waitFor(() => {
+      const stored = storedIncidents(dbFile).find((i) => i.id === draft?.id);
+      return stored?.status === 'resolved' ? stored : undefined;
+    }, 15_000);
+    expect(after.timeline.map((e) => e.kind)).toEqual(['opened', 'recovered', 'resolved']);
+    expect((await operatorGet<{ incidents: Listed[] }>('/api/v1/incidents?status=open')).incidents).toEqual([]);
+  });
+
+  it('refuses a webhook over the alert limit with 413 naming the count and the limit, before applying any of it', async () => {
+    const over = await post({ version: '4', status: 'firing', receiver: 'tocsin', alerts: nodeAlerts(10_001, new Date().toISOString()) });
+    expect(over.status).toBe(413);
+    const body = (await over.json()) as { error: { code: string; message: string } };
+    expect(body).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String) as string } });
+    expect(body.error.message).toMatch(/^alerts: 10001 alerts, over the limit of 10000 per webhook; .*max_alerts/);
+    expect((await operatorGet<{ incidents: Listed[] }>('/api/v1/incidents?status=open')).incidents).toEqual([]);
+
+    // Over the 4 MiB body limit: test/integration/api-incidents.test.ts (the server-wide 413).
   });
 
   it('answers 400 naming the field, 401 without a token, 403 for a viewer', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alertToSignal, fingerprintOf, impactOf } from '../../src/alerts/map.js';
-import { AlertmanagerWebhook, parseWebhook } from '../../src/alerts/payload.js';
+import { alertCount, AlertmanagerWebhook, ALERTS_PER_SLICE, MAX_ALERTS_PER_WEBHOOK, parseWebhook } from '../../src/alerts/payload.js';
 
 const NOW = Date.parse('2026-01-01T10:00:00Z');
 const mapping = { componentLabel: 'component', rule: 'alertmanager', components: new Set(['db', 'lb']) };
@@ -73,22 +73,45 @@ describe('Alertmanager alert → external signal', () => {
 });
 
 describe('Alertmanager webhook validation', () => {
-  const problem = (body: unknown): string => {
-    const r = parseWebhook(body);
+  const problem = async (body: unknown): Promise<string> => {
+    const r = await parseWebhook(body);
     return r.ok ? 'ok' : r.message;
   };
 
-  it('names the field of the first problem', () => {
-    expect(problem({ version: '4', alerts: [] })).toBe('ok');
-    expect(problem({ alerts: [] })).toBe('version: required');
-    expect(problem({ version: '4' })).toBe('alerts: required');
-    expect(problem({ version: '3', alerts: [] })).toBe('version: expected "4"');
-    expect(problem({ version: '4', alerts: [{ status: 'burning', labels: {}, startsAt: 'x' }] })).toBe('alerts[0].status: expected "firing" or "resolved"');
-    expect(problem({ version: '4', alerts: [{ status: 'firing', labels: { a: 1 }, startsAt: 'x' }] })).toBe('alerts[0].labels.a: expected string');
-    expect(problem({ version: '4', alerts: [{ status: 'firing', labels: {}, startsAt: 'yesterday' }] })).toBe('alerts[0].startsAt: expected an RFC 3339 time');
+  it('names the field of the first problem', async () => {
+    expect(await problem({ version: '4', alerts: [] })).toBe('ok');
+    expect(await problem({ alerts: [] })).toBe('version: required');
+    expect(await problem({ version: '4' })).toBe('alerts: required');
+    expect(await problem({ version: '3', alerts: [] })).toBe('version: expected "4"');
+    expect(await problem({ version: '4', alerts: [{ status: 'burning', labels: {}, startsAt: 'x' }] })).toBe('alerts[0].status: expected "firing" or "resolved"');
+    expect(await problem({ version: '4', alerts: [{ status: 'firing', labels: { a: 1 }, startsAt: 'x' }] })).toBe('alerts[0].labels.a: expected string');
+    expect(await problem({ version: '4', alerts: [{ status: 'firing', labels: {}, startsAt: 'yesterday' }] })).toBe('alerts[0].startsAt: expected an RFC 3339 time');
   });
 
-  it('accepts what Alertmanager adds beyond the documented keys', () => {
-    expect(problem({ version: '4', truncatedAlerts: 0, groupKey: '{}:{}', extra: true, alerts: [{ status: 'resolved', labels: {}, startsAt: '2026-01-01T00:00:00Z', extra: 1 }] })).toBe('ok');
+  it('accepts what Alertmanager adds beyond the documented keys', async () => {
+    expect(await problem({ version: '4', truncatedAlerts: 0, groupKey: '{}:{}', extra: true, alerts: [{ status: 'resolved', labels: {}, startsAt: '2026-01-01T00:00:00Z', extra: 1 }] })).toBe('ok');
+  });
+
+  it('validates the alerts in slices, pausing between them, and names the alert at fault in any slice', async () => {
+    const alerts = Array.from({ length: 2 * ALERTS_PER_SLICE + 1 }, (_, i) => ({ status: 'firing', labels: { i: String(i) }, startsAt: '2026-01-01T00:00:00Z' }));
+    let pauses = 0;
+    const pause = async () => {
+      pauses++;
+    };
+    const ok = await parseWebhook({ version: '4', alerts }, pause);
+    expect(pauses).toBe(2);
+    const read = ok.ok ? ok.value.alerts.map((a) => [a.labels.i, a.annotations]) : [];
+    expect(read).toEqual(alerts.map((a) => [a.labels.i, {}]));
+    const last = 2 * ALERTS_PER_SLICE;
+    const burning = alerts.map((a, i) => (i === last ? { ...a, status: 'burning' } : a));
+    const bad = await parseWebhook({ version: '4', alerts: burning }, pause);
+    expect(bad).toEqual({ ok: false, message: `alerts[${last}].status: expected "firing" or "resolved"` });
+  });
+
+  it('counts alerts before validating them (the 413 over MAX_ALERTS_PER_WEBHOOK), leaving other shapes to validation', () => {
+    expect(MAX_ALERTS_PER_WEBHOOK).toBe(10_000);
+    expect(alertCount({ version: '4', alerts: Array.from({ length: 3 }, () => ({ bogus: true })) })).toBe(3);
+    expect(alertCount({ version: '4', alerts: [] })).toBe(0);
+    for (const body of [null, 'x', 4, [], {}, { alerts: 'many' }, { alerts: { length: 1e9 } }]) expect(alertCount(body)).toBeUndefined();
   });
 });
