@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
+  /** The store stopped answering with the write in flight: it may or may not have taken effect. */
+  OUTCOME_UNKNOWN: 503,
   INTERNAL: 500,
 } as const;
 

@@ -12,7 +12,8 @@
  *
  * Every note gets a unique text and one outcome: `acked` (2xx), `failed` (a definitive HTTP answer,
  * 4xx/5xx: per docs/api.md a request that fails changes nothing) or `unknown` (no answer:
- * connection refused or reset, timeout). At the end the incident's whole timeline is read back
+ * connection refused or reset, timeout; or 503 OUTCOME_UNKNOWN, the daemon saying it cannot
+ * tell). At the end the incident's whole timeline is read back
  * and compared with the outcomes. The functions return counts and timings and the offending notes
  * with the HTTP answers they got; they throw only when the harness cannot go on (a wait ran out,
  * a process would not start), with the daemon's last log lines in the message.
@@ -590,6 +591,10 @@ class Writers {
       let outcome: NoteOutcome;
       if (!x.answered) {
         outcome = { ...base, outcome: 'unknown', detail: x.error };
+      } else if (x.status === 503 && x.body.includes('"OUTCOME_UNKNOWN"')) {
+        // The daemon says it cannot tell (the store went away with the write in flight): an answer
+        // that is no answer, like a connection reset.
+        outcome = { ...base, outcome: 'unknown', status: x.status, detail: excerpt(x.body) };
       } else if (x.status >= 200 && x.status < 300) {
         const echoed = x.body.includes(JSON.stringify(text));
         outcome = { ...base, outcome: 'acked', status: x.status, detail: '', echoed };

@@ -73,7 +73,7 @@ function pageSize(min: number, max: number, fallback: number) {
 /** The error body of every failed request. */
 export const ErrorResponse = z.object({
   error: z.object({
-    code: z.enum(['INVALID', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']),
+    code: z.enum(['INVALID', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAVAILABLE', 'OUTCOME_UNKNOWN', 'INTERNAL']),
     message: z.string(),
   }),
 });

@@ -17,8 +17,9 @@ export function externalKey(input: Pick<ExternalSignal, 'rule' | 'probe' | 'comp
 }
 
 /**
- * The rule external signals are evaluated under (no conditions: the sender decided). Its texts
- * name the alert; `detail` is the alert's summary.
+ * The rule external signals are evaluated under (no conditions: the sender decided). Its
+ * timeline texts name the alert (`detail` is the alert's summary), for operators; its title,
+ * public once an operator confirms, does not.
  */
 export function externalRule(id: string): Rule {
   return compileRule(
@@ -27,7 +28,8 @@ export function externalRule(id: string): Rule {
       description: 'signals from an external alert source (Alertmanager)',
       condition: { consecutive: 1 },
       recover_after: 1,
-      title: '{group}{region_tag}: {component_name} — {detail}',
+      // The title reaches the public page once confirmed: the alert's own text stays out of it.
+      title: '{group}{region_tag}: {component_name} — alerts firing',
       text: '{component_name}: {probe} firing since {since} — {detail}',
       recovered_text: '{component_name}: {probe} resolved',
     }),

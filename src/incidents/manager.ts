@@ -179,7 +179,10 @@ export class IncidentWriter {
         if (readErr === err || !(readErr instanceof TocsinError && readErr.code === 'UNAVAILABLE')) throw err;
       }
       if (Date.now() >= deadline) {
-        throw new TocsinError('UNAVAILABLE', `${err.message}; whether this request took effect is unknown until the store answers: read the incident before retrying`);
+        throw new TocsinError(
+          'OUTCOME_UNKNOWN',
+          `${err.message}; whether this request took effect is unknown until the store answers: read the incident before retrying`,
+        );
       }
       await new Promise((r) => setTimeout(r, UNANSWERED_POLL_MS));
     }

@@ -1,3 +1,4 @@
+import { publicGeneratedText, type PublicWording, publicWording } from './public-text.js';
 import type { Plan } from '../config/plan.js';
 import type { MaintenanceSpec } from '../config/schema.js';
 import { compileWindow, type Window } from '../engine/maintenance.js';
@@ -108,7 +109,7 @@ const IMPACT_STATUSES: ReadonlySet<ComponentStatus> = new Set(['degraded_perform
 
 /** What the model is built from; `incidents` may hold anything, only confirmed ones are used. */
 export interface StatusInput {
-  readonly plan: Pick<Plan, 'components' | 'maintenance'>;
+  readonly plan: Pick<Plan, 'components' | 'maintenance'> & Partial<Pick<Plan, 'probes'>>;
   readonly incidents: readonly Incident[];
   /** The engine's live statuses (`engine.componentStatuses()`), when a live engine runs. */
   readonly live?: Readonly<Record<string, ComponentStatus>>;
@@ -122,7 +123,8 @@ export function statusModel(input: StatusInput): StatusModel {
   const nameOf = (id: string) => names.get(id) ?? id;
 
   const published = input.incidents.filter((i) => i.review === 'confirmed');
-  const incidents = selectIncidents(published, now).map((i) => publicIncident(i, nameOf));
+  const wording = publicWording({ components: plan.components, probes: plan.probes ?? [] });
+  const incidents = selectIncidents(published, now).map((i) => publicIncident(i, nameOf, wording));
 
   const maintenance = maintenanceWindows(plan.maintenance, now, nameOf);
   const topology = new Topology(
@@ -196,15 +198,24 @@ export function isRetroactive(incident: Pick<Incident, 'timeline'>): boolean {
 /**
  * An entry as the public reads it, or undefined when it is not for them. Operator verbs record
  * "Confirmed by NAME ...: note" and "Resolved by NAME: note": the token's name is internal, the
- * note is what the operator meant to say, so only the note is published.
+ * note is what the operator meant to say, so only the note is published. Entries Tocsin wrote
+ * are published in public words (public-text.ts), never as written.
  */
-export function publicEntry(e: TimelineEntry): { kind: TimelineEntry['kind']; text: string } | undefined {
+export function publicEntry(
+  e: TimelineEntry,
+  about: { readonly incident: Incident; readonly wording: PublicWording },
+): { kind: TimelineEntry['kind']; text: string } | undefined {
   if (e.kind === 'confirmed') {
     const note = operatorNote(e.text, 'Confirmed', e.author);
     return note ? { kind: 'note', text: note } : undefined;
   }
   if (!PUBLIC_KINDS.has(e.kind)) return undefined;
-  if (e.kind === 'resolved' && e.author !== 'tocsin') {
+  // Tocsin's own words are for operators (targets, raw errors, alert text): said again for readers.
+  if (e.author === 'tocsin') {
+    const text = publicGeneratedText(e, about.incident, about.wording);
+    return text === '' ? undefined : { kind: e.kind, text };
+  }
+  if (e.kind === 'resolved') {
     const note = operatorNote(e.text, 'Resolved', e.author);
     return { kind: 'resolved', text: note ? `Resolved: ${note}` : 'Resolved.' };
   }
@@ -227,9 +238,10 @@ function operatorNote(text: string, verb: string, author: string): string | unde
   return note === '' ? undefined : note;
 }
 
-function publicIncident(inc: Incident, nameOf: (id: string) => string): PublicIncident {
+function publicIncident(inc: Incident, nameOf: (id: string) => string, wording: PublicWording): PublicIncident {
+  const about = { incident: inc, wording };
   const entries = inc.timeline
-    .map((e) => ({ e, pub: publicEntry(e) }))
+    .map((e) => ({ e, pub: publicEntry(e, about) }))
     .filter((x): x is { e: TimelineEntry; pub: { kind: TimelineEntry['kind']; text: string } } => x.pub !== undefined);
   const postDay = utcIso(entries[0]?.e.at ?? inc.opened_at).slice(0, 10);
   const timeline = entries.map(({ e, pub }, i) => {

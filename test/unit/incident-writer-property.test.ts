@@ -182,8 +182,9 @@ async function runScenario(seed: number, withCrashes: boolean): Promise<Run> {
             verb.outcome = p.store.dead ? 'unknown' : 'acked';
             verb.order = acks++;
           },
-          () => {
-            verb.outcome = p.store.dead ? 'unknown' : 'failed';
+          (err: unknown) => {
+            const unknown = p.store.dead || (err instanceof TocsinError && err.code === 'OUTCOME_UNKNOWN');
+            verb.outcome = unknown ? 'unknown' : 'failed';
           },
         ),
       );

@@ -79,7 +79,7 @@ describe('status page HTML', () => {
     expect(html).toContain('<strong>Scheduled maintenance:</strong> Kernel updates, Mon 18 Nov 21:00–23:00 UTC, affects: Hypervisor hv-par6-008');
     expect(html).toContain('<h2>Ongoing incidents</h2>');
     expect(html).toContain('<li>PostgreSQL: KO (major outage)</li>');
-    expect(html).toContain('<p><span class="label">14:02 UTC:</span> Tocsin detected a problem: connection refused.</p>');
+    expect(html).toContain('<p><span class="label">14:02 UTC:</span> Investigating — Databases: PostgreSQL unreachable.</p>');
     expect(html).toContain('<p><span class="label">EDIT 14:11 UTC:</span> Rolling back');
     expect(html).not.toContain('Confirmed by');
     expect(html).toContain('No incidents reported in the last 7 days.');

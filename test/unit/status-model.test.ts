@@ -16,6 +16,7 @@ import {
   publicEntry,
   statusModel,
 } from '../../src/status/model.js';
+import { publicWording } from '../../src/status/public-text.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { makePlan } from '../helpers/plan.js';
 import { saveDoc } from '../helpers/store-writes.js';
@@ -161,6 +162,7 @@ describe('timeline for a public reader', () => {
   it('labels entries in UTC, the first as the post and the others as EDIT lines, the date when the day changes', () => {
     const inc = incident({
       opened_at: '2024-11-18T14:02:07.000Z',
+      title: 'Databases: PostgreSQL unreachable',
       timeline: [
         { at: '2024-11-18T14:02:07.000Z', kind: 'opened', text: 'Tocsin detected a problem: PostgreSQL unreachable.', author: 'tocsin' },
         { at: '2024-11-18T14:03:00.000Z', kind: 'signal_added', text: 'db-tcp fails from par-b.', author: 'tocsin' },
@@ -175,10 +177,10 @@ describe('timeline for a public reader', () => {
     });
     const [pub] = statusModel({ plan, incidents: [inc], now: Date.parse('2024-11-19T01:00:00Z') }).incidents;
     expect(pub?.timeline.map((e) => `${e.label}: ${e.text}`)).toEqual([
-      '14:02 UTC: Tocsin detected a problem: PostgreSQL unreachable.',
+      '14:02 UTC: Investigating — Databases: PostgreSQL unreachable.',
       'EDIT 14:11 UTC: We are rolling back the update.',
-      'EDIT 23:59 UTC: PostgreSQL: degraded performance (was major outage)',
-      'EDIT 2024-11-19 00:20 UTC: PostgreSQL available again',
+      'EDIT 23:59 UTC: PostgreSQL: degraded performance (was major outage).',
+      'EDIT 2024-11-19 00:20 UTC: PostgreSQL available again.',
       'EDIT 2024-11-19 00:21 UTC: Resolved: every affected component is operational again (open for 10 h 19 min).',
     ]);
     expect(pub?.timeline.map((e) => e.kind)).toEqual(['opened', 'note', 'impact_changed', 'recovered', 'resolved']);
@@ -187,17 +189,55 @@ describe('timeline for a public reader', () => {
 
   it('publishes the words of an operator verb without the token name, and never a dismissal', () => {
     const e = (kind: TimelineEntry['kind'], text: string, author = 'ops'): TimelineEntry => ({ at: '2024-11-18T10:00:00Z', kind, text, author });
-    expect(publicEntry(e('confirmed', 'Confirmed by ops'))).toBeUndefined();
-    expect(publicEntry(e('confirmed', 'Confirmed by ops: We are investigating.'))).toEqual({ kind: 'note', text: 'We are investigating.' });
-    expect(publicEntry(e('confirmed', 'Confirmed by ops (retroactive: resolved at 05:35 UTC): Unreachable 05:23–05:35.'))).toEqual({
+    const about = { incident: incident({}), wording: publicWording(plan) };
+    expect(publicEntry(e('confirmed', 'Confirmed by ops'), about)).toBeUndefined();
+    expect(publicEntry(e('confirmed', 'Confirmed by ops: We are investigating.'), about)).toEqual({ kind: 'note', text: 'We are investigating.' });
+    expect(publicEntry(e('confirmed', 'Confirmed by ops (retroactive: resolved at 05:35 UTC): Unreachable 05:23–05:35.'), about)).toEqual({
       kind: 'note',
       text: 'Unreachable 05:23–05:35.',
     });
-    expect(publicEntry(e('resolved', 'Resolved by ops: rolled back'))).toEqual({ kind: 'resolved', text: 'Resolved: rolled back' });
-    expect(publicEntry(e('resolved', 'Resolved by ops'))).toEqual({ kind: 'resolved', text: 'Resolved.' });
-    expect(publicEntry(e('dismissed', 'Dismissed by ops: false alarm'))).toBeUndefined();
-    expect(publicEntry(e('signal_added', 'lb-http fails from par-c.', 'tocsin'))).toBeUndefined();
-    expect(publicEntry(e('note', 'EDIT by hand'))).toEqual({ kind: 'note', text: 'EDIT by hand' });
+    expect(publicEntry(e('resolved', 'Resolved by ops: rolled back'), about)).toEqual({ kind: 'resolved', text: 'Resolved: rolled back' });
+    expect(publicEntry(e('resolved', 'Resolved by ops'), about)).toEqual({ kind: 'resolved', text: 'Resolved.' });
+    expect(publicEntry(e('dismissed', 'Dismissed by ops: false alarm'), about)).toBeUndefined();
+    expect(publicEntry(e('signal_added', 'lb-http fails from par-c.', 'tocsin'), about)).toBeUndefined();
+    expect(publicEntry(e('note', 'EDIT by hand'), about)).toEqual({ kind: 'note', text: 'EDIT by hand' });
+  });
+
+  it('says generated entries in public words: no address, URL, raw error or alert text', () => {
+    const probes = makePlan([{ id: 'pg-tcp', component: 'db', vantages: ['par-a', 'par-b', 'par-c'], targets: ['10.0.3.17:5432'] }]).probes;
+    const withProbes: Plan = { ...plan, probes };
+    const secrets = ['10.0.3.17', '5432', 'ECONNREFUSED', 'https://', '/internal/health', 'pg-tcp', 'DiskFull on rack 7'];
+    const at = (m: number) => new Date(Date.parse('2024-11-18T10:00:00Z') + m * 60_000).toISOString();
+    const inc = incident({
+      signals: [
+        { rule: 'outage', probe: 'pg-tcp', targets: ['10.0.3.17:5432'], vantages: ['par-a', 'par-b'], error: 'connect_refused', since: at(0), until: null },
+        { rule: 'alertmanager', probe: 'alertmanager:DiskFull@db', targets: ['rack7'], vantages: ['alertmanager'], error: 'alert', since: at(3), until: null },
+      ],
+      timeline: [
+        { at: at(1), kind: 'opened', text: 'Tocsin detected a problem: PostgreSQL: pg-tcp failing since 10:00 UTC — connect_refused: connect ECONNREFUSED 10.0.3.17:5432.', author: 'tocsin' },
+        { at: at(3), kind: 'component_added', text: 'Also affected: Mails: 1 of 2 targets of smtp failing (https://10.0.3.18/internal/health) since 10:03 UTC — status: 503.', author: 'tocsin' },
+        { at: at(4), kind: 'component_added', text: '4 more components affected: Mails, PostgreSQL, Public load balancers and 1 more.', author: 'tocsin' },
+        { at: at(5), kind: 'impact_changed', text: 'PostgreSQL: major outage (was partial outage)', author: 'tocsin' },
+        { at: at(6), kind: 'reopened', text: 'The problem is back: DiskFull on rack 7 (alert summary).', author: 'tocsin' },
+        { at: at(7), kind: 'recovered', text: 'PostgreSQL: pg-tcp healthy again', author: 'tocsin' },
+        { at: at(8), kind: 'recovered', text: 'Mails available again', author: 'tocsin' },
+        { at: at(9), kind: 'resolved', text: 'Resolved: every affected component is operational again (open for 9 min).', author: 'tocsin' },
+      ],
+    });
+    const model = statusModel({ plan: withProbes, incidents: [inc], now: Date.parse(at(10)) });
+    const texts = model.incidents[0]?.timeline.map((e) => e.text) ?? [];
+    expect(texts).toEqual([
+      'Investigating — PostgreSQL: connections refused from 2 of 3 vantages.',
+      'Also affected: Mails.',
+      '4 more components affected: Mails, PostgreSQL, Public load balancers and 1 more.',
+      'PostgreSQL: major outage (was partial outage).',
+      'The problem is back.',
+      'PostgreSQL: recovering.',
+      'Mails available again.',
+      'Resolved: every affected component is operational again (open for 9 min).',
+    ]);
+    const page = JSON.stringify(model);
+    for (const secret of secrets) expect(page, secret).not.toContain(secret);
   });
 
   it('marks an incident confirmed after it resolved as retroactive (S8), not one confirmed while open', () => {
