@@ -28,6 +28,24 @@ export function dataDir(plan: Plan, cwd = process.cwd()): string {
 }
 
 /**
+ * Tokens of the config too short to resist guessing, one message each: the token's name and
+ * variable, never its value (nor a hint of it beyond its length). The daemon refuses to start
+ * on the first; `check-config` reports them all.
+ */
+export function shortTokens(plan: Plan, env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const t of plan.server.tokens) {
+    const secret = env[t.token_env];
+    if (secret && secret.length < MIN_TOKEN_CHARS) {
+      out.push(
+        `server.tokens: token "${t.name}" (${t.token_env}) is ${secret.length} characters; tokens need at least ${MIN_TOKEN_CHARS} (e.g. openssl rand -base64 32)`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
  * The bearer tokens the API accepts. Tokens from the config come from the environment; when the
  * config names none, a random operator token is generated once and kept (mode 0600) in the data
  * directory, so a fresh install is usable and still has no default secret.
@@ -40,17 +58,12 @@ export class TokenTable {
   }
 
   static fromPlan(plan: Plan, env: NodeJS.ProcessEnv = process.env, warn?: WarnFn): TokenTable {
+    const [short] = shortTokens(plan, env);
+    if (short) throw new TocsinError('INVALID', short);
     const entries: TokenEntry[] = [];
     for (const t of plan.server.tokens) {
       const secret = env[t.token_env];
       // The loader already reported unset variables; a blank one must not become a valid token.
-      if (secret && secret.length < MIN_TOKEN_CHARS) {
-        // The name and variable, never the value (nor a hint of it beyond its length).
-        throw new TocsinError(
-          'INVALID',
-          `server.tokens: token "${t.name}" (${t.token_env}) is ${secret.length} characters; tokens need at least ${MIN_TOKEN_CHARS} (e.g. openssl rand -base64 32)`,
-        );
-      }
       if (secret) entries.push({ name: t.name, role: t.role, digest: digest(secret) });
     }
     if (plan.server.tokens.length === 0) {

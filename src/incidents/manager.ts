@@ -54,8 +54,18 @@ const entryKey = (e: TimelineEntry): string => `${e.at}|${e.kind}|${e.author}|${
 export class IncidentWriter {
   readonly #store: IncidentStore;
   readonly #heads = new Map<string, StoredHead>();
-  /** Detector changes not stored yet, one per incident (merged), oldest first. */
-  #outbox = new Map<string, IncidentChange>();
+  /**
+   * Detector changes not stored yet, oldest first. Each is written (and heard by listeners) on
+   * its own while the store answers; while it does not, later changes of an incident merge into
+   * its last queued one, so an outage holds one change per incident, not one per tick.
+   */
+  readonly #outbox: { change: IncidentChange }[] = [];
+  /** The last queued change of each incident in the outbox. */
+  readonly #queued = new Map<string, { change: IncidentChange }>();
+  /** The last write failed (the store is away): later changes merge. */
+  #failing = false;
+  /** The outbox item being written. */
+  #writing: { change: IncidentChange } | undefined;
   readonly #listeners: AppliedListener[] = [];
   #onStoredChange: ((stored: Incident) => void) | undefined;
   #chain: Promise<unknown> = Promise.resolve();
@@ -81,7 +91,7 @@ export class IncidentWriter {
 
   /** Detector changes not stored yet (the store was unreachable). */
   get unsaved(): number {
-    return this.#outbox.size;
+    return this.#queued.size;
   }
 
   /**
@@ -91,7 +101,7 @@ export class IncidentWriter {
    */
   apply(changes: readonly IncidentChange[]): Promise<Incident[]> {
     for (const c of changes) this.#addToOutbox(c);
-    if (this.#outbox.size === 0) return this.#chain.then(() => []);
+    if (this.#outbox.length === 0) return this.#chain.then(() => []);
     if (this.#queuedDrain) return this.#queuedDrain;
     const run = this.#chain.then(() => {
       this.#queuedDrain = undefined;
@@ -190,30 +200,41 @@ export class IncidentWriter {
 
   #addToOutbox(change: IncidentChange): void {
     const id = change.incident.id;
-    const earlier = this.#outbox.get(id);
-    this.#outbox.set(id, earlier ? mergeChanges(earlier, change) : change);
+    const last = this.#queued.get(id);
+    // Never into the change being written: what it writes was decided when it was sent.
+    if (last && this.#failing && last !== this.#writing) {
+      last.change = mergeChanges(last.change, change);
+      return;
+    }
+    const item = { change };
+    this.#outbox.push(item);
+    this.#queued.set(id, item);
   }
 
-  /** Saves the outbox in order; on a failure the failed change goes back first and the error is thrown. */
+  /** Saves the outbox in order; on a failure the failed change stays first and the error is thrown. */
   async #drain(): Promise<Incident[]> {
     const out: Incident[] = [];
-    for (const [id, change] of this.#outbox) {
-      this.#outbox.delete(id);
+    for (let item = this.#outbox[0]; item; item = this.#outbox[0]) {
+      const id = item.change.incident.id;
+      this.#writing = item;
       try {
-        out.push(await this.#save(change));
+        out.push(await this.#save(item.change));
       } catch (err) {
+        this.#failing = true;
         // Its answer may have been lost after it took effect: the next attempt reads the store
         // and checks.
         this.#heads.delete(id);
         const unanswered = this.#unanswered.get(id);
         this.#unanswered.delete(id);
         if (unanswered) this.#lost.set(id, [...(this.#lost.get(id) ?? []), unanswered]);
-        const newer = this.#outbox.get(id);
-        this.#outbox.delete(id);
-        this.#outbox = new Map([[id, newer ? mergeChanges(change, newer) : change], ...this.#outbox]);
         throw err;
+      } finally {
+        this.#writing = undefined;
       }
+      this.#outbox.shift();
+      if (this.#queued.get(id) === item) this.#queued.delete(id);
     }
+    this.#failing = false;
     return out;
   }
 

@@ -47,6 +47,23 @@ describe('tocsin check-config: rule selectors and the default pack', () => {
     expect(run.stderr).toContain('rules.d/mine.yml:3: rules[0].match.kinds[0]: unknown probe kind "htpp"');
   });
 
+  it('reports what the daemon would refuse at start: a network address without tokens, a short token', async () => {
+    writeFileSync(join(dir, 'open.yml'), ['server: { listen: 0.0.0.0:9470 }', ...probes, ''].join('\n'));
+    const open = await runCli(['check-config', '--config', 'open.yml'], { cwd: dir });
+    expect(open.code).toBe(1);
+    expect(open.stdout).toContain('server.listen 0.0.0.0:9470 is reachable from the network but server.tokens is empty');
+
+    writeFileSync(
+      join(dir, 'short.yml'),
+      ['server:', '  listen: 0.0.0.0:9470', '  tokens: [{ name: ci, role: operator, token_env: SHORT_TOKEN }]', ...probes, ''].join('\n'),
+    );
+    const short = await runCli(['check-config', '--config', 'short.yml'], { cwd: dir, env: { SHORT_TOKEN: 'Zq9#x' } });
+    expect(short.code).toBe(1);
+    expect(short.stdout).toContain('server.tokens: token "ci" (SHORT_TOKEN) is 5 characters; tokens need at least 24');
+    expect(short.stdout).toContain('warning: the API on 0.0.0.0:9470 speaks plain HTTP');
+    expect(short.stdout).not.toContain('Zq9#x');
+  });
+
   it('without rules:, validates the default pack and counts its rules', async () => {
     writeFileSync(join(dir, 'good.yml'), [...probes, ''].join('\n'));
     const res = await runCli(['check-config', '--config', 'good.yml'], { cwd: dir });

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
+import { shortTokens } from '../../api/auth.js';
+import { checkBinding } from '../../api/binding.js';
 import { formatProblem, loadConfig } from '../../config/load.js';
 import { CliFailure, configPath, globalOptions, plural } from '../options.js';
 
 /**
  * `tocsin check-config`: each problem on stdout as FILE:LINE: path: reason; exit 1 on any. The
  * rules checked are those the daemon would run: the config's, or the default pack without `rules:`.
+ * Also what the daemon would refuse at start (a network address without tokens, short tokens in
+ * the environment) and its warnings (plain HTTP off loopback).
  */
 export function checkConfigCommand(program: Command): void {
   program
@@ -18,6 +22,15 @@ export function checkConfigCommand(program: Command): void {
         throw new CliFailure(`${file}: ${plural(loaded.problems.length, 'problem')}`);
       }
       const { plan } = loaded;
+      // What the daemon would refuse at start beyond the file itself: where it listens, and
+      // tokens (from the environment) too short to resist guessing.
+      const binding = checkBinding(plan.server);
+      const refusals = [...(binding.ok ? [] : [binding.reason]), ...shortTokens(plan, process.env)];
+      if (binding.ok) for (const w of binding.warnings) process.stdout.write(`${file}: warning: ${w}\n`);
+      if (refusals.length > 0) {
+        for (const r of refusals) process.stdout.write(`${file}: ${r}\n`);
+        throw new CliFailure(`${file}: ${plural(refusals.length, 'problem')}`);
+      }
       process.stdout.write(
         `${file}: OK (${plural(plan.components.length, 'component')}, ${plural(plan.probes.length, 'probe')}, ${plural(plan.rules?.length ?? 0, 'rule')})\n`,
       );
