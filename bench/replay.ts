@@ -28,6 +28,7 @@ import { machineLine } from './lib/process-stats.js';
 import { TOCSIN_BIN } from './lib/prometheus-stack.js';
 import { fmt, fmtInt } from './lib/stats.js';
 import { printTable } from './lib/table.js';
+import { prng } from './lib/prng.js';
 
 const TIME_BIN = process.env.TIME_BIN ?? '/usr/bin/time';
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -50,18 +51,6 @@ const STORM_VANTAGES = 3;
 const STORM_MINUTES = 20;
 const STORM_FROM_MIN = 5;
 const STORM_TO_MIN = 15;
-
-/** A small deterministic PRNG (mulberry32): same options, same files, same output. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random order of 0..n-1: where each check lands in its round, so timestamps are mostly distinct. */
 function permutation(n: number, rnd: () => number): Int32Array {

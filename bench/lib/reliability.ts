@@ -31,6 +31,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Incident } from '../../src/incidents/incident.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { prng } from './prng.js';
 
 // ---------------------------------------------------------------------------------------------
 // Results
@@ -188,18 +189,6 @@ export interface ReadyWithIncidentsOptions {
 
 const DEFAULT_WAIT_MS = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** mulberry32: a seeded PRNG, so a run's fault moments can be replayed with `seed`. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function between(rand: () => number, [min, max]: readonly [number, number]): number {
   return Math.round(min + rand() * (max - min));
@@ -536,6 +525,16 @@ class Target {
 
 // ---------------------------------------------------------------------------------------------
 // Writers
+
+/** Starts the writers of a run: `opts.writers` of them (3), pausing `opts.writerPauseMs` (25 ms). */
+function startWriters(
+  opts: { readonly writers?: number; readonly writerPauseMs?: number },
+  on: { urls: readonly string[]; incidentId: string; token: string; prefix: string; t0: number },
+): Writers {
+  const writers = new Writers({ count: opts.writers ?? 3, pauseMs: opts.writerPauseMs ?? 25, ...on });
+  writers.start();
+  return writers;
+}
 
 class Writers {
   readonly outcomes: NoteOutcome[] = [];
@@ -881,16 +880,7 @@ probes:
     log(`draft ${draft.id} (${((performance.now() - t0) / 1000).toFixed(1)} s after start)`);
 
     const prefix = `rel-${randomBytes(4).toString('hex')}`;
-    writers = new Writers({
-      count: opts.writers ?? 3,
-      urls: [daemon.url],
-      incidentId: draft.id,
-      token,
-      prefix,
-      pauseMs: opts.writerPauseMs ?? 25,
-      t0,
-    });
-    writers.start();
+    writers = startWriters(opts, { urls: [daemon.url], incidentId: draft.id, token, prefix, t0 });
     const timings: RoundTiming[] = [];
     for (let round = 1; round <= opts.rounds; round++) {
       writers.round = round;
@@ -990,16 +980,7 @@ probes:
     log(`draft ${draft.id} (${((performance.now() - t0) / 1000).toFixed(1)} s after start)`);
 
     const prefix = `rel-${randomBytes(4).toString('hex')}`;
-    writers = new Writers({
-      count: opts.writers ?? 3,
-      urls,
-      incidentId: draft.id,
-      token,
-      prefix,
-      pauseMs: opts.writerPauseMs ?? 25,
-      t0,
-    });
-    writers.start();
+    writers = startWriters(opts, { urls, incidentId: draft.id, token, prefix, t0 });
     const timings: RoundTiming[] = [];
     for (let round = 1; round <= opts.rounds; round++) {
       writers.round = round;

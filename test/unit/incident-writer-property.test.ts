@@ -10,6 +10,7 @@ import type { IncidentFilter, IncidentStore, IncidentWrite, SaveOutcome } from '
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { ProbeResult } from '../../src/events/probe-result.js';
 import { makePlan } from '../helpers/plan.js';
+import { prng } from '../../bench/lib/prng.js';
 
 // A property of the incident writer, the engine and recovery together, against the real
 // embedded store (SQLite in memory): any interleaving of detector changes, operator verbs,
@@ -22,18 +23,6 @@ const INTERVAL = 10_000;
 /** Scenarios per run; TOCSIN_PROPERTY_SEEDS=1000 for a longer search. */
 const SEEDS = Number(process.env.TOCSIN_PROPERTY_SEEDS ?? 80);
 const plan = makePlan([{ id: 'p', kind: 'http', component: 'app', intervalMs: INTERVAL, targets: ['t'] }]);
-
-/** Deterministic PRNG (mulberry32): a failing seed replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * One process's view of the shared store: calls fail while an outage lasts (before reaching
@@ -135,7 +124,7 @@ interface Run {
 }
 
 async function runScenario(seed: number, withCrashes: boolean): Promise<Run> {
-  const random = rng(seed);
+  const random = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
   const inner = SqliteStore.open(':memory:');
   shared.push(inner);
