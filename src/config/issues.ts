@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { KeyPath } from './problems.js';
+import { isRecord } from '../json.js';
 
 /**
  * Zod issues in an operator's words, shared by the config loader and the rules compiler so that
@@ -148,8 +149,4 @@ export function show(value: unknown): string {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
     return JSON.stringify(value);
   return typeName(value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -33,6 +33,7 @@ import { describeIssue, show, typeName } from './issues.js';
 import { didYouMean } from './suggest.js';
 import { checkTopology } from './topology.js';
 import { parseYaml, type YamlSource } from './yaml-source.js';
+import { isRecord } from '../json.js';
 
 export type { ConfigProblem };
 export { formatProblem };
@@ -669,10 +670,6 @@ function parseItems<S extends z.ZodType>(list: unknown, schema: S): { index: num
     if (parsed.success) out.push({ index, value: parsed.data });
   });
   return out;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ComponentStatus } from '../engine/types.js';
+import { worstStatus } from '../engine/types.js';
 import type { Incident } from '../incidents/incident.js';
 import {
   firstPreferred,
@@ -355,7 +355,7 @@ function componentsBoard(components: readonly ConsoleComponent[]): string {
   }
   return [...groups]
     .map(([group, members]) => {
-      const worst = worstOf(members.map((m) => m.status));
+      const worst = worstStatus(members.map((m) => m.status));
       // A group of thousands (a zone's apps) shows those in trouble first, then a count of the rest.
       const { shown, more } = firstPreferred(members, (m) => m.status !== 'operational', BOARD_GROUP_ROWS);
       const rows = shown
@@ -374,20 +374,6 @@ function componentsBoard(components: readonly ConsoleComponent[]): string {
       return keyed('div', `group:${group}`, ` class="group" data-worst="${worst}"`, `<h3>${escapeHtml(group)}</h3>${rows}${moreRow}`);
     })
     .join('');
-}
-
-const RANK: Record<ComponentStatus, number> = {
-  operational: 0,
-  under_maintenance: 1,
-  degraded_performance: 2,
-  partial_outage: 3,
-  major_outage: 4,
-};
-
-function worstOf(statuses: readonly ComponentStatus[]): ComponentStatus {
-  let worst: ComponentStatus = 'operational';
-  for (const s of statuses) if (RANK[s] > RANK[worst]) worst = s;
-  return worst;
 }
 
 function probeCard(p: ConsoleProbe): string {

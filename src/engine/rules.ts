@@ -5,6 +5,7 @@ import type { ProbePlan } from '../config/plan.js';
 import type { KeyPath } from '../config/problems.js';
 import { DEGRADED_CODES, ERROR_CODES, type ErrorCode } from '../events/error-codes.js';
 import { IMPACTS, SEVERITIES } from '../incidents/incident.js';
+import { isRecord } from '../json.js';
 
 /**
  * The rule language (docs/rules.md). A rule says which results it watches (`match`), when they
@@ -222,10 +223,6 @@ export function compileRules(
     });
   });
   return { rules, problems };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Whether a rule watches the results of a probe (everything in `match` but the error codes). */

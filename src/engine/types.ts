@@ -10,6 +10,22 @@ export const SEVERITY_RANK: Record<Severity, number> = { minor: 1, major: 2, cri
 /** Every component status the API shows (CONTRACT §6). */
 export type ComponentStatus = 'operational' | Impact | 'under_maintenance';
 
+/** Worse is higher; maintenance ranks below every impact (the status page's and console's "worst"). */
+export const COMPONENT_STATUS_RANK: Record<ComponentStatus, number> = {
+  operational: 0,
+  under_maintenance: 1,
+  degraded_performance: 2,
+  partial_outage: 3,
+  major_outage: 4,
+};
+
+/** The worst of some component statuses; `operational` for none. */
+export function worstStatus(statuses: Iterable<ComponentStatus>): ComponentStatus {
+  let worst: ComponentStatus = 'operational';
+  for (const s of statuses) if (COMPONENT_STATUS_RANK[s] > COMPONENT_STATUS_RANK[worst]) worst = s;
+  return worst;
+}
+
 /**
  * One incident the engine created or changed in one call: the whole document as it is now, and
  * the timeline entries this change appended (the store appends them; the timeline is append-only).

@@ -3,7 +3,7 @@ import type { Plan } from '../config/plan.js';
 import type { MaintenanceSpec } from '../config/schema.js';
 import { compileWindow, type Window } from '../engine/maintenance.js';
 import { Topology } from '../engine/topology.js';
-import type { ComponentStatus } from '../engine/types.js';
+import { type ComponentStatus, worstStatus } from '../engine/types.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
 import { type ComponentCounts, PAGE_LIST_LIMIT, summariseIncident } from '../incidents/summary.js';
 import type { IncidentStore } from '../store/port.js';
@@ -97,14 +97,6 @@ export interface StatusModel {
   readonly maintenance: readonly PublicMaintenance[];
 }
 
-const STATUS_RANK: Record<ComponentStatus, number> = {
-  operational: 0,
-  under_maintenance: 1,
-  degraded_performance: 2,
-  partial_outage: 3,
-  major_outage: 4,
-};
-
 const IMPACT_STATUSES: ReadonlySet<ComponentStatus> = new Set(['degraded_performance', 'partial_outage', 'major_outage']);
 
 /** What the model is built from; `incidents` may hold anything, only confirmed ones are used. */
@@ -140,8 +132,7 @@ export function statusModel(input: StatusInput): StatusModel {
   for (const inc of published) {
     if (inc.status !== 'open') continue;
     for (const c of inc.components) {
-      const cur = confirmedImpact.get(c.id);
-      if (cur === undefined || STATUS_RANK[c.impact] > STATUS_RANK[cur]) confirmedImpact.set(c.id, c.impact);
+      confirmedImpact.set(c.id, worstStatus([confirmedImpact.get(c.id) ?? 'operational', c.impact]));
     }
   }
 
@@ -163,10 +154,7 @@ export function statusModel(input: StatusInput): StatusModel {
       status,
     };
   });
-  const overall = components.reduce<ComponentStatus>(
-    (worst, c) => (STATUS_RANK[c.status] > STATUS_RANK[worst] ? c.status : worst),
-    'operational',
-  );
+  const overall = worstStatus(components.map((c) => c.status));
   return { generated_at: new Date(now).toISOString(), overall, components, incidents, maintenance };
 }
 
