@@ -254,7 +254,7 @@ export function createEngine(opts: EngineOptions): Engine {
       const alerts = sig.external ?? {};
       sig.external = alerts;
       // An alert starting "later" than now (clock skew at the sender) starts now.
-      if (updateExternalAlerts(alerts, { ...input, since: Math.min(input.since, state.now) })) changed.add(sig);
+      if (updateExternalAlerts(alerts, input, Math.min(input.since, state.now))) changed.add(sig);
     }
     for (const sig of changed) {
       sig.failing = externalFailing(sig.external ?? {});

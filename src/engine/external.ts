@@ -39,10 +39,12 @@ export function externalRule(id: string): Rule {
 /**
  * Adds (active) or removes (not active) one alert; returns whether anything changed. An alert
  * already firing keeps its `since`: Alertmanager re-sends firing alerts on every group interval.
+ * `since`: when the alert started as the engine counts it (the caller clamps a future one).
  */
 export function updateExternalAlerts(
   alerts: Record<string, ExternalAlertState>,
   input: ExternalSignal,
+  since = input.since,
 ): boolean {
   const existing = alerts[input.key];
   if (!input.active) {
@@ -50,15 +52,20 @@ export function updateExternalAlerts(
     delete alerts[input.key];
     return true;
   }
-  const next: ExternalAlertState = {
-    target: input.target,
-    impact: input.impact,
-    since: existing ? Math.min(existing.since, input.since) : input.since,
-    error: input.error,
-    detail: input.detail ?? null,
-  };
-  if (existing && JSON.stringify(existing) === JSON.stringify(next)) return false;
-  alerts[input.key] = next;
+  const detail = input.detail ?? null;
+  const start = existing ? Math.min(existing.since, since) : since;
+  // Compared field by field: a re-sent webhook of 10,000 alerts changes none of them.
+  if (
+    existing &&
+    existing.target === input.target &&
+    existing.impact === input.impact &&
+    existing.since === start &&
+    existing.error === input.error &&
+    existing.detail === detail
+  ) {
+    return false;
+  }
+  alerts[input.key] = { target: input.target, impact: input.impact, since: start, error: input.error, detail };
   return true;
 }
 
