@@ -69,10 +69,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const bus = new ResultsBus((err) => logger.error({ err }, 'results listener failed'));
   const writer = new BatchWriter({
     write: (batch) => store.saveLatestResults(batch),
-    onError: (err) => {
+    // A store outage fails a batch every second: counted each time, logged once per outage.
+    onError: (err, first) => {
       metrics.storeWriteErrors.inc();
-      logger.error({ err }, 'could not save latest results');
+      if (first) logger.error({ err }, 'could not save latest results; retrying every second');
     },
+    onRecovered: () => logger.info('latest results saved again'),
   });
   bus.subscribe(probeMetricsRecorder(plan, metrics));
   bus.subscribe((r) => latest.record(r));

@@ -6,7 +6,10 @@ export interface BatchWriterOptions {
   readonly write: (results: readonly ProbeResult[]) => Promise<void>;
   /** Flush period in ms. Default 1000. */
   readonly intervalMs?: number;
-  readonly onError: (err: unknown) => void;
+  /** Each failed write; `first`: the first since the store last took one (log that one only). */
+  readonly onError: (err: unknown, first: boolean) => void;
+  /** The first write that succeeds after failures. */
+  readonly onRecovered?: () => void;
 }
 
 /**
@@ -17,6 +20,7 @@ export class BatchWriter {
   #pending = new Map<string, ProbeResult>();
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
+  #failing = false;
 
   constructor(private readonly opts: BatchWriterOptions) {}
 
@@ -37,8 +41,11 @@ export class BatchWriter {
       this.#pending = new Map();
       try {
         await this.opts.write(batch);
+        if (this.#failing) this.opts.onRecovered?.();
+        this.#failing = false;
       } catch (err) {
-        this.opts.onError(err);
+        this.opts.onError(err, !this.#failing);
+        this.#failing = true;
       }
     });
     return this.#writing;
