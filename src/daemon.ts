@@ -20,7 +20,7 @@ import { BatchWriter } from './results/batch-writer.js';
 import { ResultsBus } from './results/bus.js';
 import { LatestResults } from './results/latest.js';
 import { VantageAgreement } from './results/vantage-agreement.js';
-import { openStore } from './store/open.js';
+import { openStore, passwordInUrl } from './store/open.js';
 import type { IncidentsContext } from './incidents/manager.js';
 import { startIncidentRuntime } from './incidents/runtime.js';
 import type { IncidentStore } from './store/port.js';
@@ -62,7 +62,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   for (const w of binding.warnings) logger.warn({ listen: plan.server.listen }, w);
   const warn: WarnFn = (fields, msg) => logger.warn(fields, msg);
 
-  const store: IncidentStore = await openStore(plan, { warn });
+  const store: IncidentStore = await openStore(plan, { warn, env: opts.env });
+  if (plan.queue.kind === 'bullmq') {
+    const w = passwordInUrl(plan.queue.redis_url, 'queue.redis_url', 'queue.password_env');
+    if (w) warn({ key: 'queue.redis_url' }, w);
+  }
   const latest = new LatestResults();
   for (const r of await store.latestResults()) latest.record(r);
 
@@ -97,7 +101,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     ? await startLeaderRuntime({ plan, store, bus, metrics, clock, logger })
     : await startIncidentRuntime({ plan, store, bus, metrics, clock, logger });
 
-  const queue: ProbeQueue = createQueue(plan, { kinds, bus, metrics, clock, logger });
+  const queue: ProbeQueue = createQueue(plan, { kinds, bus, metrics, clock, logger, env: opts.env });
   await queue.sync(plan);
   await queue.start();
 

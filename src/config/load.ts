@@ -252,6 +252,10 @@ function checkSecrets(ctx: Ctx, root: Site, raw: Record<string, unknown>): void 
   for (const { index, value } of parseItems(server.tokens, TokenSpec)) {
     checkEnv(ctx, at(root, 'server', 'tokens', index), 'token_env', value.token_env);
   }
+  for (const key of ['store', 'queue'] as const) {
+    const spec = raw[key];
+    if (isRecord(spec) && typeof spec.password_env === 'string') checkEnv(ctx, at(root, key), 'password_env', spec.password_env);
+  }
   for (const { index, value } of parseItems(raw.notifiers, NotifierSpec)) {
     if (value.secret_env !== undefined)
       checkEnv(ctx, at(root, 'notifiers', index), 'secret_env', value.secret_env);

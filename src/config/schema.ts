@@ -16,12 +16,15 @@ export const HostPort = z.string().transform((text, ctx) => {
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
 });
 
+/** The name of an environment variable holding a secret: secrets never live in the file. */
+const EnvVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+
 export const TokenSpec = z
   .object({
     name: z.string().min(1),
     role: z.enum(['operator', 'viewer']),
     /** The environment variable holding the token; tokens never live in the file. */
-    token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+    token_env: EnvVarName,
   })
   .strict();
 export type TokenSpec = z.infer<typeof TokenSpec>;
@@ -47,6 +50,8 @@ export const StoreSpec = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('redis'),
       url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+      /** The environment variable holding Redis's password (AUTH), rather than the URL. */
+      password_env: EnvVarName.optional(),
       /** Key prefix of everything the store and the leader lease write. Default `tocsin:`. */
       prefix: z.string().min(1).optional(),
     })
@@ -66,6 +71,8 @@ export const QueueSpec = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('bullmq'),
       redis_url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+      /** The environment variable holding Redis's password (AUTH), rather than the URL. */
+      password_env: EnvVarName.optional(),
       vantages: z.array(Id).min(1),
       concurrency: z.number().int().positive().default(256),
     })

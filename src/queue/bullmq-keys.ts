@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RedisOptions } from 'ioredis';
+import type { Plan } from '../config/plan.js';
 import { redactUrl as redactUrlText } from '../../probes/shared/url.js';
 import type { CheckJob } from './port.js';
 
@@ -46,18 +47,24 @@ export function busyKey(vantage: string, scheduler: string): string {
   return `${FLEET_KEYS.busyPrefix}:${queueName(vantage)}:${scheduler}`;
 }
 
+/** Redis's password for the fleet queue (`queue.password_env`), when set. */
+export function redisPassword(plan: Plan, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return plan.queue.kind === 'bullmq' && plan.queue.password_env ? env[plan.queue.password_env] : undefined;
+}
+
 /**
  * ioredis options from a `redis://[user:password@]host[:port][/db]` (or `rediss://`) URL. The
  * retry strategy keeps reconnecting forever, at most every 2 s: a fleet outlives Redis restarts.
  */
-export function redisOptions(url: string): RedisOptions {
+export function redisOptions(url: string, password?: string): RedisOptions {
   const u = new URL(url);
   const db = Number.parseInt(u.pathname.replace(/^\//, '') || '0', 10);
   return {
     host: u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
     port: u.port ? Number.parseInt(u.port, 10) : 6379,
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    // A password in the URL wins (ioredis does the same); `queue.password_env` otherwise.
+    ...(u.password ? { password: decodeURIComponent(u.password) } : password ? { password } : {}),
     db: Number.isFinite(db) ? db : 0,
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     retryStrategy: (times) => Math.min(100 * times, 2000),

@@ -36,6 +36,8 @@ export interface BullmqQueueDeps {
   readonly logger: Logger;
   /** `queue.redis_url`. */
   readonly redisUrl: string;
+  /** Redis's password when the URL has none (`queue.password_env`). */
+  readonly redisPassword?: string | undefined;
 }
 
 /**
@@ -71,7 +73,7 @@ export class BullmqQueue implements ProbeQueue {
   dropped = 0;
 
   constructor(private readonly deps: BullmqQueueDeps) {
-    const options = redisOptions(deps.redisUrl);
+    const options = redisOptions(deps.redisUrl, deps.redisPassword);
     // Commands wait through an outage (the daemon keeps running); BullMQ requires this of a
     // shared connection anyway.
     this.#redis = new Redis({ ...options, maxRetriesPerRequest: null, lazyConnect: true });

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ResultsBus } from '../results/bus.js';
 import { BullmqQueue } from './bullmq.js';
+import { redisPassword } from './bullmq-keys.js';
 import { InlineQueue } from './inline.js';
 import type { ProbeQueue } from './port.js';
 
@@ -14,6 +15,8 @@ export interface QueueDeps {
   readonly metrics: Metrics;
   readonly clock: TimerClock;
   readonly logger: Logger;
+  /** Where `queue.password_env` is read. Default: `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Builds the ProbeQueue adapter the plan names. */
@@ -22,6 +25,6 @@ export function createQueue(plan: Plan, deps: QueueDeps): ProbeQueue {
     case 'inline':
       return new InlineQueue({ ...deps, vantage: plan.vantage, concurrency: plan.queue.concurrency });
     case 'bullmq':
-      return new BullmqQueue({ ...deps, redisUrl: plan.queue.redis_url });
+      return new BullmqQueue({ ...deps, redisUrl: plan.queue.redis_url, redisPassword: redisPassword(plan, deps.env) });
   }
 }

@@ -51,6 +51,8 @@ export class FencedError extends TocsinError {
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://`). */
   readonly url: string;
+  /** Redis's password when the URL has none (`store.password_env`). */
+  readonly password?: string | undefined;
   /** Key prefix. Default `tocsin:`. */
   readonly prefix?: string;
   /** Per-command timeout in ms. Default 5000. */
@@ -121,7 +123,10 @@ export class RedisStore implements IncidentStore {
 
   /** Connects (failing with UNAVAILABLE when Redis does not answer) and registers the scripts. */
   static async open(opts: RedisStoreOptions): Promise<RedisStore> {
-    const client = new Redis(opts.url, daemonRedisOptions(opts.commandTimeoutMs));
+    const client = new Redis(opts.url, {
+      ...daemonRedisOptions(opts.commandTimeoutMs),
+      ...(opts.password ? { password: opts.password } : {}),
+    });
     // Without a listener ioredis prints every reconnect failure; callers see errors on commands.
     client.on('error', () => undefined);
     try {

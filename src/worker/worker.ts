@@ -15,6 +15,8 @@ const RELEASE_LOCK = 'if redis.call(\'get\', KEYS[1]) == ARGV[1] then return red
 
 export interface ProbeWorkerOptions {
   readonly redisUrl: string;
+  /** Redis's password when the URL has none (`queue.password_env`). */
+  readonly redisPassword?: string | undefined;
   readonly vantage: string;
   /** Checks this process runs at once. */
   readonly concurrency: number;
@@ -56,7 +58,7 @@ export interface ProbeWorker {
  */
 export function startProbeWorker(opts: ProbeWorkerOptions): ProbeWorker {
   const { logger, clock, vantage } = opts;
-  const options = redisOptions(opts.redisUrl);
+  const options = redisOptions(opts.redisUrl, opts.redisPassword);
   // Locks and results: a connection of its own, failing fast in an outage (a check's result is
   // worth little minutes later), while BullMQ's connections wait for Redis to come back.
   const redis = new Redis({ ...options, maxRetriesPerRequest: 2 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { shortTokens } from '../../api/auth.js';
 import { checkBinding } from '../../api/binding.js';
 import { formatProblem, loadConfig } from '../../config/load.js';
+import { passwordInUrl } from '../../store/open.js';
 import { CliFailure, configPath, globalOptions, plural } from '../options.js';
 
 /**
@@ -26,7 +27,12 @@ export function checkConfigCommand(program: Command): void {
       // tokens (from the environment) too short to resist guessing.
       const binding = checkBinding(plan.server);
       const refusals = [...(binding.ok ? [] : [binding.reason]), ...shortTokens(plan, process.env)];
-      if (binding.ok) for (const w of binding.warnings) process.stdout.write(`${file}: warning: ${w}\n`);
+      const warnings = [
+        ...(binding.ok ? binding.warnings : []),
+        ...(plan.store.kind === 'redis' ? [passwordInUrl(plan.store.url, 'store.url', 'store.password_env')] : []),
+        ...(plan.queue.kind === 'bullmq' ? [passwordInUrl(plan.queue.redis_url, 'queue.redis_url', 'queue.password_env')] : []),
+      ];
+      for (const w of warnings) if (w) process.stdout.write(`${file}: warning: ${w}\n`);
       if (refusals.length > 0) {
         for (const r of refusals) process.stdout.write(`${file}: ${r}\n`);
         throw new CliFailure(`${file}: ${plural(refusals.length, 'problem')}`);

@@ -5,6 +5,7 @@ import { systemClock } from '../../clock.js';
 import { createLogger } from '../../log.js';
 import { CliFailure, globalOptions, loadPlanOrFail } from '../options.js';
 import { shutdownGraceMs, stopOnSignals } from '../shutdown.js';
+import { redisPassword } from '../../queue/bullmq-keys.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -61,6 +62,7 @@ export function workerCommand(program: Command): void {
       const { startProbeWorker } = await import('../../worker/worker.js');
       const worker = startProbeWorker({
         redisUrl: plan.queue.redis_url,
+        redisPassword: redisPassword(plan),
         vantage: cmdOpts.vantage,
         concurrency: cmdOpts.concurrency ?? plan.queue.concurrency,
         sourceAddress: cmdOpts.sourceAddress,
