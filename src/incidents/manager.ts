@@ -220,13 +220,22 @@ export class IncidentWriter {
       try {
         out.push(await this.#save(item.change));
       } catch (err) {
-        this.#failing = true;
         // Its answer may have been lost after it took effect: the next attempt reads the store
         // and checks.
         this.#heads.delete(id);
         const unanswered = this.#unanswered.get(id);
         this.#unanswered.delete(id);
         if (unanswered) this.#lost.set(id, [...(this.#lost.get(id) ?? []), unanswered]);
+        if (err instanceof TocsinError && err.code === 'CONFLICT') {
+          // Refused for good (fenced off because another process leads now, or conflicts that
+          // never settle): retrying would block every later write and verb behind it. The change
+          // is dropped; the incident's next change is written from the stored head.
+          this.#outbox.shift();
+          if (this.#queued.get(id) === item) this.#queued.delete(id);
+        } else {
+          // The store is away (or failed otherwise): kept, and retried first.
+          this.#failing = true;
+        }
         throw err;
       } finally {
         this.#writing = undefined;

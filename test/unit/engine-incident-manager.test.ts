@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
+import { TocsinError } from '../../src/errors.js';
 import { rulesForPlan } from '../../src/engine/pack.js';
 import type { IncidentChange } from '../../src/engine/types.js';
 import {
@@ -79,6 +80,37 @@ describe('IncidentWriter', () => {
     expect(after?.review).toBe('confirmed');
     expect(after?.status).toBe('resolved');
     expect(after?.timeline.map((t) => t.kind)).toEqual(['opened', 'confirmed', 'recovered', 'resolved']);
+  });
+});
+
+describe('IncidentWriter outbox', () => {
+  it('keeps a change the store could not take and writes it when the store answers again', async () => {
+    const { store, writer, fail } = setup();
+    await fail(0, 3);
+    const id = (await store.listIncidents())[0]?.id ?? '';
+    const save = store.saveIncident.bind(store);
+    store.saveIncident = async () => {
+      throw new TocsinError('UNAVAILABLE', 'store unavailable: test outage');
+    };
+    await expect(fail(3, 5, true)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(writer.unsaved).toBe(1);
+    store.saveIncident = save;
+    await writer.retry();
+    expect(writer.unsaved).toBe(0);
+    expect((await store.getIncident(id))?.incident.timeline.map((t) => t.kind)).toEqual(['opened', 'recovered', 'resolved']);
+  });
+
+  it('drops a change refused for good (a conflict that never settles) so later writes and verbs go on', async () => {
+    const { store, ctx, writer, fail } = setup();
+    await fail(0, 3);
+    const id = (await store.listIncidents())[0]?.id ?? '';
+    const save = store.saveIncident.bind(store);
+    store.saveIncident = async () => ({ ok: false, conflict: true });
+    await expect(fail(3, 5, true)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(writer.unsaved).toBe(0);
+    store.saveIncident = save;
+    const noted = await addNote(ctx, id, { by: 'ops', text: 'still here' });
+    expect(noted.timeline.at(-1)?.text).toBe('still here');
   });
 });
 
