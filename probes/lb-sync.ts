@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { CheckResult } from '../src/events/probe-result.js';
 import { collect, MAX_CONCURRENT_REQUESTS } from './lb-sync/collect.js';
-import { LagTracker } from './lb-sync/lag.js';
+import { type LagStore, LagTracker } from './lb-sync/lag.js';
 import { analyse } from './lb-sync/majority.js';
 import { instanceResult } from './lb-sync/report.js';
 import { LbSyncProbeShape, LbSyncProbeSpec, routeLabel } from './lb-sync/spec.js';
@@ -18,7 +18,7 @@ export interface LbSyncProbeOptions {
   /** Wall clock for lags and `differs_since` (ms since the epoch). Default `Date.now`. */
   readonly now?: () => number;
   /** Where lags live between checks. Default: a tracker of this kind object's own. */
-  readonly tracker?: LagTracker;
+  readonly tracker?: LagStore;
 }
 
 /** One check: fetch everything, compare, then move each instance's lag on. */
@@ -26,7 +26,7 @@ async function checkAll(
   spec: LbSyncCheckSpec,
   targets: readonly string[],
   ctx: CheckContext,
-  tracker: LagTracker,
+  tracker: LagStore,
   now: () => number,
 ): Promise<CheckResult[]> {
   const deadline = new Deadline(ctx);
@@ -40,13 +40,13 @@ async function checkAll(
       expectedVersion: collected.expectedVersion,
     });
     const at = now();
-    return collected.instances.map((inst, i) => {
+    return await Promise.all(collected.instances.map(async (inst, i) => {
       const verdict = analysis.verdicts[i] ?? { kind: 'compared', differences: [] };
       const key = `${spec.id}\u0000${inst.instance}`;
       const lag =
         verdict.kind === 'failed'
-          ? tracker.hold(key, at)
-          : tracker.record(key, verdict.differences.length > 0, at);
+          ? await tracker.hold(key, at)
+          : await tracker.record(key, verdict.differences.length > 0, at);
       return instanceResult({
         instance: inst.instance,
         verdict,
@@ -59,7 +59,7 @@ async function checkAll(
         expectedVersion: collected.expectedVersion,
         expectedVersionError: collected.expectedVersionError,
       });
-    });
+    }));
   } catch (err) {
     // Only a bug gets here (collect never rejects): Tocsin's own failure, not the instances'.
     const detail = `lb_sync probe: ${err instanceof Error ? err.message : String(err)}`;

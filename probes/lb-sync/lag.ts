@@ -25,11 +25,21 @@ const DEFAULT_MAX_ENTRIES = 10_000;
 const SWEEP_EVERY_MS = 60_000;
 
 /**
+ * Where lags live between checks: in the process (LagTracker), or shared by the workers of a
+ * vantage (src/worker/shared-lag.ts in fleet mode), so a lag does not depend on which worker ran
+ * the check. Same semantics as LagTracker's methods.
+ */
+export interface LagStore {
+  record(key: string, differs: boolean, now: number): Lag | undefined | Promise<Lag | undefined>;
+  hold(key: string, now: number): Lag | undefined | Promise<Lag | undefined>;
+}
+
+/**
  * "Differs since" per key (probe id + instance). Only differing keys are held: an instance back in
  * sync is forgotten, so its next difference starts a new lag from zero. Keys unseen for `ttlMs`
  * are dropped, and the map never holds more than `maxEntries`.
  */
-export class LagTracker {
+export class LagTracker implements LagStore {
   private readonly entries = new Map<string, Entry>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;

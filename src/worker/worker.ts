@@ -1,5 +1,6 @@
 import { type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { createLbSyncProbe } from '../../probes/lb-sync.js';
 import type { ProbeKind } from '../../probes/probe.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
@@ -7,6 +8,7 @@ import { FLEET_WIRE_VERSION, type FleetMessage, fromJobData } from '../queue/bul
 import { busyKey, FLEET_KEYS, queueName, redactUrl, redisOptions } from '../queue/bullmq-keys.js';
 import { appendFleetMessage } from '../queue/bullmq-results.js';
 import { runCheck } from '../queue/run-check.js';
+import { SharedLagStore } from './shared-lag.js';
 
 /** Extra life of a check's lock past its timeout, so a lock outlives the check it guards. */
 const LOCK_GRACE_MS = 5000;
@@ -63,6 +65,10 @@ export function startProbeWorker(opts: ProbeWorkerOptions): ProbeWorker {
   // worth little minutes later), while BullMQ's connections wait for Redis to come back.
   const redis = new Redis({ ...options, maxRetriesPerRequest: 2 });
   redis.on('error', () => {});
+  // lb_sync lags shared by the vantage's workers (a lag must not depend on which worker checks).
+  const kinds: Readonly<Record<string, ProbeKind>> = opts.kinds.lb_sync
+    ? { ...opts.kinds, lb_sync: createLbSyncProbe({ tracker: new SharedLagStore(redis, vantage) }) as ProbeKind }
+    : opts.kinds;
   const stopping = new AbortController();
   let completed = 0;
   let skipped = 0;
@@ -80,7 +86,7 @@ export function startProbeWorker(opts: ProbeWorkerOptions): ProbeWorker {
 
   const processJob = async (job: Job): Promise<void> => {
     const check = fromJobData(job.data);
-    const kind = check ? opts.kinds[check.probe.kind] : undefined;
+    const kind = check ? kinds[check.probe.kind] : undefined;
     if (!check || !kind) {
       if (rejected++ === 0) {
         logger.warn({ job: job.name, id: job.id }, 'ignoring a job this worker cannot run (version or kind unknown)');
