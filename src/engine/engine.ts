@@ -104,8 +104,6 @@ export interface Engine {
   adopt(incidents: readonly Incident[]): void;
   /** The incidents the engine tracks now (open ones and those within the reopen cool-down). */
   incidents(): Incident[];
-  /** Their ids and statuses, without copying documents. */
-  incidentIds(): { id: string; status: Incident['status'] }[];
   /** Each component's status; the same (frozen) object until something it derives from changes. */
   componentStatuses(): Readonly<Record<string, ComponentStatus>>;
   snapshot(): EngineSnapshot;
@@ -325,9 +323,6 @@ export function createEngine(opts: EngineOptions): Engine {
       return Object.values(ctx.state.incidents)
         .map((i) => structuredClone(i.doc))
         .sort((a, b) => cmp(a.opened_at, b.opened_at) || cmp(a.id, b.id));
-    },
-    incidentIds() {
-      return Object.values(ctx.state.incidents).map((i) => ({ id: i.doc.id, status: i.doc.status }));
     },
     componentStatuses() {
       // Derived on demand but kept while nothing it depends on changed: the daemon asks every

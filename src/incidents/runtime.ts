@@ -75,7 +75,6 @@ export async function startIncidentRuntime(deps: {
       ms: Math.round(performance.now() - started),
       snapshot: recovered.fromSnapshot,
       open: recovered.open,
-      tracked: engine.incidentIds().length,
     },
     'incidents recovered from the store',
   );

@@ -19,12 +19,19 @@ export interface PublicWording {
   readonly names: ReadonlySet<string>;
 }
 
+/** Built once per plan: a page is rendered per request, and a config may hold 50,000 probes. */
+const built = new WeakMap<object, { probes: object; wording: PublicWording }>();
+
 export function publicWording(plan: Pick<Plan, 'components' | 'probes'>): PublicWording {
+  const cached = built.get(plan.components);
+  if (cached?.probes === plan.probes) return cached.wording;
   const names = new Map(plan.components.map((c) => [c.id, c.name]));
   const probes = new Map(
     plan.probes.map((p) => [p.id, { component: names.get(p.component) ?? p.component, vantages: p.vantages.length }]),
   );
-  return { probe: (id) => probes.get(id), names: new Set(names.values()) };
+  const wording: PublicWording = { probe: (id) => probes.get(id), names: new Set(names.values()) };
+  built.set(plan.components, { probes: plan.probes, wording });
+  return wording;
 }
 
 /** An error code in a reader's words: what they would notice, not what the check saw. */
@@ -76,13 +83,16 @@ function signalAt(inc: Incident, at: string): PublicSignal | undefined {
   return best ?? inc.signals[0];
 }
 
-/** The known component name `text` starts with (before `: ` or ` `), if any. */
+/**
+ * The known component name `text` starts with, ended by `:`, ` ` or `.` (the longest, since a name
+ * may hold spaces), if any: looked up per candidate end, never by walking every name.
+ */
 function leadingName(text: string, w: PublicWording): string | undefined {
   let found: string | undefined;
-  for (const name of w.names) {
-    if (text.startsWith(name) && (found === undefined || name.length > found.length)) {
-      const rest = text.slice(name.length);
-      if (rest === '' || rest.startsWith(':') || rest.startsWith(' ') || rest.startsWith('.')) found = name;
+  for (let i = 1; i <= text.length; i++) {
+    const next = text[i];
+    if ((next === undefined || next === ':' || next === ' ' || next === '.') && w.names.has(text.slice(0, i))) {
+      found = text.slice(0, i);
     }
   }
   return found;

@@ -121,6 +121,8 @@ interface Run {
   verbs: Verb[];
   incidents: Incident[];
   crashes: number;
+  /** Failures other than an unreachable store or a lasting conflict. */
+  unexpected: unknown[];
 }
 
 async function runScenario(seed: number, withCrashes: boolean): Promise<Run> {
@@ -135,6 +137,12 @@ async function runScenario(seed: number, withCrashes: boolean): Promise<Run> {
   let crashes = 0;
   const verbs: Verb[] = [];
   const inFlight: Promise<unknown>[] = [];
+  // Writes fail in this scenario only because the store is away (an outage, a crashed process) or
+  // refuses for good (a conflict): anything else is a bug, reported by the test.
+  const unexpected: unknown[] = [];
+  const expectedFailure = (err: unknown): void => {
+    if (!(err instanceof TocsinError && (err.code === 'UNAVAILABLE' || err.code === 'CONFLICT'))) unexpected.push(err);
+  };
   const settle = () => new Promise((r) => setImmediate(r));
 
   const check = (p: Proc) => {
@@ -142,7 +150,7 @@ async function runScenario(seed: number, withCrashes: boolean): Promise<Run> {
     const ok = healthy || random() < 0.2;
     const event: ProbeResult = { at: new Date(now).toISOString(), probe: 'p', target: 't', vantage: 'local', ok, ...(ok ? {} : { error: 'timeout' as const }) };
     const changes: IncidentChange[] = [...p.engine.tick(now), ...p.engine.ingest(event)];
-    inFlight.push(p.writer.apply(changes).catch(() => undefined));
+    inFlight.push(p.writer.apply(changes).catch(expectedFailure));
   };
 
   for (let step = 0; step < 70; step++) {
@@ -172,6 +180,8 @@ async function runScenario(seed: number, withCrashes: boolean): Promise<Run> {
             verb.order = acks++;
           },
           (err: unknown) => {
+            // A verb is refused for a reason (CONFLICT, INVALID, NOT_FOUND, UNAVAILABLE…), never by a bug.
+            if (!(err instanceof TocsinError)) unexpected.push(err);
             const unknown = p.store.dead || (err instanceof TocsinError && err.code === 'OUTCOME_UNKNOWN');
             verb.outcome = unknown ? 'unknown' : 'failed';
           },
@@ -179,7 +189,7 @@ async function runScenario(seed: number, withCrashes: boolean): Promise<Run> {
       );
     } else if (r < 0.83) {
       const save = p.writer.exclusive(() => p.store.putState(ENGINE_STATE_KEY, p.engine.snapshot()));
-      inFlight.push(save.catch(() => undefined));
+      inFlight.push(save.catch(expectedFailure));
     } else if (r < 0.9) {
       p.store.outage = 1 + Math.floor(random() * 4);
     } else if (r < 0.94) {
@@ -204,7 +214,7 @@ async function runScenario(seed: number, withCrashes: boolean): Promise<Run> {
   }
   await Promise.allSettled(inFlight);
   await proc.writer.retry();
-  return { verbs, incidents: await inner.listIncidents(), crashes };
+  return { verbs, incidents: await inner.listIncidents(), crashes, unexpected };
 }
 
 describe('incident writer: crashes, outages and verbs in any interleaving', () => {
@@ -214,7 +224,8 @@ describe('incident writer: crashes, outages and verbs in any interleaving', () =
     let failed = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       // Odd seeds crash; even ones only have outages and lost answers.
-      const { verbs, incidents, crashes: c } = await runScenario(seed, seed % 2 === 1);
+      const { verbs, incidents, crashes: c, unexpected } = await runScenario(seed, seed % 2 === 1);
+      expect(unexpected, `seed ${seed}`).toEqual([]);
       crashes += c;
       const entries = incidents.flatMap((i) => i.timeline.map((e) => ({ incident: i, e })));
       for (const v of verbs) {
