@@ -61,7 +61,7 @@ function procCpuMs(pid: number | undefined): number {
 
 function buildPlan(count: number, intervalMs: number, listeners: readonly Listener[], redisUrl: string): Plan {
   const timeoutMs = Math.min(10_000, intervalMs / 2);
-  const queue: Plan['queue'] = { kind: 'bullmq', redis_url: redisUrl, vantages: [VANTAGE], concurrency: 256 };
+  const queue: Plan['queue'] = { kind: 'bullmq', redis_url: redisUrl, vantages: [VANTAGE], concurrency: 256, buffer: { max_results: 200_000, max_age: 600_000 } };
   return httpProbesPlan({ file: 'bench/fleet.ts', count, intervalMs, timeoutMs, listeners, vantage: VANTAGE, queue });
 }
 

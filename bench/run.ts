@@ -12,6 +12,7 @@ import { fleetBench } from './fleet.js';
 import { httpClientBench } from './http-client.js';
 import { lbSyncCheckCostBench } from './lb-sync-check-cost.js';
 import { noiseBench } from './noise.js';
+import { fleetOutageBench } from './fleet-outage.js';
 import { reliabilityBench } from './reliability.js';
 import { replayBench } from './replay.js';
 import { UsageError } from './lib/args.js';
@@ -86,6 +87,12 @@ const BENCHMARKS: readonly Benchmark[] = [
     about:
       'notes lost or applied wrongly across kill -9 and Redis restarts, start-up with open incidents (--rounds 20 --redis-rounds 10 --redis-signal SIGTERM --incidents 1000 --writers 3 --seed N)',
     run: reliabilityBench,
+  },
+  {
+    name: 'fleet-outage',
+    about:
+      'checks lost/duplicated/late and time to a draft across a Redis outage, then the chaos run (--probes 500 --interval 1 --outage 10 --fault-after 2 --before PATH --chaos 1)',
+    run: fleetOutageBench,
   },
   { name: 'alert-burst', about: 'Alertmanager webhooks of N alerts on one component: answer, /healthz, RSS (--sizes 1000,3000,10000 --rounds 3)', run: alertBurstBench },
 ];

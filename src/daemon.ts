@@ -62,7 +62,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   for (const w of binding.warnings) logger.warn({ listen: plan.server.listen }, w);
   const warn: WarnFn = (fields, msg) => logger.warn(fields, msg);
 
-  const store: IncidentStore = await openStore(plan, { warn, env: opts.env });
+  const onUnreplicated = (): void => metrics.storeUnreplicatedWrites.inc();
+  const store: IncidentStore = await openStore(plan, { warn, env: opts.env, onUnreplicated });
   if (plan.queue.kind === 'bullmq') {
     const w = passwordInUrl(plan.queue.redis_url, 'queue.redis_url', 'queue.password_env');
     if (w) warn({ key: 'queue.redis_url' }, w);
@@ -97,12 +98,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   writer.start();
   // The rules engine hears every result before the first check runs.
   // Fleet mode (store in Redis): the engine runs only while this process holds the leader lease.
-  const incidents = store instanceof RedisStore
-    ? await startLeaderRuntime({ plan, store, bus, metrics, clock, logger })
-    : await startIncidentRuntime({ plan, store, bus, metrics, clock, logger });
-
+  // The queue is synced (not started) first: in a fleet the engine replays from its results
+  // stream what its last snapshot had not taken, and the queue knows which results the plan uses.
   const queue: ProbeQueue = createQueue(plan, { kinds, bus, metrics, clock, logger, env: opts.env });
   await queue.sync(plan);
+  const results = queue.durable;
+  let incidents: { ctx: IncidentsContext; stop(): Promise<void> };
+  try {
+    incidents = store instanceof RedisStore
+      ? await startLeaderRuntime({ plan, store, bus, metrics, clock, logger, results })
+      : await startIncidentRuntime({ plan, store, bus, metrics, clock, logger, results });
+  } catch (err) {
+    await queue.stop(0);
+    await writer.stop();
+    await store.close();
+    throw err;
+  }
+
   await queue.start();
 
   let api: FastifyInstance;

@@ -7,6 +7,7 @@ import Fastify, {
 } from 'fastify';
 import { systemClock } from '../clock.js';
 import type { ApiContext } from './context.js';
+import { boundedIncidents, boundedReads } from './deadline.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { alertmanagerRoutes } from './routes/alertmanager.js';
 import { componentRoutes } from './routes/components.js';
@@ -42,8 +43,14 @@ class QuietRequests extends LogController {
 
 /** Builds the HTTP API (CONTRACT §6) on the given context; the caller listens and closes. */
 export function buildApi(given: ApiContext, opts: { console?: ConsoleOptions } = {}): FastifyInstance {
-  // One backoff for every route that checks a token (bearer and console sign-in alike).
-  const ctx: ApiContext = { ...given, throttle: given.throttle ?? new AuthThrottle({ clock: systemClock }) };
+  // One backoff for every route that checks a token (bearer and console sign-in alike). Store
+  // reads answer within a second or fail 503, even while the store hangs (./deadline.ts).
+  const ctx: ApiContext = {
+    ...given,
+    store: boundedReads(given.store),
+    incidents: boundedIncidents(given.incidents),
+    throttle: given.throttle ?? new AuthThrottle({ clock: systemClock }),
+  };
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default type parameters.
     loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger,

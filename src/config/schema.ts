@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TlsSpec } from '../../probes/shared/tls-spec.js';
+import { redisUrlProblem } from '../redis/connection.js';
 import { Duration } from './duration.js';
 
 /** Identifiers of components and probes: what metrics labels, URLs and rules refer to. */
@@ -44,16 +45,34 @@ export const ServerSpec = z
   .strict();
 export type ServerSpec = z.infer<typeof ServerSpec>;
 
+/** `redis://`, `rediss://`, `redis+sentinel://` (src/redis/connection.ts); a bad one says why. */
+const RedisUrl = z.string().superRefine((url, ctx) => {
+  const problem = redisUrlProblem(url);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 export const StoreSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sqlite'), path: z.string().min(1).default('data/tocsin.db') }).strict(),
   z
     .object({
       kind: z.literal('redis'),
-      url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+      url: RedisUrl,
       /** The environment variable holding Redis's password (AUTH), rather than the URL. */
       password_env: EnvVarName.optional(),
       /** Key prefix of everything the store and the leader lease write. Default `tocsin:`. */
       prefix: z.string().min(1).optional(),
+      /**
+       * Incident and engine-state writes wait (`WAIT`) for this many replicas. Default: count 1
+       * with a `redis+sentinel://` URL, 0 (off) otherwise; timeout 300ms, at most 3s (the lease
+       * renewals share the connection, and an operator's verb is answered within 800 ms).
+       */
+      replicas_wait: z
+        .object({
+          count: z.number().int().min(0).max(16),
+          timeout: Duration.pipe(z.number().min(1, 'must be positive').max(3000, 'must be at most 3s')).default(300),
+        })
+        .strict()
+        .optional(),
     })
     .strict(),
 ]);
@@ -70,11 +89,24 @@ export const QueueSpec = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('bullmq'),
-      redis_url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+      redis_url: RedisUrl,
       /** The environment variable holding Redis's password (AUTH), rather than the URL. */
       password_env: EnvVarName.optional(),
       vantages: z.array(Id).min(1),
       concurrency: z.number().int().positive().default(256),
+      /**
+       * What a worker keeps while Redis is unreachable (results of its checks, delivered in order
+       * once Redis answers), and how old a result `tocsin run` still takes from the stream.
+       */
+      buffer: z
+        .object({
+          /** Results held at most; the oldest go first. Default 200,000 (10,000 probes every 30 s for 10 min). */
+          max_results: z.number().int().positive().default(200_000),
+          /** Results older than this are dropped. Default 10 min. */
+          max_age: Duration.pipe(z.number().min(1000, 'must be at least 1s')).default(600_000),
+        })
+        .strict()
+        .default({ max_results: 200_000, max_age: 600_000 }),
     })
     .strict(),
 ]);

@@ -13,6 +13,24 @@ const MAX_ATTEMPTS = 5;
 const UNANSWERED_WAIT_MS = 5000;
 const UNANSWERED_POLL_MS = 250;
 
+/**
+ * How long the caller of a verb waits for it (an API answer within a second while the store is
+ * away or hangs: the Redis client's command timeout is 5 s, UNANSWERED_WAIT_MS longer still, and
+ * a verb may queue behind others). Past it the caller is answered anyway, never with a success
+ * that is not stored: UNAVAILABLE when the verb's write was not sent (it never will be), or
+ * OUTCOME_UNKNOWN when it was and its answer has not come (it is settled in the background as
+ * before: if it took effect, the engine and the listeners still hear of it).
+ */
+const VERB_ANSWER_MS = 800;
+
+/** Where a verb is, for its caller's deadline. */
+interface VerbProgress {
+  /** The caller was answered: send no write from now on. */
+  abandoned: boolean;
+  /** A write was sent and is not known to have failed: it may take effect. */
+  inFlight: boolean;
+}
+
 /** Called after each incident document is stored: metrics, notifiers. */
 export type AppliedListener = (change: IncidentChange, stored: Incident) => void;
 
@@ -135,39 +153,62 @@ export class IncidentWriter {
    * the engine hears of it only once it is durable.
    */
   verb(op: OperatorAction, engine?: Engine): Promise<Incident> {
-    return this.exclusive(async () => {
-      if (engine) for (const c of engine.beforeVerb(op.incidentId)) this.#addToOutbox(c);
-      await this.#drain();
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const found = await this.#store.getIncident(op.incidentId);
-        if (!found) throw new TocsinError('NOT_FOUND', `no incident ${op.incidentId}`);
-        const result = applyOperatorAction(found.incident, op);
-        if (!result.ok) throw result.error;
-        const entries = found.incident.timeline.length;
-        const write: IncidentWrite = {
-          incident: result.incident,
-          append: [result.entry],
-          expectedRevision: found.revision,
-          expectedEntries: entries,
-        };
-        const outcome = await this.#store
-          .saveIncident(write)
-          .catch((err: unknown) => this.#settleUnanswered(write, err));
-        if (!outcome.ok) continue;
-        const doc = result.incident;
-        // Known exactly only if nothing else was written since (a write settled by reading it back may be older).
-        if (outcome.revision === found.revision + 1) {
-          this.#heads.set(doc.id, headOf(doc, outcome.revision, entries + 1, resolvedByHand(doc)));
-        } else {
-          this.#heads.delete(doc.id);
-        }
-        engine?.verbStored(op, doc, result.entry);
-        const change = { incident: doc, appended: [result.entry], opened: false, rule: doc.signals[0]?.rule ?? '', firstFailureMs: Date.parse(doc.opened_at) };
-        for (const l of this.#listeners) l(change, doc);
-        return doc;
+    const progress: VerbProgress = { abandoned: false, inFlight: false };
+    const work = this.exclusive(() => this.#verb(op, engine, progress));
+    return answerWithin(work, VERB_ANSWER_MS, () => {
+      progress.abandoned = true;
+      if (!progress.inFlight) {
+        return new TocsinError('UNAVAILABLE', `store unavailable: no answer within ${VERB_ANSWER_MS} ms; nothing was written`);
       }
-      throw new TocsinError('CONFLICT', `incident ${op.incidentId} keeps changing; try again`);
+      return new TocsinError(
+        'OUTCOME_UNKNOWN',
+        `store unavailable: no answer to the write within ${VERB_ANSWER_MS} ms; whether this request took effect is unknown until the store answers: read the incident before retrying`,
+      );
     });
+  }
+
+  async #verb(op: OperatorAction, engine: Engine | undefined, progress: VerbProgress): Promise<Incident> {
+    const giveUp = (): TocsinError => new TocsinError('UNAVAILABLE', 'store unavailable: the request timed out');
+    // Its caller was answered while it queued: it never runs.
+    if (progress.abandoned) throw giveUp();
+    if (engine) for (const c of engine.beforeVerb(op.incidentId)) this.#addToOutbox(c);
+    await this.#drain();
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const found = await this.#store.getIncident(op.incidentId);
+      if (!found) throw new TocsinError('NOT_FOUND', `no incident ${op.incidentId}`);
+      const result = applyOperatorAction(found.incident, op);
+      if (!result.ok) throw result.error;
+      const entries = found.incident.timeline.length;
+      const write: IncidentWrite = {
+        incident: result.incident,
+        append: [result.entry],
+        expectedRevision: found.revision,
+        expectedEntries: entries,
+      };
+      // Answered UNAVAILABLE ("nothing was written") already: it must stay so.
+      if (progress.abandoned) throw giveUp();
+      progress.inFlight = true;
+      const outcome = await this.#store
+        .saveIncident(write)
+        .catch((err: unknown) => this.#settleUnanswered(write, err));
+      if (!outcome.ok) {
+        // Refused (a conflict): it did not take effect.
+        progress.inFlight = false;
+        continue;
+      }
+      const doc = result.incident;
+      // Known exactly only if nothing else was written since (a write settled by reading it back may be older).
+      if (outcome.revision === found.revision + 1) {
+        this.#heads.set(doc.id, headOf(doc, outcome.revision, entries + 1, resolvedByHand(doc)));
+      } else {
+        this.#heads.delete(doc.id);
+      }
+      engine?.verbStored(op, doc, result.entry);
+      const change = { incident: doc, appended: [result.entry], opened: false, rule: doc.signals[0]?.rule ?? '', firstFailureMs: Date.parse(doc.opened_at) };
+      for (const l of this.#listeners) l(change, doc);
+      return doc;
+    }
+    throw new TocsinError('CONFLICT', `incident ${op.incidentId} keeps changing; try again`);
   }
 
   /**
@@ -176,6 +217,8 @@ export class IncidentWriter {
    * the store is read again, for up to UNANSWERED_WAIT_MS: the verb's entry where the write put
    * it means it took effect (the verb succeeded); anything else means it did not (the original
    * error stands). A store still away after that: the error, saying the outcome is unknown.
+   * The verb's caller does not wait that long (VERB_ANSWER_MS): it is answered OUTCOME_UNKNOWN
+   * and this goes on, so that a write that took effect is still told to the engine.
    */
   async #settleUnanswered(write: IncidentWrite, err: unknown): Promise<SaveOutcome> {
     if (!(err instanceof TocsinError && err.code === 'UNAVAILABLE')) throw err;
@@ -311,6 +354,26 @@ export class IncidentWriter {
     if (written.size > 0) append = append.filter((e) => !written.has(entryKey(e)));
     return { head, append };
   }
+}
+
+/**
+ * `work`'s outcome, or `late()`'s error if it has none after `ms`; `work` goes on regardless
+ * (its outcome then goes nowhere: it must not need a caller, see VerbProgress).
+ */
+export function answerWithin<T>(work: Promise<T>, ms: number, late: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(late()), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Whether the stored timeline holds a write's entries where it put them. */

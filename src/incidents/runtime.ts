@@ -6,9 +6,11 @@ import type { IncidentChange } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { NotificationDispatcher } from '../notify/dispatcher.js';
+import type { DurableResults } from '../queue/port.js';
 import type { ResultsBus } from '../results/bus.js';
 import { type IncidentStore, JsonText } from '../store/port.js';
 import { type IncidentsContext, IncidentWriter } from './manager.js';
+import { HeldResults, RESULTS_POSITION_KEY, replayUnseen } from './catch-up.js';
 import { componentStatusRecorder, incidentMetricsRecorder } from './metrics.js';
 import { ENGINE_STATE_KEY, type Recovered, recoverIncidents } from './recovery.js';
 
@@ -50,8 +52,10 @@ export async function startIncidentRuntime(deps: {
   metrics: Metrics;
   clock: TimerClock;
   logger: Logger;
+  /** Results that outlive this process (fleet): replayed from the snapshot's position on start. */
+  results?: DurableResults | undefined;
 }): Promise<IncidentRuntime> {
-  const { plan, store, bus, metrics, clock, logger } = deps;
+  const { plan, store, bus, metrics, clock, logger, results } = deps;
   const engine = createEngine({
     plan,
     rules: rulesForPlan(plan),
@@ -62,14 +66,20 @@ export async function startIncidentRuntime(deps: {
   // Operators' changes another process stored, found when the writer reads: the engine follows.
   writer.onStoredChange((doc) => engine.followStored(doc));
   const started = performance.now();
+  // Results published while recovering are held and reach the engine after the replayed ones.
+  const held = new HeldResults(engine);
+  const unsubscribe = bus.subscribe(held.listener);
   let recovered: Recovered;
   try {
     recovered = await recoverIncidents(engine, store);
+    if (results) await replayUnseen({ engine, store, results, metrics, logger });
     metrics.recoveries.inc({ outcome: 'ok' });
   } catch (err) {
+    unsubscribe();
     metrics.recoveries.inc({ outcome: 'failed' });
     throw err;
   }
+  held.release();
   logger.info(
     {
       ms: Math.round(performance.now() - started),
@@ -91,11 +101,14 @@ export async function startIncidentRuntime(deps: {
     writer.exclusive(async () => {
       lastSnapshot = clock.now();
       changedSinceSnapshot = false;
+      // Read before the snapshot is taken, so the saved position is never ahead of it.
+      const position = results?.delivered();
       const started = performance.now();
       const text = new JsonText(engine.snapshotText());
       const saving = store.putState(ENGINE_STATE_KEY, text);
       snapshotCostMs = performance.now() - started;
       await saving;
+      if (position !== undefined) await store.putState(RESULTS_POSITION_KEY, { position });
     });
   // A store that cannot take a write keeps it in the writer's outbox, retried every tick; the
   // failure is logged once per episode, not once per tick.
@@ -120,9 +133,8 @@ export async function startIncidentRuntime(deps: {
   };
   const recordStatuses = componentStatusRecorder(metrics);
 
-  // Results only feed the engine; its changes are collected once per tick (one write, coalesced
-  // entries), so a storm costs the store and the notifiers per tick, not per result.
-  const unsubscribe = bus.subscribe((r) => engine.enqueue(r));
+  // Results only feed the engine (subscribed above); its changes are collected once per tick
+  // (one write, coalesced entries), so a storm costs the store and the notifiers per tick, not per result.
   let timer: TimerHandle | undefined;
   let stopped = false;
   const tick = (): void => {

@@ -6,6 +6,8 @@ import type { Logger } from '../log.js';
 import type { Fence } from '../store/redis.js';
 import {
   afterAcquire,
+  afterDisconnect,
+  afterReconnect,
   afterRenew,
   checkTiming,
   decide,
@@ -25,16 +27,22 @@ declare module 'ioredis' {
 }
 
 /**
- * SET NX PX with the next fencing token in the value (`holder#token`); the token counter only
- * moves when the lease is granted. Returns the token, or nil when someone holds the lease.
+ * SET PX with the next fencing token in the value (`holder#token`) when the key is free or still
+ * this holder's (with any token: a holder that stepped down while Redis was away takes its own
+ * lease back at once instead of waiting for it to lapse; the new token fences anything its old
+ * one had in flight). The token counter only moves when the lease is granted. Returns the token,
+ * or nil when someone else holds the lease.
  */
 const ACQUIRE = `
-local token = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
-if redis.call('SET', KEYS[1], ARGV[1] .. '#' .. token, 'NX', 'PX', ARGV[2]) then
-  redis.call('SET', KEYS[2], token)
-  return token
+local current = redis.call('GET', KEYS[1])
+local mine = ARGV[1] .. '#'
+if current and string.sub(current, 1, #mine) ~= mine then
+  return false
 end
-return false
+local token = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
+redis.call('SET', KEYS[1], mine .. token, 'PX', ARGV[2])
+redis.call('SET', KEYS[2], token)
+return token
 `;
 /** Extends the lease only if it is still ours (same holder and token). */
 const RENEW = `
@@ -52,6 +60,11 @@ end
 return 0
 `;
 
+/**
+ * `replaced`: Redis says the key is someone else's. `expired`: the lease can no longer be counted
+ * on: its validity ran out, a renewal failed, or the connection to Redis closed (the log line says
+ * which).
+ */
 export type LostReason = 'expired' | 'replaced';
 
 export interface RedisLeaseOptions {
@@ -76,10 +89,12 @@ export interface RedisLeaseOptions {
 
 /**
  * A leader lease in Redis: at most one holder at a time, renewed while held, with a fencing token
- * that grows with each acquisition. `isLeader()` turns false the moment the lease may have
- * expired by the local clock, so a holder that cannot renew stops acting before anyone else can
- * take over; the token (via `Fence`, see RedisStore.withFence) makes Redis refuse the writes a
- * deposed leader still had in flight.
+ * that grows with each acquisition. `isLeader()` turns false the moment the client's connection
+ * closes or a renewal fails, and at the latest when the lease may have expired by the local clock
+ * (a renewal that hangs), so a holder that cannot reach Redis stops acting at once, and always
+ * before anyone else can take over; it campaigns again when the connection is back. The token
+ * (via `Fence`, see RedisStore.withFence) makes Redis refuse the writes a deposed leader still
+ * had in flight.
  */
 export class RedisLease implements Fence {
   readonly key: string;
@@ -94,6 +109,12 @@ export class RedisLease implements Fence {
   #expiry: TimerHandle | undefined;
   #running = false;
   #step: Promise<void> = Promise.resolve();
+  /** A #tick is running (a reconnection meanwhile is handled when it ends). */
+  #ticking = false;
+  /** The connection came back while a tick ran: campaign again as soon as it ends. */
+  #reconnected = false;
+  readonly #onClose = (): void => this.#disconnected();
+  readonly #onReady = (): void => this.#reconnect();
 
   constructor(opts: RedisLeaseOptions) {
     this.#opts = opts;
@@ -109,6 +130,11 @@ export class RedisLease implements Fence {
     this.#redis.defineCommand('tocsinLeaseAcquire', { numberOfKeys: 2, lua: ACQUIRE });
     this.#redis.defineCommand('tocsinLeaseRenew', { numberOfKeys: 1, lua: RENEW });
     this.#redis.defineCommand('tocsinLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
+    // The shared client's connection: a holder steps down the moment it closes, not when its
+    // validity runs out (up to a ttl later), and everyone campaigns again when it is back.
+    this.#redis.on('close', this.#onClose);
+    this.#redis.on('end', this.#onClose);
+    this.#redis.on('ready', this.#onReady);
   }
 
   /** True while the lease is ours by the local clock. */
@@ -146,8 +172,11 @@ export class RedisLease implements Fence {
       const ok = await this.#redis.tocsinLeaseRenew(this.key, this.#value(state.token), String(this.timing.ttlMs));
       outcome = ok === 1 ? 'renewed' : 'replaced';
     } catch (err) {
-      this.#setState(afterRenew(this.#state, sentAt, 'error', this.timing));
-      this.#checkExpiry();
+      // No answer: step down now (policy.afterRenew), unless the lease was already lost meanwhile.
+      if (this.#state === state) {
+        this.#setState(afterRenew(state, sentAt, 'error', this.timing));
+        this.#lost('expired', `renewal failed: ${(err as Error).message}`);
+      }
       throw err;
     }
     // The lease may have been lost (expired locally) while the call was in flight: stay lost.
@@ -174,6 +203,9 @@ export class RedisLease implements Fence {
   /** Stops campaigning and releases the lease if held (errors while Redis is away are ignored). */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#redis.off('close', this.#onClose);
+    this.#redis.off('end', this.#onClose);
+    this.#redis.off('ready', this.#onReady);
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
     await this.#step;
     await this.release().catch(() => undefined);
@@ -198,13 +230,32 @@ export class RedisLease implements Fence {
   #checkExpiry(): void {
     if (this.#state.held && !this.isLeader()) {
       this.#setState(released(this.#clock.now(), this.timing));
-      this.#lost('expired');
+      this.#lost('expired', 'validity ran out without a renewal');
     }
   }
 
-  #lost(reason: LostReason): void {
-    this.#opts.logger?.warn({ lease: this.key, holder: this.holder, reason }, 'leader lease lost');
+  #lost(reason: LostReason, cause?: string): void {
+    this.#opts.logger?.warn({ lease: this.key, holder: this.holder, reason, cause }, 'leader lease lost');
     this.#opts.onLost?.(reason);
+  }
+
+  /** The client's connection closed (Redis stopped, restarted or unreachable). */
+  #disconnected(): void {
+    const held = this.#state.held;
+    this.#setState(afterDisconnect(this.#state, this.#clock.now(), this.timing));
+    if (held) this.#lost('expired', 'connection to Redis lost');
+  }
+
+  /** The client is connected again: campaign now rather than at the next retry time. */
+  #reconnect(): void {
+    if (!this.#running) return;
+    if (this.#ticking) {
+      this.#reconnected = true;
+      return;
+    }
+    this.#setState(afterReconnect(this.#state, this.#clock.now()));
+    if (this.#timer) this.#clock.clearTimeout(this.#timer);
+    this.#schedule(0);
   }
 
   #schedule(ms: number): void {
@@ -217,6 +268,7 @@ export class RedisLease implements Fence {
 
   async #tick(): Promise<void> {
     if (!this.#running) return;
+    this.#ticking = true;
     try {
       switch (decide(this.#state, this.#clock.now(), this.timing)) {
         case 'acquire':
@@ -232,9 +284,16 @@ export class RedisLease implements Fence {
           break;
       }
     } catch (err) {
-      // Redis away: a standby keeps trying; a leader keeps renewing until its lease expires.
+      // Redis away: a standby keeps trying (a leader has stepped down, see renew()).
       this.#opts.logger?.warn({ err, lease: this.key }, 'leader lease: Redis did not answer');
       if (!this.#state.held) this.#setState(released(this.#clock.now(), this.timing));
+    } finally {
+      this.#ticking = false;
+    }
+    if (this.#reconnected) {
+      // The connection came back while this tick's call was failing: try again now.
+      this.#reconnected = false;
+      this.#setState(afterReconnect(this.#state, this.#clock.now()));
     }
     this.#schedule(nextDecisionIn(this.#state, this.#clock.now(), this.timing));
   }

@@ -74,8 +74,11 @@ export function afterAcquire(sentAt: number, token: number | undefined, t: Lease
 
 /**
  * The state after a renewal sent at `sentAt`: `renewed` = Redis extended it; `replaced` = the key
- * is gone or someone else's (lost at once); `error` = no answer (Redis away): keep the lease until
- * it expires locally, retrying at the next renewal time.
+ * is gone or someone else's (lost at once); `error` = the call failed (connection lost, command
+ * timeout, Redis loading): lost at once too. The lease may still be ours in Redis, but a holder
+ * that cannot reach Redis cannot write either, and stepping down now (rather than when the
+ * validity runs out, up to a ttl later) means no decision is taken on a store it cannot see.
+ * Re-acquiring afterwards is safe: it takes a new fencing token.
  */
 export function afterRenew(
   state: LeaseState,
@@ -88,10 +91,24 @@ export function afterRenew(
     case 'renewed':
       return { ...state, validUntil: Math.max(state.validUntil, validUntil(sentAt, t.ttlMs)), renewedAt: sentAt };
     case 'replaced':
-      return { held: false, nextAttemptAt: sentAt + t.retryEveryMs };
     case 'error':
-      return { ...state, renewedAt: sentAt };
+      return { held: false, nextAttemptAt: sentAt + t.retryEveryMs };
   }
+}
+
+/**
+ * The client's connection to Redis closed: a holder steps down at once (nothing it decides can be
+ * stored, and the lease may lapse in Redis unseen); nobody campaigns until the connection is back
+ * (`afterReconnect`), attempts would only fail.
+ */
+export function afterDisconnect(state: LeaseState, now: number, t: LeaseTiming): LeaseState {
+  if (state.held) return released(now, t);
+  return { held: false, nextAttemptAt: Math.max(state.nextAttemptAt, now + t.retryEveryMs) };
+}
+
+/** The connection is back: campaign now (the holder's own key, if still there, is taken back with a new token). */
+export function afterReconnect(state: LeaseState, now: number): LeaseState {
+  return state.held ? state : { held: false, nextAttemptAt: Math.min(state.nextAttemptAt, now) };
 }
 
 /** The state once the lease is lost or given up. */

@@ -4,6 +4,7 @@ import { type IncidentsContext, IncidentWriter } from '../incidents/manager.js';
 import { type IncidentRuntime, startIncidentRuntime } from '../incidents/runtime.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { DurableResults } from '../queue/port.js';
 import type { ResultsBus } from '../results/bus.js';
 import type { RedisStore } from '../store/redis.js';
 import { RedisLease, type RedisLeaseOptions } from './lease.js';
@@ -26,6 +27,8 @@ export interface LeaderRuntimeDeps {
   readonly logger: Logger;
   /** Lease timings and callbacks; the key defaults to `<store prefix>leader`. */
   readonly lease?: Omit<RedisLeaseOptions, 'redis' | 'clock' | 'logger' | 'onAcquired' | 'onLost'>;
+  /** The fleet's results stream: a new leader replays what the last snapshot had not taken. */
+  readonly results?: DurableResults | undefined;
   /** Starts the engine (default: startIncidentRuntime); tests substitute it. */
   readonly startRuntime?: typeof startIncidentRuntime;
 }
@@ -66,10 +69,10 @@ export async function startLeaderRuntime(deps: LeaderRuntimeDeps): Promise<Leade
     onAcquired: () =>
       enqueue(async () => {
         if (current || stopping || !lease.isLeader()) return;
-        const { plan, bus, metrics } = deps;
+        const { plan, bus, metrics, results } = deps;
         recovering = true;
         try {
-          current = await start({ plan, bus, metrics, clock, logger, store: store.withFence(lease) });
+          current = await start({ plan, bus, metrics, clock, logger, results, store: store.withFence(lease) });
         } catch (err) {
           // Recovery failed (the store went away again): give the lease up so that this process
           // or another campaigns again and recovers from the store, rather than holding it idle.

@@ -29,5 +29,11 @@ export const M = {
   eventsDropped: 'tocsin_events_dropped_total',
   recoveries: 'tocsin_recoveries_total',
   incidentWritesPending: 'tocsin_incident_writes_pending',
+  storeUnreplicatedWrites: 'tocsin_store_unreplicated_writes_total',
+  resultsReplayed: 'tocsin_results_replayed_total',
+  resultsReplayGaps: 'tocsin_results_replay_gaps_total',
+  workerResultsBuffered: 'tocsin_worker_results_buffered',
+  workerResultsDropped: 'tocsin_worker_results_dropped_total',
+  workerFallbackChecks: 'tocsin_worker_fallback_checks_total',
   authFailures: 'tocsin_auth_failures_total',
 } as const;

@@ -197,6 +197,39 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean 
       help: 'Incidents with detector changes not stored yet (the store was unreachable); written when it answers again.',
       registers: [registry],
     }),
+    storeUnreplicatedWrites: new Counter({
+      name: M.storeUnreplicatedWrites,
+      help: 'Redis store writes stored on the primary without the replicas store.replicas_wait asks for (lost if the primary fails before replicating them).',
+      registers: [registry],
+    }),
+    resultsReplayed: new Counter({
+      name: M.resultsReplayed,
+      help: 'Results the rules engine replayed from the fleet results stream after a start or a leader takeover (those after its last saved position).',
+      registers: [registry],
+    }),
+    resultsReplayGaps: new Counter({
+      name: M.resultsReplayGaps,
+      help: 'Replays that found the saved position gone from the results stream (trimmed, or lost with Redis data): results in between may be missing.',
+      registers: [registry],
+    }),
+    workerResultsBuffered: new Gauge({
+      name: M.workerResultsBuffered,
+      help: 'Results waiting in the buffers of a vantage\'s workers (Redis was unreachable), as they last reported.',
+      labelNames: ['vantage'] as const,
+      registers: [registry],
+    }),
+    workerResultsDropped: new Counter({
+      name: M.workerResultsDropped,
+      help: 'Results a vantage\'s workers dropped from their buffers, by reason (overflow|expired), as they reported once Redis answered again.',
+      labelNames: ['vantage', 'reason'] as const,
+      registers: [registry],
+    }),
+    workerFallbackChecks: new Counter({
+      name: M.workerFallbackChecks,
+      help: 'Checks a vantage\'s workers ran on their own schedule while Redis was unreachable.',
+      labelNames: ['vantage'] as const,
+      registers: [registry],
+    }),
     authFailures: new Counter({
       name: M.authFailures,
       help: 'Failed authentications (an unknown token), by kind (bearer|console); refusals during a backoff are not checked, so not counted.',

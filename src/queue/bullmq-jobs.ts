@@ -87,5 +87,18 @@ export const FleetMessage = z.discriminatedUnion('type', [
     vantage: z.string().min(1),
     probe: z.string().min(1),
   }),
+  // A worker's own counters (cumulative since it started), sent every few seconds while Redis
+  // answers: what it buffered, dropped and checked on its own during an outage.
+  z.object({
+    type: z.literal('worker'),
+    v: z.literal(FLEET_WIRE_VERSION),
+    vantage: z.string().min(1),
+    worker: z.string().min(1),
+    buffered: z.number().int().nonnegative(),
+    dropped_overflow: z.number().int().nonnegative(),
+    dropped_expired: z.number().int().nonnegative(),
+    fallback_checks: z.number().int().nonnegative(),
+  }),
 ]);
 export type FleetMessage = z.infer<typeof FleetMessage>;
+export type WorkerReport = Extract<FleetMessage, { type: 'worker' }>;

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisOptions } from 'ioredis';
 import type { Plan } from '../config/plan.js';
-import { redactUrl as redactUrlText } from '../../probes/shared/url.js';
 import type { CheckJob } from './port.js';
 
 /**
@@ -17,6 +15,8 @@ export const FLEET_KEYS = {
   vantages: 'tocsin:vantages',
   /** `tocsin:busy:<vantage>:<scheduler id>`: held while a check runs, so checks never stack. */
   busyPrefix: 'tocsin:busy',
+  /** `tocsin:workers:<vantage>`: hash of worker id → last heartbeat (ms), to share checks during an outage. */
+  workersPrefix: 'tocsin:workers',
 } as const;
 
 /**
@@ -52,26 +52,6 @@ export function redisPassword(plan: Plan, env: NodeJS.ProcessEnv = process.env):
   return plan.queue.kind === 'bullmq' && plan.queue.password_env ? env[plan.queue.password_env] : undefined;
 }
 
-/**
- * ioredis options from a `redis://[user:password@]host[:port][/db]` (or `rediss://`) URL. The
- * retry strategy keeps reconnecting forever, at most every 2 s: a fleet outlives Redis restarts.
- */
-export function redisOptions(url: string, password?: string): RedisOptions {
-  const u = new URL(url);
-  const db = Number.parseInt(u.pathname.replace(/^\//, '') || '0', 10);
-  return {
-    host: u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
-    port: u.port ? Number.parseInt(u.port, 10) : 6379,
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    // A password in the URL wins (ioredis does the same); `queue.password_env` otherwise.
-    ...(u.password ? { password: decodeURIComponent(u.password) } : password ? { password } : {}),
-    db: Number.isFinite(db) ? db : 0,
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-    retryStrategy: (times) => Math.min(100 * times, 2000),
-  };
-}
-
-/** Where a Redis URL points, without its password, for log lines (the shared redactor, probes/shared/url.ts). */
-export function redactUrl(url: string): string {
-  return URL.canParse(url) ? redactUrlText(url) : '(invalid url)';
-}
+// The Redis URL forms and their ioredis options live in src/redis/connection.ts (with Sentinel);
+// re-exported under the names this module had.
+export { redactRedisUrl as redactUrl, redisOptions } from '../redis/connection.js';

@@ -8,11 +8,14 @@ import type { Metrics } from '../metrics/registry.js';
 import type { ResultsBus } from '../results/bus.js';
 import { phaseOffset } from '../schedule/phase.js';
 import { type FleetMessage, toJobData } from './bullmq-jobs.js';
-import { FLEET_KEYS, queueName, redactUrl, redisOptions, schedulerId } from './bullmq-keys.js';
-import { ResultsReader } from './bullmq-results.js';
+import { redactRedisUrl as redactUrl, redisOptions } from '../redis/connection.js';
+import { FLEET_KEYS, queueName, schedulerId } from './bullmq-keys.js';
+import { readStreamRange, ResultsReader } from './bullmq-results.js';
 import { VantageMonitor, type VantageView } from './bullmq-vantages.js';
+import { WorkerReports } from './bullmq-worker-reports.js';
 import { planJobs } from './jobs.js';
-import type { CheckJob, ProbeQueue, QueueStats } from './port.js';
+import type { CheckJob, DurableResults, ProbeQueue, QueueStats, Replayed } from './port.js';
+import type { ProbeResult } from '../events/probe-result.js';
 
 /** Job options of every probe job: one attempt (the next slot is the retry), little history kept. */
 const JOB_OPTIONS = {
@@ -24,8 +27,11 @@ const JOB_OPTIONS = {
 const SYNC_PARALLELISM = 32;
 /** How long `sync` waits for Redis before returning and finishing in the background. */
 const SYNC_WAIT_MS = 5000;
-/** Results older than this when read (a daemon back after a long stop) would mislead the engine. */
-const MAX_RESULT_AGE_MS = 5 * 60_000;
+/**
+ * Results older than this when read (a daemon back after a long stop) would mislead the engine;
+ * the plan's `queue.buffer.max_age` replaces it.
+ */
+const DEFAULT_MAX_RESULT_AGE_MS = 10 * 60_000;
 const TICK_MS = 1000;
 
 export interface BullmqQueueDeps {
@@ -56,6 +62,9 @@ export class BullmqQueue implements ProbeQueue {
   readonly #reader: ResultsReader;
   readonly #queues = new Map<string, Queue>();
   readonly #monitor: VantageMonitor;
+  readonly #reports: WorkerReports;
+  /** Results older than this when read are dropped (`queue.buffer.max_age`: what workers keep). */
+  #maxAgeMs = DEFAULT_MAX_RESULT_AGE_MS;
   #plan: Plan | undefined;
   #jobs: CheckJob[] = [];
   #probes = new Set<string>();
@@ -100,6 +109,7 @@ export class BullmqQueue implements ProbeQueue {
       onMessage: (msg) => this.#onMessage(msg),
     });
     this.#monitor = new VantageMonitor({ clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
+    this.#reports = new WorkerReports(deps.metrics);
     this.#redis.connect().catch(() => {
       // The retry strategy keeps trying; `running` stays false meanwhile.
     });
@@ -120,6 +130,7 @@ export class BullmqQueue implements ProbeQueue {
     this.#jobs = planJobs(plan, this.deps.kinds, plan.vantages);
     this.#probes = new Set(plan.probes.map((p) => p.id));
     this.#vantages = new Set(plan.vantages);
+    if (plan.queue.kind === 'bullmq') this.#maxAgeMs = plan.queue.buffer.max_age;
     this.#monitor.setPlan(plan);
     this.deps.metrics.schedulerScheduled.set(this.#jobs.length);
     const done = this.#requestReconcile();
@@ -283,21 +294,57 @@ export class BullmqQueue implements ProbeQueue {
       this.dropped++;
       return;
     }
+    // A report says the worker lives, not that the vantage's checks run: it is not "seen".
+    if (msg.type === 'worker') {
+      this.#reports.record(msg, deps.clock.now());
+      return;
+    }
     this.#monitor.seen(msg.vantage);
     if (msg.type === 'skipped') {
       if (this.#probes.has(msg.probe)) deps.metrics.schedulerSkipped.inc({ probe: msg.probe });
       return;
     }
     deps.metrics.schedulerLag.observe(msg.lag_ms / 1000);
-    const now = deps.clock.now();
-    for (const r of msg.results) {
-      if (!this.#probes.has(r.probe) || r.vantage !== msg.vantage || now - Date.parse(r.at) > MAX_RESULT_AGE_MS) {
+    for (const r of this.#usable(msg.results, msg.vantage)) deps.bus.publish(r);
+  }
+
+  /** The results the plan still has a use for: known probe, the message's vantage, not too old. */
+  #usable(results: readonly ProbeResult[], vantage: string): ProbeResult[] {
+    const now = this.deps.clock.now();
+    const out: ProbeResult[] = [];
+    for (const r of results) {
+      if (!this.#probes.has(r.probe) || r.vantage !== vantage || now - Date.parse(r.at) > this.#maxAgeMs) {
         this.dropped++;
         continue;
       }
-      deps.bus.publish(r);
+      out.push(r);
     }
+    return out;
   }
+
+  /** The results stream as the engine's durable source (positions are stream ids). */
+  readonly durable: DurableResults = {
+    position: () => this.#reader.position(),
+    delivered: () => this.#reader.delivered,
+    replay: async (after, until, onResults) => {
+      let results = 0;
+      let skipped = 0;
+      const { gap } = await readStreamRange(this.#redis, after, until, (messages) => {
+        for (const msg of messages) {
+          if (msg.type !== 'results') continue;
+          if (!this.#vantages.has(msg.vantage)) {
+            skipped += msg.results.length;
+            continue;
+          }
+          const usable = this.#usable(msg.results, msg.vantage);
+          skipped += msg.results.length - usable.length;
+          results += usable.length;
+          if (usable.length > 0) onResults(usable);
+        }
+      });
+      return { results, skipped, gap } satisfies Replayed;
+    },
+  };
 }
 
 /** Runs the tasks with at most `limit` at once. */

@@ -1,4 +1,5 @@
 import type { Plan, ProbePlan } from '../config/plan.js';
+import type { ProbeResult } from '../events/probe-result.js';
 
 /** One schedulable check: a probe, the targets one run covers (one, or all for grouped kinds), a vantage. */
 export interface CheckJob {
@@ -37,4 +38,32 @@ export interface ProbeQueue {
   /** True between start() and stop(): what /readyz reports as "the scheduler runs". */
   readonly running: boolean;
   stats(): QueueStats;
+  /** Set when results outlive this process (the fleet's results stream): the engine replays them. */
+  readonly durable?: DurableResults;
+}
+
+/** What a replay found. */
+export interface Replayed {
+  /** Results handed over. */
+  readonly results: number;
+  /** Results skipped: too old, or of probes and vantages no longer in the plan. */
+  readonly skipped: number;
+  /** True when results right after the start position are gone (trimmed, or lost by Redis). */
+  readonly gap: boolean;
+}
+
+/**
+ * Results that outlive the process that read them (the fleet's results stream). The engine
+ * acknowledges what it took by saving the position with its snapshot; a leader taking over (or
+ * a daemon restarted after kill -9) replays everything after that position, so a crash between
+ * reading a result and saving what it changed loses nothing. Positions are opaque strings that
+ * compare in delivery order.
+ */
+export interface DurableResults {
+  /** The position of the newest result published on the results bus (the source's end before any). */
+  position(): Promise<string>;
+  /** The same when already known (no round trip); undefined until the source has been reached. */
+  delivered(): string | undefined;
+  /** Hands `onResults` the results after `after` up to `until` (inclusive), oldest first. */
+  replay(after: string, until: string, onResults: (results: readonly ProbeResult[]) => void): Promise<Replayed>;
 }

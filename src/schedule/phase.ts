@@ -4,12 +4,17 @@
  * firing in one burst, and keeps each check's slot the same across restarts and config reloads.
  */
 export function phaseOffset(key: string, intervalMs: number): number {
+  return keyHash(key) % Math.max(1, Math.floor(intervalMs));
+}
+
+/** FNV-1a of a check key, as an unsigned 32-bit integer: stable across processes and versions. */
+export function keyHash(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) % Math.max(1, Math.floor(intervalMs));
+  return h >>> 0;
 }
 
 /** The first slot of a check strictly after `now`: slots are `offset + k * interval`. */

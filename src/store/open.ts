@@ -1,26 +1,31 @@
 import type { Plan } from '../config/plan.js';
 import type { WarnFn } from '../private-files.js';
+import { passwordsInUrl } from '../redis/connection.js';
 import type { IncidentStore } from './port.js';
-import { RedisStore } from './redis.js';
+import { defaultReplicasWait, RedisStore } from './redis.js';
 import { SqliteStore } from './sqlite.js';
 
 /**
  * Opens the store the plan names; `warn` hears about loose permissions on its files and about a
- * password written in the Redis URL; `env` holds `store.password_env`.
+ * password written in the Redis URL; `env` holds `store.password_env`; `onUnreplicated` hears of
+ * each Redis write its replicas did not acknowledge in time (`store.replicas_wait`).
  */
 export async function openStore(
   plan: Plan,
-  opts: { warn?: WarnFn; env?: NodeJS.ProcessEnv } = {},
+  opts: { warn?: WarnFn; env?: NodeJS.ProcessEnv; onUnreplicated?: () => void } = {},
 ): Promise<IncidentStore> {
   switch (plan.store.kind) {
     case 'sqlite':
       return SqliteStore.open(plan.store.path, opts);
     case 'redis': {
-      const { url, prefix, password_env } = plan.store;
+      const { url, prefix, password_env, replicas_wait } = plan.store;
       const warning = passwordInUrl(url, 'store.url', 'store.password_env');
       if (warning) opts.warn?.({ key: 'store.url' }, warning);
       const password = password_env ? (opts.env ?? process.env)[password_env] : undefined;
-      return RedisStore.open({ url, prefix, password });
+      const replicasWait = replicas_wait
+        ? { count: replicas_wait.count, timeoutMs: replicas_wait.timeout }
+        : defaultReplicasWait(url);
+      return RedisStore.open({ url, prefix, password, replicasWait, onUnreplicated: opts.onUnreplicated });
     }
   }
 }
@@ -31,6 +36,11 @@ export async function openStore(
  * configs written before `password_env` existed.
  */
 export function passwordInUrl(url: string, key: string, instead: string): string | undefined {
-  if (!URL.canParse(url) || new URL(url).password === '') return undefined;
-  return `${key} carries a password: a secret does not belong in the config file; set ${instead} to the name of an environment variable holding it`;
+  const { password, sentinelPassword } = passwordsInUrl(url);
+  if (password) {
+    return `${key} carries a password: a secret does not belong in the config file; set ${instead} to the name of an environment variable holding it`;
+  }
+  // No `_env` form for the Sentinels' own password: the warning says so rather than naming one.
+  if (sentinelPassword) return `${key} carries sentinel_password: a secret in the config file; keep the file private`;
+  return undefined;
 }

@@ -1,9 +1,12 @@
-import { Redis, type RedisOptions, type Result } from 'ioredis';
+import { Redis, type Result } from 'ioredis';
 import { TocsinError } from '../errors.js';
 import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
 import { type IncidentFilter, type IncidentStore, type IncidentWrite, type SaveOutcome, stateText } from './port.js';
+import { daemonRedisOptions, isSentinelUrl, redisOptions } from '../redis/connection.js';
 import { LIST_INCIDENTS, PUT_STATE, SAVE_INCIDENT, SAVE_LATEST } from './redis-scripts.js';
+
+export { daemonRedisOptions } from '../redis/connection.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -22,10 +25,20 @@ declare module 'ioredis' {
 
 /** The default key prefix: every key the store (and the leader lease) writes starts with it. */
 export const DEFAULT_REDIS_PREFIX = 'tocsin:';
-/** A command waiting longer than this for Redis rejects (a hung server is an unavailable store). */
-const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
-/** Reconnect backoff: 100 ms more per attempt, capped here; never gives up (a daemon outlives outages). */
-const MAX_RECONNECT_DELAY_MS = 2000;
+/**
+ * How long a write waits for its replica acknowledgements by default (`store.replicas_wait.timeout`):
+ * well inside the 800 ms within which an operator's verb is answered (src/incidents/manager.ts).
+ */
+export const DEFAULT_REPLICAS_WAIT_TIMEOUT_MS = 300;
+/** After a WAIT that came up short, writes are not waited for during this long. */
+const REPLICAS_RETRY_MS = 10_000;
+
+/** Shared by the views of one store: unreplicated writes, and until when WAIT is skipped. */
+interface Counts {
+  unreplicated: number;
+  skipUntil: number;
+  onUnreplicated?: (() => void) | undefined;
+}
 /** Results per script call: keeps one call from blocking Redis for long with 10k probes. */
 const LATEST_CHUNK = 500;
 
@@ -48,8 +61,24 @@ export class FencedError extends TocsinError {
   }
 }
 
+/**
+ * Replica acknowledgement of the writes an operator relies on (incidents, engine state): after
+ * the write, `WAIT count timeoutMs` on the same connection. Fewer acknowledgements within the
+ * timeout still count as success (the write is on the primary) and are counted in
+ * `unreplicatedWrites`. `count: 0` turns it off.
+ */
+export interface ReplicasWait {
+  readonly count: number;
+  readonly timeoutMs: number;
+}
+
+/** `store.replicas_wait` when the config says nothing: one replica behind Sentinel, off otherwise. */
+export function defaultReplicasWait(url: string): ReplicasWait {
+  return { count: isSentinelUrl(url) ? 1 : 0, timeoutMs: DEFAULT_REPLICAS_WAIT_TIMEOUT_MS };
+}
+
 export interface RedisStoreOptions {
-  /** `redis://[user:password@]host:port/db` (or `rediss://`). */
+  /** Any URL of src/redis/connection.ts: `redis://`, `rediss://`, `redis+sentinel://`. */
   readonly url: string;
   /** Redis's password when the URL has none (`store.password_env`). */
   readonly password?: string | undefined;
@@ -57,24 +86,10 @@ export interface RedisStoreOptions {
   readonly prefix?: string;
   /** Per-command timeout in ms. Default 5000. */
   readonly commandTimeoutMs?: number;
-}
-
-/**
- * ioredis options for a daemon: reconnect forever with capped backoff; no offline queue and at
- * most one retry, so while Redis is away commands fail at once (readiness turns 503, API
- * mutations answer 503) instead of piling up and replaying late.
- */
-export function daemonRedisOptions(commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): RedisOptions {
-  return {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: commandTimeoutMs,
-    retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
-    // A failover turned our server into a replica: reconnect (DNS/Sentinel finds the new primary).
-    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
-  };
+  /** Default: `defaultReplicasWait(url)`. */
+  readonly replicasWait?: ReplicasWait;
+  /** Called for every write stored on the primary without the replicas asked for (a metric). */
+  readonly onUnreplicated?: () => void;
 }
 
 /** Reply errors that mean "Redis cannot serve now", not "this command is wrong". */
@@ -113,19 +128,31 @@ export class RedisStore implements IncidentStore {
   readonly #fence: Fence | undefined;
   /** Views made by `withFence` share the client and leave closing it to the store that opened it. */
   readonly #ownsClient: boolean;
+  readonly #wait: ReplicasWait;
+  /** Shared by the views of one store (`withFence`): one count per client. */
+  readonly #counts: Counts;
 
-  private constructor(client: Redis, prefix: string, fence: Fence | undefined, ownsClient: boolean) {
+  private constructor(
+    client: Redis,
+    prefix: string,
+    fence: Fence | undefined,
+    ownsClient: boolean,
+    wait: ReplicasWait = { count: 0, timeoutMs: 0 },
+    counts: Counts = { unreplicated: 0, skipUntil: 0 },
+  ) {
     this.#client = client;
     this.#prefix = prefix;
     this.#fence = fence;
     this.#ownsClient = ownsClient;
+    this.#wait = wait;
+    this.#counts = counts;
   }
 
   /** Connects (failing with UNAVAILABLE when Redis does not answer) and registers the scripts. */
   static async open(opts: RedisStoreOptions): Promise<RedisStore> {
-    const client = new Redis(opts.url, {
+    const client = new Redis({
+      ...redisOptions(opts.url, opts.password),
       ...daemonRedisOptions(opts.commandTimeoutMs),
-      ...(opts.password ? { password: opts.password } : {}),
     });
     // Without a listener ioredis prints every reconnect failure; callers see errors on commands.
     client.on('error', () => undefined);
@@ -135,16 +162,19 @@ export class RedisStore implements IncidentStore {
       client.disconnect();
       throw storeError(err);
     }
-    return RedisStore.fromClient(client, opts.prefix ?? DEFAULT_REDIS_PREFIX, true);
+    const wait = opts.replicasWait ?? defaultReplicasWait(opts.url);
+    const store = RedisStore.fromClient(client, opts.prefix ?? DEFAULT_REDIS_PREFIX, true, wait);
+    store.#counts.onUnreplicated = opts.onUnreplicated;
+    return store;
   }
 
   /** A store over a client the caller manages (`close()` then quits it only if `owns`). */
-  static fromClient(client: Redis, prefix = DEFAULT_REDIS_PREFIX, owns = false): RedisStore {
+  static fromClient(client: Redis, prefix = DEFAULT_REDIS_PREFIX, owns = false, wait?: ReplicasWait): RedisStore {
     client.defineCommand('tocsinSaveIncident', { numberOfKeys: 3, lua: SAVE_INCIDENT });
     client.defineCommand('tocsinListIncidents', { numberOfKeys: 2, lua: LIST_INCIDENTS });
     client.defineCommand('tocsinSaveLatest', { numberOfKeys: 2, lua: SAVE_LATEST });
     client.defineCommand('tocsinPutState', { numberOfKeys: 2, lua: PUT_STATE });
-    return new RedisStore(client, prefix, undefined, owns);
+    return new RedisStore(client, prefix, undefined, owns, wait);
   }
 
   /** The underlying client (the leader lease shares it). */
@@ -157,12 +187,20 @@ export class RedisStore implements IncidentStore {
   }
 
   /**
+   * Writes stored on the primary whose `WAIT` saw fewer replicas than `replicasWait.count` within
+   * its timeout (they may be lost if the primary fails before replicating them). Cumulative.
+   */
+  get unreplicatedWrites(): number {
+    return this.#counts.unreplicated;
+  }
+
+  /**
    * A view of this store whose incident and state writes carry `fence`'s token: the engine of
    * the lease holder writes through it, so a deposed leader's late writes are refused (FencedError).
    * Reads and latest results are not fenced; closing the view leaves the connection open.
    */
   withFence(fence: Fence): RedisStore {
-    return new RedisStore(this.#client, this.#prefix, fence, false);
+    return new RedisStore(this.#client, this.#prefix, fence, false, this.#wait, this.#counts);
   }
 
   async ping(): Promise<void> {
@@ -256,7 +294,9 @@ export class RedisStore implements IncidentStore {
         ...append.map((e) => JSON.stringify({ at: e.at, kind: e.kind, text: e.text, author: e.author })),
       ),
     );
-    return revision === 0 ? { ok: false, conflict: true } : { ok: true, revision };
+    if (revision === 0) return { ok: false, conflict: true };
+    await this.#waitForReplicas();
+    return { ok: true, revision };
   }
 
   async getState(key: string): Promise<unknown> {
@@ -269,6 +309,34 @@ export class RedisStore implements IncidentStore {
     await this.#run(() =>
       this.#client.tocsinPutState(this.#key('state'), this.#fence?.fenceKey ?? '', key, stateText(value), token),
     );
+    await this.#waitForReplicas();
+  }
+
+  /**
+   * WAIT right after a write, on the same connection (the store's one client; ioredis pipelines in
+   * order), so the acknowledgements cover that write. Too few replicas in time: the write stands
+   * on the primary (reported as done) and is counted; an error here (Redis gone) fails the call
+   * like the write would have, as its fate is unknown.
+   */
+  async #waitForReplicas(): Promise<void> {
+    if (this.#wait.count <= 0) return;
+    // WAIT holds the connection (lease renewals, verbs, reads queue behind it): after one that
+    // came up short, writes are not waited for (only counted) for a while, so a primary left
+    // without replicas costs one timeout per REPLICAS_RETRY_MS, not one per write.
+    if (Date.now() < this.#counts.skipUntil) {
+      this.#unreplicated();
+      return;
+    }
+    const acked = await this.#run(() => this.#client.wait(this.#wait.count, this.#wait.timeoutMs));
+    if (acked < this.#wait.count) {
+      this.#counts.skipUntil = Date.now() + REPLICAS_RETRY_MS;
+      this.#unreplicated();
+    }
+  }
+
+  #unreplicated(): void {
+    this.#counts.unreplicated++;
+    this.#counts.onUnreplicated?.();
   }
 
   /** '' without fencing; the token with it; refused here at once when the lease is not held. */

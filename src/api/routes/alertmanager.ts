@@ -5,6 +5,7 @@ import { alertCount, ALERTS_PER_SLICE, MAX_ALERTS_PER_WEBHOOK, parseWebhook } fr
 import type { ExternalSignal, IncidentChange } from '../../engine/types.js';
 import { TocsinError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
+import { storeWithin } from '../deadline.js';
 import { requireRole } from '../guard.js';
 
 /**
@@ -83,7 +84,9 @@ export function alertmanagerRoutes(app: FastifyInstance, ctx: ApiContext): void 
         for (const c of changes) {
           if (c.opened) log.warn({ incident: c.incident.id, title: c.incident.title, rule: c.rule }, 'draft incident opened');
         }
-        await ctx.incidents.writer.apply(changes);
+        // The engine took the signals and the changes stay in the writer's outbox until stored
+        // (as when the store refuses at once): a store that hangs is answered 503 within a second.
+        await storeWithin(ctx.incidents.writer.apply(changes), undefined, '; the alerts are kept and stored when it answers');
       }
       if (ignored.length > 0) log.info({ receiver: parsed.value.receiver, ignored }, 'alerts ignored');
       return { accepted, ignored };

@@ -65,6 +65,7 @@ export function workerCommand(program: Command): void {
         redisPassword: redisPassword(plan),
         vantage: cmdOpts.vantage,
         concurrency: cmdOpts.concurrency ?? plan.queue.concurrency,
+        buffer: { maxResults: plan.queue.buffer.max_results, maxAgeMs: plan.queue.buffer.max_age },
         sourceAddress: cmdOpts.sourceAddress,
         kinds: PROBE_KINDS,
         clock: systemClock,
