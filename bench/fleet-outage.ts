@@ -37,18 +37,24 @@ export async function fleetOutageBench(args: readonly string[]): Promise<void> {
     `\n## fleet-outage: ${probes} http probes every ${intervalMs / 1000} s at one vantage, Redis killed for ${outageMs / 1000} s, a target failing ${faultAfterMs / 1000} s into it\n`,
   );
   const rows: string[][] = [];
+  const profiles: string[] = [];
   const opts = { probes, intervalMs, outageMs, faultAfterMs, log };
-  if (before) {
-    log(`before: ${before}`);
-    rows.push(row(`before (${before})`, await runFleetOutage({ ...opts, bin: before })));
-  }
-  log('this build');
-  rows.push(row('this build', await runFleetOutage(opts)));
+  const measure = async (name: string, bin?: string): Promise<void> => {
+    log(name);
+    const r = await runFleetOutage({ ...opts, bin });
+    rows.push(row(name, r));
+    const [a, b] = r.outageSeconds;
+    const marks = r.perSecond.map((n, i) => (i === a ? `[${n}` : i === b ? `${n}]` : String(n)));
+    profiles.push(`${name}: ${marks.join(' ')}`);
+  };
+  if (before) await measure(`before (${before})`, before);
+  await measure('this build');
   printTable(
     ['build', 'checks expected', 'lost', 'duplicated', 'delivered > 2 s late', 'fault → draft listed (s)', 'fault → opened_at (s)'],
     rows,
     { title: 'Checks in the window outage − 5 s … outage end + 5 s, as the results stream holds them; the failing target\'s draft' },
   );
+  process.stdout.write(`\nDistinct checks per second of the window, by check time ([ … ] = Redis down):\n${profiles.join('\n')}\n`);
   for (let i = 0; i < chaos; i++) {
     log(`chaos run ${i + 1}/${chaos}`);
     const r = await runChaos({ log });

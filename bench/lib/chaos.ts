@@ -37,7 +37,21 @@ import {
   type Writers,
 } from './harness.js';
 
-export type ChaosFault = 'worker-kill' | 'redis-restart' | 'leader-kill';
+export type ChaosFault = 'worker-kill' | 'redis-restart' | 'sentinel-failover' | 'leader-kill';
+
+/**
+ * The Redis of a chaos run and its fault: by default one redis-server with AOF, killed and
+ * restarted on its port and data; a test may bring a Sentinel deployment whose fault is a
+ * kill -9 of the primary (the replica is promoted).
+ */
+export interface ChaosRedis {
+  /** `store.url` and `queue.redis_url` (without a database: `/0` is not appended). */
+  readonly url: string;
+  readonly fault: 'redis-restart' | 'sentinel-failover';
+  /** Injects the fault and returns once Redis can be reached again (or is being failed over to). */
+  inject(): Promise<void>;
+  log(): string;
+}
 
 export interface ChaosOutage {
   readonly component: string;
@@ -68,9 +82,11 @@ export interface ChaosOptions {
   /** How long Redis stays down in the Redis round, ms. Default 4000. */
   readonly redisOutageMs?: number;
   readonly redisBin?: string;
+  /** Another Redis (a Sentinel deployment); default an AOF redis-server restarted in the Redis round. */
+  readonly redis?: ChaosRedis;
 }
 
-const FAULTS: readonly ChaosFault[] = ['worker-kill', 'redis-restart', 'leader-kill'];
+const OUTAGES = 3;
 const VANTAGES = ['a', 'b'] as const;
 
 /** True when the daemon's log says it runs the rules engine now (its last transition). */
@@ -84,18 +100,34 @@ export async function runChaos(opts: ChaosOptions = {}): Promise<ChaosResult> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-chaos-'));
   const errors = new ErrorDigest();
-  const targets = FAULTS.map(() => new Target());
+  const targets = Array.from({ length: OUTAGES }, () => new Target());
   const daemons: Daemon[] = [];
   const workers = new Map<string, Daemon>();
   const writers: Writers[] = [];
   const prefixes: string[] = [];
-  let redis: AofRedis | undefined;
+  let aof: AofRedis | undefined;
   try {
     for (const t of targets) await t.start();
-    const redisDir = join(dir, 'redis');
-    mkdirSync(redisDir);
-    redis = new AofRedis(opts.redisBin ?? DEFAULT_REDIS_BIN, redisDir, await freePort());
-    await redis.start(timeoutMs);
+    let redis: ChaosRedis | undefined = opts.redis;
+    if (!redis) {
+      const redisDir = join(dir, 'redis');
+      mkdirSync(redisDir);
+      const server = new AofRedis(opts.redisBin ?? DEFAULT_REDIS_BIN, redisDir, await freePort());
+      aof = server;
+      await server.start(timeoutMs);
+      redis = {
+        url: `${server.url}/0`,
+        fault: 'redis-restart',
+        inject: async () => {
+          await server.stop('SIGKILL');
+          await sleep(opts.redisOutageMs ?? 4000);
+          await server.start(timeoutMs);
+        },
+        log: () => server.log,
+      };
+    }
+    const r = redis;
+    const faults: ChaosFault[] = ['worker-kill', r.fault, 'leader-kill'];
     const token = operatorToken();
     const env = { TOCSIN_CHAOS_TOKEN: token };
     const ports = [await freePort(), await freePort()];
@@ -104,8 +136,8 @@ export async function runChaos(opts: ChaosOptions = {}): Promise<ChaosResult> {
       writeFileSync(
         file,
         `server: { listen: "127.0.0.1:${port}", tokens: [{ name: ops, role: operator, token_env: TOCSIN_CHAOS_TOKEN }] }
-store: { kind: redis, url: "${redis?.url}/0" }
-queue: { kind: bullmq, redis_url: "${redis?.url}/0", vantages: [${VANTAGES.join(', ')}], concurrency: 16 }
+store: { kind: redis, url: "${r.url}" }
+queue: { kind: bullmq, redis_url: "${r.url}", vantages: [${VANTAGES.join(', ')}], concurrency: 16 }
 components:
 ${targets.map((_, j) => `  - { id: c${j + 1}, name: Service ${j + 1} }`).join('\n')}
 probes:
@@ -126,15 +158,14 @@ ${targets.map((t, j) => `  - { id: p${j + 1}, kind: http, component: c${j + 1}, 
     };
     for (const i of [0, 1]) await waitReady(startDaemon(i), timeoutMs);
     for (const [name, vantage] of [['a1', 'a'], ['a2', 'a'], ['b1', 'b']] as const) startWorker(name, vantage);
-    const r = redis;
     const ctx = (): string =>
-      [...daemons.map((d) => d.tail(12)), ...[...workers.values()].map((w) => w.tail(6)), `--- redis-server:\n${r.log.trim().split('\n').slice(-6).join('\n')}`].join('\n');
+      [...daemons.map((d) => d.tail(12)), ...[...workers.values()].map((w) => w.tail(6)), `--- redis:\n${r.log().trim().split('\n').slice(-6).join('\n')}`].join('\n');
     await poll('every worker ready', timeoutMs, async () => ([...workers.values()].every((w) => w.log.includes('tocsin worker ready')) ? true : undefined), { context: ctx });
     await poll('a leader', timeoutMs, async () => (daemons.some(leads) ? true : undefined), { context: ctx });
     const urls = (): string[] => daemons.filter((d) => d.running).map((d) => d.url);
 
     const found: { id: string; draftMs: number; fault: ChaosFault; component: string; confirmed: boolean }[] = [];
-    for (const [j, fault] of FAULTS.entries()) {
+    for (const [j, fault] of faults.entries()) {
       const component = `c${j + 1}`;
       const target = targets[j] as Target;
       target.failing = true;
@@ -146,11 +177,9 @@ ${targets.map((t, j) => `  - { id: p${j + 1}, kind: http, component: c${j + 1}, 
         restart = async () => {
           startWorker('a1', 'a');
         };
-      } else if (fault === 'redis-restart') {
+      } else if (fault === r.fault) {
         await sleep(300);
-        await r.stop('SIGKILL');
-        await sleep(opts.redisOutageMs ?? 4000);
-        await r.start(timeoutMs);
+        await r.inject();
       } else {
         const leader = daemons.findIndex(leads);
         if (leader < 0) throw new Error(`no leader to kill\n${ctx()}`);
@@ -239,7 +268,7 @@ ${targets.map((t, j) => `  - { id: p${j + 1}, kind: http, component: c${j + 1}, 
     for (const w of writers) await w.stop();
     for (const d of daemons) await d?.kill();
     for (const w of workers.values()) await w.kill();
-    await redis?.stop('SIGKILL');
+    await aof?.stop('SIGKILL');
     for (const t of targets) await t.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -53,6 +53,10 @@ export interface FleetOutageResult {
   readonly draftMs: number;
   /** From the victim going down to the draft's `opened_at`, ms. */
   readonly openedAfterMs: number;
+  /** Distinct checks of the N probes per second of the window (by check time), from its start. */
+  readonly perSecond: readonly number[];
+  /** Where the outage lies in `perSecond`: its first and last second. */
+  readonly outageSeconds: readonly [number, number];
 }
 
 const LATE_MS = 2000;
@@ -176,7 +180,14 @@ ${probes.join('\n')}
       }
     }
     const expected = Math.round(((to - from) / opts.intervalMs) * opts.probes);
-    return { expected, lost, duplicates, late, draftMs, openedAfterMs };
+    const perSecond = Array.from({ length: Math.ceil((to - from) / 1000) }, () => 0);
+    for (const key of keys) {
+      const at = Number(key.slice(key.lastIndexOf('\u0000') + 1));
+      const i = Math.floor((at - from) / 1000);
+      if (i >= 0 && i < perSecond.length) perSecond[i] = (perSecond[i] ?? 0) + 1;
+    }
+    const outageSeconds: [number, number] = [Math.floor((downAt - from) / 1000), Math.floor((upAt - from) / 1000)];
+    return { expected, lost, duplicates, late, draftMs, openedAfterMs, perSecond, outageSeconds };
   } finally {
     admin?.disconnect();
     await worker?.kill();
