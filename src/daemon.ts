@@ -24,7 +24,7 @@ import { openStore, passwordInUrl } from './store/open.js';
 import type { IncidentsContext } from './incidents/manager.js';
 import { startIncidentRuntime } from './incidents/runtime.js';
 import type { IncidentStore } from './store/port.js';
-import { RedisStore } from './store/redis.js';
+import type { RedisStore } from './store/redis.js';
 import { startLeaderRuntime } from './lease/standby.js';
 
 export interface DaemonOptions {
@@ -97,17 +97,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   writer.start();
   // The rules engine hears every result before the first check runs.
-  // Fleet mode (store in Redis): the engine runs only while this process holds the leader lease.
   // The queue is synced (not started) first: in a fleet the engine replays from its results
   // stream what its last snapshot had not taken, and the queue knows which results the plan uses.
-  const queue: ProbeQueue = createQueue(plan, { kinds, bus, metrics, clock, logger, env: opts.env });
+  const queue: ProbeQueue = await createQueue(plan, { kinds, bus, metrics, clock, logger, env: opts.env });
   await queue.sync(plan);
   const results = queue.durable;
   let incidents: { ctx: IncidentsContext; stop(): Promise<void> };
   try {
-    incidents = store instanceof RedisStore
-      ? await startLeaderRuntime({ plan, store, bus, metrics, clock, logger, results })
-      : await startIncidentRuntime({ plan, store, bus, metrics, clock, logger, results });
+    // Fleet mode (store in Redis): the engine runs only while this process holds the leader lease.
+    if (plan.store.kind === 'redis') {
+      incidents = await startLeaderRuntime({ plan, store: store as RedisStore, bus, metrics, clock, logger, results });
+    } else {
+      incidents = await startIncidentRuntime({ plan, store, bus, metrics, clock, logger, results });
+      metrics.leader.set(1);
+    }
   } catch (err) {
     await queue.stop(0);
     await writer.stop();

@@ -202,6 +202,7 @@ async function loadMain(ctx: Ctx, src: YamlSource): Promise<Plan | undefined> {
     notifiers: data.notifiers,
     alertmanager: data.alertmanager,
     engine: data.engine,
+    metrics: data.metrics,
   };
 }
 

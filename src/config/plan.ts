@@ -1,6 +1,6 @@
 import type {
   AlertmanagerSpec,
-  EngineSpec,
+  EngineSpec, MetricsSpec,
   ComponentSpec,
   MaintenanceSpec,
   NotifierSpec,
@@ -66,4 +66,6 @@ export interface Plan {
   readonly alertmanager?: AlertmanagerSpec;
   /** Rules engine tunables; optional for hand-built plans (the engine's defaults apply). */
   readonly engine?: EngineSpec;
+  /** `/metrics` options; optional for hand-built plans (defaults: no per-probe histograms). */
+  readonly metrics?: MetricsSpec;
 }

@@ -224,6 +224,18 @@ export const ProbeCommonShape = {
   tls: TlsSpec.optional(),
 };
 
+/** `/metrics`: what the exposition holds beyond CONTRACT §7's per-probe gauges. */
+export const MetricsSpec = z
+  .object({
+    /**
+     * Check-duration histograms per probe as well as per kind and vantage. Off by default: at
+     * 10,000 probes each bucket is 10,000 more series per scrape.
+     */
+    per_probe_histograms: z.boolean().default(false),
+  })
+  .strict();
+export type MetricsSpec = z.infer<typeof MetricsSpec>;
+
 /** The top-level file. `probes` and `rules` entries are checked one by one by the loader. */
 export const ConfigFileSpec = z
   .object({
@@ -238,6 +250,7 @@ export const ConfigFileSpec = z
     notifiers: z.array(NotifierSpec).default([]),
     alertmanager: AlertmanagerSpec.default({ component_label: 'component', rule: 'alertmanager' }),
     engine: EngineSpec.default({ correlation_window: 120_000, reopen_cooldown: 1_800_000, stale_intervals: 3 }),
+    metrics: MetricsSpec.default({ per_probe_histograms: false }),
   })
   .strict();
 export type ConfigFileSpec = z.infer<typeof ConfigFileSpec>;

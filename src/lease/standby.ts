@@ -56,6 +56,7 @@ export async function startLeaderRuntime(deps: LeaderRuntimeDeps): Promise<Leade
   const stopEngine = async (): Promise<void> => {
     const runtime = current;
     current = undefined;
+    deps.metrics.leader.set(0);
     // After a loss the final writes are refused (fenced): nothing is lost, the new leader has the store.
     await runtime?.stop().catch((err: unknown) => logger.warn({ err }, 'engine stopped without its final save'));
   };
@@ -84,7 +85,10 @@ export async function startLeaderRuntime(deps: LeaderRuntimeDeps): Promise<Leade
         }
         // The lease may have gone while the engine was starting.
         if (!lease.isLeader()) await stopEngine();
-        else logger.info({ holder: lease.holder, fencingToken: lease.token() }, 'leader: rules engine running');
+        else {
+          deps.metrics.leader.set(1);
+          logger.info({ holder: lease.holder, fencingToken: lease.token() }, 'leader: rules engine running');
+        }
       }),
     onLost: () =>
       enqueue(async () => {

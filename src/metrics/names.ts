@@ -29,6 +29,7 @@ export const M = {
   eventsDropped: 'tocsin_events_dropped_total',
   recoveries: 'tocsin_recoveries_total',
   incidentWritesPending: 'tocsin_incident_writes_pending',
+  leader: 'tocsin_leader',
   storeUnreplicatedWrites: 'tocsin_store_unreplicated_writes_total',
   resultsReplayed: 'tocsin_results_replayed_total',
   resultsReplayGaps: 'tocsin_results_replay_gaps_total',

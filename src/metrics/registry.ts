@@ -197,6 +197,11 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean 
       help: 'Incidents with detector changes not stored yet (the store was unreachable); written when it answers again.',
       registers: [registry],
     }),
+    leader: new Gauge({
+      name: M.leader,
+      help: '1 while this process runs the rules engine (always, embedded; the leader lease holder, in a fleet), else 0.',
+      registers: [registry],
+    }),
     storeUnreplicatedWrites: new Counter({
       name: M.storeUnreplicatedWrites,
       help: 'Redis store writes stored on the primary without the replicas store.replicas_wait asks for (lost if the primary fails before replicating them).',

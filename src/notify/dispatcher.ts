@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import axios, { type AxiosInstance, isAxiosError } from 'axios';
+import type { AxiosError, AxiosInstance } from 'axios';
 import { type Clock, systemClock } from '../clock.js';
 import type { NotifierSpec } from '../config/schema.js';
 import type { IncidentChange } from '../engine/types.js';
@@ -58,7 +58,8 @@ export class NotificationDispatcher {
   readonly #logger: Logger;
   readonly #metrics: DispatcherOptions['metrics'];
   readonly #clock: Clock;
-  readonly #http: AxiosInstance;
+  /** Made on the first delivery: a daemon without notifiers never loads axios (memory). */
+  #http: Promise<{ client: AxiosInstance; isAxiosError: (err: unknown) => err is AxiosError }> | undefined;
   readonly #maxAttempts: number;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
@@ -78,16 +79,6 @@ export class NotificationDispatcher {
     this.#maxDelayMs = opts.maxDelayMs ?? 30_000;
     this.#capacity = Math.max(1, opts.capacity ?? 1000);
     this.#random = opts.random ?? Math.random;
-    this.#http = axios.create({
-      // Statuses are classified here; axios never builds an error holding the signed headers.
-      validateStatus: () => true,
-      maxRedirects: 0,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      // The body is serialized (and signed) by the notifier: send those exact bytes.
-      transformRequest: [(data: unknown) => data],
-      maxContentLength: 64 * 1024,
-    });
     this.#lanes = opts.notifiers.map((spec, i) => {
       const secret = spec.secret_env ? env[spec.secret_env] : undefined;
       return {
@@ -224,8 +215,9 @@ export class NotificationDispatcher {
     const timeoutMs = lane.spec.timeout;
     // axios's `timeout` is an idle timer; the signal bounds the whole exchange (a dripping receiver).
     const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#abort.signal]);
+    const { client, isAxiosError } = await this.#client();
     try {
-      const res = await this.#http.post(lane.spec.url, req.body, {
+      const res = await client.post(lane.spec.url, req.body, {
         headers: { ...req.headers },
         timeout: timeoutMs,
         signal,
@@ -234,8 +226,25 @@ export class NotificationDispatcher {
       const retry = res.status >= 500 || res.status === 408 || res.status === 429 || res.status < 200;
       return { ok: false, retry, reason: `HTTP ${res.status}`, retryAfterMs: retryAfterMs(res.headers['retry-after']) };
     } catch (err) {
-      return { ok: false, retry: true, reason: networkReason(err, timeoutMs) };
+      return { ok: false, retry: true, reason: networkReason(err, timeoutMs, isAxiosError) };
     }
+  }
+
+  #client(): Promise<{ client: AxiosInstance; isAxiosError: (err: unknown) => err is AxiosError }> {
+    this.#http ??= import('axios').then(({ default: axios, isAxiosError }) => ({
+      client: axios.create({
+        // Statuses are classified here; axios never builds an error holding the signed headers.
+        validateStatus: () => true,
+        maxRedirects: 0,
+        responseType: 'text',
+        transformResponse: [(data: unknown) => data],
+        // The body is serialized (and signed) by the notifier: send those exact bytes.
+        transformRequest: [(data: unknown) => data],
+        maxContentLength: 64 * 1024,
+      }),
+      isAxiosError,
+    }));
+    return this.#http;
   }
 
   #count(lane: Lane, event: string, result: DeliveryResult): void {
@@ -276,7 +285,7 @@ function originOf(url: string): string {
 }
 
 /** Why a request got no answer, in words safe to log (never the request's config or headers). */
-function networkReason(err: unknown, timeoutMs: number): string {
+function networkReason(err: unknown, timeoutMs: number, isAxiosError: (err: unknown) => err is AxiosError): string {
   if (isAxiosError(err)) {
     const timedOut = err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' || err.code === 'ERR_CANCELED';
     if (timedOut) return `no answer within ${timeoutMs} ms`;

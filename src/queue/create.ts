@@ -4,7 +4,6 @@ import type { Plan } from '../config/plan.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ResultsBus } from '../results/bus.js';
-import { BullmqQueue } from './bullmq.js';
 import { redisPassword } from './bullmq-keys.js';
 import { InlineQueue } from './inline.js';
 import type { ProbeQueue } from './port.js';
@@ -19,12 +18,17 @@ export interface QueueDeps {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Builds the ProbeQueue adapter the plan names. */
-export function createQueue(plan: Plan, deps: QueueDeps): ProbeQueue {
+/**
+ * Builds the ProbeQueue adapter the plan names. BullMQ and ioredis are loaded only for a fleet:
+ * an embedded daemon never pays for them (memory, start-up).
+ */
+export async function createQueue(plan: Plan, deps: QueueDeps): Promise<ProbeQueue> {
   switch (plan.queue.kind) {
     case 'inline':
       return new InlineQueue({ ...deps, vantage: plan.vantage, concurrency: plan.queue.concurrency });
-    case 'bullmq':
+    case 'bullmq': {
+      const { BullmqQueue } = await import('./bullmq.js');
       return new BullmqQueue({ ...deps, redisUrl: plan.queue.redis_url, redisPassword: redisPassword(plan, deps.env) });
+    }
   }
 }

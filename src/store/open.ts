@@ -2,7 +2,6 @@ import type { Plan } from '../config/plan.js';
 import type { WarnFn } from '../private-files.js';
 import { passwordsInUrl } from '../redis/connection.js';
 import type { IncidentStore } from './port.js';
-import { defaultReplicasWait, RedisStore } from './redis.js';
 import { SqliteStore } from './sqlite.js';
 
 /**
@@ -22,6 +21,8 @@ export async function openStore(
       const warning = passwordInUrl(url, 'store.url', 'store.password_env');
       if (warning) opts.warn?.({ key: 'store.url' }, warning);
       const password = password_env ? (opts.env ?? process.env)[password_env] : undefined;
+      // ioredis is loaded only for a Redis store: an embedded daemon never pays for it.
+      const { defaultReplicasWait, RedisStore } = await import('./redis.js');
       const replicasWait = replicas_wait
         ? { count: replicas_wait.count, timeoutMs: replicas_wait.timeout }
         : defaultReplicasWait(url);

@@ -59,11 +59,16 @@ probes:
     const before = (await incidents(standby.url))[0]?.timeline ?? [];
     expect(before.length).toBeGreaterThan(0);
     expect(standby.daemon.stderr).not.toContain('leader: rules engine running');
+    // `tocsin_leader` says who runs the engine: one process, never both.
+    const leads = async (url: string) => /^tocsin_leader 1$/m.test(await (await fetch(`${url}/metrics`)).text());
+    expect(await leads(leader.url)).toBe(true);
+    expect(await leads(standby.url)).toBe(false);
 
     leader.daemon.signal('SIGKILL');
     await leader.daemon.exited;
     // Takeover within the lease ttl (10 s by default).
     await waitFor(() => (standby.daemon.stderr.includes('leader: rules engine running') ? true : undefined), 20_000);
+    expect(await leads(standby.url)).toBe(true);
 
     // The failure goes on under the new leader for several more checks: still one incident.
     const failures = async () => {

@@ -15,7 +15,8 @@ import {
   type SignalCounts,
   type SummarisedIncident,
 } from '../../incidents/summary.js';
-import { ApiClient, ApiError, UnreachableError } from '../client.js';
+import type * as ClientModule from '../client.js';
+import type { ApiClient } from '../client.js';
 import { CliFailure, configPath, globalOptions } from '../options.js';
 import { escapeControls, renderFields, renderTable } from '../table.js';
 
@@ -78,16 +79,23 @@ async function chooseToken(flags: ClientFlags, cmd: Command): Promise<TokenChoic
 async function withClient<T>(cmd: Command, fn: (client: ApiClient, flags: ClientFlags) => Promise<T>): Promise<T> {
   const flags = cmd.opts<ClientFlags>();
   const choice = await chooseToken(flags, cmd);
+  // Loaded on use (with axios): `tocsin run` and `tocsin worker` never need the API client.
+  const api = await import('../client.js');
   // An empty TOCSIN_URL counts as unset.
-  const client = new ApiClient({ url: flags.url || DEFAULT_URL, token: choice.token });
+  const client = new api.ApiClient({ url: flags.url || DEFAULT_URL, token: choice.token });
   try {
     return await fn(client, flags);
   } catch (err) {
-    throw describeFailure(err, client.url, choice);
+    throw describeFailure(err, client.url, choice, api);
   }
 }
 
-function describeFailure(err: unknown, url: string, choice: TokenChoice): unknown {
+function describeFailure(
+  err: unknown,
+  url: string,
+  choice: TokenChoice,
+  { ApiError, UnreachableError }: typeof ClientModule,
+): unknown {
   if (err instanceof UnreachableError) {
     return new CliFailure(`cannot reach tocsin at ${url} (${err.reason}); is \`tocsin run\` running?`);
   }
