@@ -54,7 +54,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { plan, logger } = opts;
   const clock = opts.clock ?? systemClock;
   const kinds = opts.kinds ?? PROBE_KINDS;
-  const metrics = createMetrics({ version: VERSION });
+  const metrics = createMetrics({ version: VERSION, perProbeHistograms: plan.metrics?.per_probe_histograms === true });
 
   // Refused before anything is opened or written: a daemon the network reaches needs real tokens.
   const binding = checkBinding(plan.server);

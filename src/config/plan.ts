@@ -1,8 +1,9 @@
 import type {
   AlertmanagerSpec,
-  EngineSpec, MetricsSpec,
   ComponentSpec,
+  EngineSpec,
   MaintenanceSpec,
+  MetricsSpec,
   NotifierSpec,
   QueueSpec,
   ServerSpec,

@@ -2,6 +2,7 @@
 export const M = {
   probeSuccess: 'tocsin_probe_success',
   probeDuration: 'tocsin_probe_duration_seconds',
+  checkDuration: 'tocsin_check_duration_seconds',
   probeChecks: 'tocsin_probe_checks_total',
   httpPhase: 'tocsin_http_phase_seconds',
   tlsHandshake: 'tocsin_tls_handshake_seconds',

@@ -47,6 +47,7 @@ function recordStorage(metrics: Metrics, r: ProbeResult): void {
  */
 export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeResult) => void {
   const probes = new Map<string, ProbePlan>(plan.probes.map((p) => [p.id, p]));
+  const perProbe = plan.metrics?.per_probe_histograms === true;
   return (r) => {
     const probe = probes.get(r.probe);
     if (!probe) return;
@@ -57,10 +58,10 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeRes
       r.ok ? 1 : 0,
     );
     if (r.duration_ms !== undefined) {
-      metrics.probeDuration.observe(
-        { probe: r.probe, kind: probe.kind, vantage: r.vantage },
-        r.duration_ms / 1000,
-      );
+      const seconds = r.duration_ms / 1000;
+      metrics.probeDuration.set({ probe: r.probe, kind: probe.kind, target, vantage: r.vantage }, seconds);
+      const labels = { kind: probe.kind, vantage: r.vantage };
+      metrics.checkDuration.observe(perProbe ? { probe: r.probe, ...labels } : labels, seconds);
     }
     metrics.probeChecks.inc({
       probe: r.probe,

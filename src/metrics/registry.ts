@@ -2,8 +2,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { M } from './names.js';
 
 /**
- * Seconds; from a fast loopback answer to a check's longest sensible deadline. Kept short: these
- * histograms are per probe, so at 10,000 probes every bucket is 10,000 more series per scrape.
+ * Seconds; from a fast loopback answer to a check's longest sensible deadline. Kept short: with
+ * `metrics.per_probe_histograms` at 10,000 probes every bucket is 10,000 more series per scrape.
  */
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Detection delay: a few check intervals when all is well; the target is under a minute. */
@@ -15,7 +15,7 @@ const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
  * Tocsin's metrics, in a registry of its own (never prom-client's global one, so tests and
  * embedders can run several daemons in one process).
  */
-export function createMetrics(opts: { version: string; processMetrics?: boolean }) {
+export function createMetrics(opts: { version: string; processMetrics?: boolean; perProbeHistograms?: boolean }) {
   const registry = new Registry();
   if (opts.processMetrics !== false) {
     collectDefaultMetrics({ register: registry, prefix: 'tocsin_' });
@@ -33,10 +33,18 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean 
       labelNames: ['probe', 'kind', 'component', 'target', 'vantage'] as const,
       registers: [registry],
     }),
-    probeDuration: new Histogram({
+    probeDuration: new Gauge({
       name: M.probeDuration,
-      help: 'Duration of one check of one target, in seconds.',
-      labelNames: ['probe', 'kind', 'vantage'] as const,
+      help: 'How long the last check took, seconds (as Blackbox exporter\'s probe_duration_seconds).',
+      labelNames: ['probe', 'kind', 'target', 'vantage'] as const,
+      registers: [registry],
+    }),
+    // Per kind and vantage: a handful of series whatever the number of probes; per probe too
+    // only when asked for (`metrics.per_probe_histograms`).
+    checkDuration: new Histogram({
+      name: M.checkDuration,
+      help: 'Check durations, seconds, per kind and vantage (and per probe with metrics.per_probe_histograms).',
+      labelNames: opts.perProbeHistograms ? (['probe', 'kind', 'vantage'] as const) : (['kind', 'vantage'] as const),
       buckets: DURATION_BUCKETS,
       registers: [registry],
     }),

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.js';
+import { Exposition } from '../../metrics/exposition.js';
 import { requireRole } from '../guard.js';
 
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -20,9 +21,10 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { status: 'ready' };
   });
 
+  const exposition = new Exposition(ctx.metrics.registry);
   app.get('/metrics', async (req, reply) => {
     if (ctx.plan.server.metrics_auth) requireRole(ctx, req, 'viewer');
-    const body = await ctx.metrics.registry.metrics();
+    const body = await exposition.text();
     return reply.type(ctx.metrics.registry.contentType).send(body);
   });
 }
