@@ -1,34 +1,20 @@
 import type { Registry } from 'prom-client';
 
-/** Scrapes within this long of a render get the same text (an HA pair of Prometheus, a retry). */
-const FRESH_MS = 1000;
-
 /**
- * The `/metrics` text, rendered at most once at a time and reused for FRESH_MS: scrapes that
- * arrive together (two Prometheus servers, a dashboard refresh) cost one render, not one each,
- * so the event loop that runs checks and the API never renders the same exposition twice over.
+ * The `/metrics` text, rendered at most once at a time: scrapes that arrive while a render runs
+ * (two Prometheus servers, a dashboard refresh) share it instead of queueing renders of their
+ * own on the event loop that runs the checks and the API. A scrape that arrives after a render
+ * finished gets a fresh one: the exposition is never older than the request.
  */
 export class Exposition {
-  #last: { text: string; at: number } | undefined;
   #rendering: Promise<string> | undefined;
 
-  constructor(
-    private readonly registry: Pick<Registry, 'metrics'>,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+  constructor(private readonly registry: Pick<Registry, 'metrics'>) {}
 
   text(): Promise<string> {
-    const last = this.#last;
-    if (last && this.now() - last.at < FRESH_MS) return Promise.resolve(last.text);
-    this.#rendering ??= this.registry
-      .metrics()
-      .then((text) => {
-        this.#last = { text, at: this.now() };
-        return text;
-      })
-      .finally(() => {
-        this.#rendering = undefined;
-      });
+    this.#rendering ??= this.registry.metrics().finally(() => {
+      this.#rendering = undefined;
+    });
     return this.#rendering;
   }
 }
