@@ -13,6 +13,7 @@ import { systemClock } from '../src/clock.js';
 import type { Plan } from '../src/config/plan.js';
 import { createLogger } from '../src/log.js';
 import { probeMetricsRecorder } from '../src/metrics/probe-metrics.js';
+import { Exposition } from '../src/metrics/exposition.js';
 import { createMetrics } from '../src/metrics/registry.js';
 import { VERSION } from '../src/package-info.js';
 import { InlineQueue } from '../src/queue/inline.js';
@@ -143,6 +144,8 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
       );
     }, PROGRESS_EVERY_MS);
 
+    // What GET /metrics serves (src/metrics/exposition.ts), not prom-client's one-piece render.
+    const exposition = new Exposition(metrics.registry);
     const scrapes = new Samples();
     let scraping = false;
     const scraper =
@@ -152,8 +155,8 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
             if (scraping) return;
             scraping = true;
             const t = performance.now();
-            void metrics.registry
-              .metrics()
+            void exposition
+              .text()
               .then(() => scrapes.push(performance.now() - t))
               .finally(() => {
                 scraping = false;
@@ -181,7 +184,7 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
     // Outside the measured window: what is retained (not garbage), and what one scrape costs.
     const heapRetained = retainedHeapMB();
     const renderStart = performance.now();
-    const exposition = await metrics.registry.metrics();
+    const text = await exposition.text();
     const renderMs = performance.now() - renderStart;
 
     const steadySeconds = (endAt - steadyAt) / 1000;
@@ -254,7 +257,7 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
         ],
         [
           '/metrics exposition after the run: size / render',
-          `${fmt(exposition.length / 1e6, 1)} MB / ${fmtInt(renderMs)} ms`,
+          `${fmt(text.length / 1e6, 1)} MB / ${fmtInt(renderMs)} ms`,
           '',
           '',
         ],
