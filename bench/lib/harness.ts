@@ -377,6 +377,7 @@ export class AofRedis {
   }
 }
 
+/** Answers true once a redis-server on loopback answers PING (PONG, or NOAUTH when it wants a password). */
 export function redisPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
@@ -390,7 +391,7 @@ export function redisPing(port: number): Promise<boolean> {
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (d: Buffer) => {
       reply += d.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.includes('\r\n')) done(/^(\+PONG|-NOAUTH)/.test(reply));
     });
   });
 }

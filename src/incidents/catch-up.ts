@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { DurableResults } from '../queue/port.js';
 import type { IncidentStore } from '../store/port.js';
+import { answerWithin } from './manager.js';
 
 /**
  * The store key of the results position the engine's snapshot has taken: saved right after the
@@ -69,18 +70,8 @@ export async function replayUnseen(deps: {
     });
     return { after, until, ...replayed, ms: Math.round(performance.now() - started) };
   })();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const outcome = await Promise.race([
-      replay,
-      new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), REPLAY_WAIT_MS);
-      }),
-    ]);
-    if (outcome === 'timeout') {
-      logger.warn({ waitedMs: REPLAY_WAIT_MS }, 'could not replay the results stream in time; detection goes on from live results');
-      return;
-    }
+    const outcome = await answerWithin(replay, REPLAY_WAIT_MS, () => new Error(`no end of the replay within ${REPLAY_WAIT_MS} ms`));
     if (!outcome) return;
     if (outcome.gap) {
       metrics.resultsReplayGaps.inc();
@@ -90,8 +81,8 @@ export async function replayUnseen(deps: {
   } catch (err) {
     logger.warn({ err }, 'could not replay the results stream; detection goes on from live results');
   } finally {
+    // A replay given up may still be reading: what it finds from now on is ignored.
     open = false;
-    clearTimeout(timer);
     replay.catch(() => undefined);
   }
 }

@@ -17,6 +17,8 @@ export const FLEET_KEYS = {
   busyPrefix: 'tocsin:busy',
   /** `tocsin:workers:<vantage>`: hash of worker id → last heartbeat (ms), to share checks during an outage. */
   workersPrefix: 'tocsin:workers',
+  /** `tocsin:schedule:<vantage>`: a digest of the vantage's job schedulers, set by each sync. */
+  schedulePrefix: 'tocsin:schedule',
 } as const;
 
 /**
@@ -40,6 +42,14 @@ export function schedulerId(job: CheckJob): string {
   const group = job.key.split('\u0000')[1] ?? '';
   const hash = createHash('sha1').update(group).digest('hex').slice(0, 12);
   return `${escapeColon(job.probe.id)}~${hash}`;
+}
+
+/**
+ * The key holding a digest of a vantage's schedule: workers re-read the whole schedule (their
+ * copy for an outage) only when it changed, not the 10,000 scheduler templates every time.
+ */
+export function scheduleVersionKey(vantage: string): string {
+  return `${FLEET_KEYS.schedulePrefix}:${queueName(vantage)}`;
 }
 
 /** The lock key that keeps one check of a scheduler running at a time, across worker processes. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ProbeKind } from '../../probes/probe.js';
@@ -9,7 +10,7 @@ import type { ResultsBus } from '../results/bus.js';
 import { phaseOffset } from '../schedule/phase.js';
 import { type FleetMessage, toJobData } from './bullmq-jobs.js';
 import { redactRedisUrl as redactUrl, redisOptions } from '../redis/connection.js';
-import { FLEET_KEYS, queueName, schedulerId } from './bullmq-keys.js';
+import { FLEET_KEYS, queueName, scheduleVersionKey, schedulerId } from './bullmq-keys.js';
 import { readStreamRange, ResultsReader } from './bullmq-results.js';
 import { VantageMonitor, type VantageView } from './bullmq-vantages.js';
 import { WorkerReports } from './bullmq-worker-reports.js';
@@ -223,7 +224,8 @@ export class BullmqQueue implements ProbeQueue {
     const known = await this.#redis.smembers(FLEET_KEYS.vantages);
     for (const v of known) {
       if (plan.vantages.includes(v)) continue;
-      await this.#reconcileVantage(this.#queue(v), []);
+      await this.#reconcileVantage(v, []);
+      await this.#redis.del(scheduleVersionKey(v));
       await this.#queue(v).close();
       this.#queues.delete(v);
       await this.#redis.srem(FLEET_KEYS.vantages, v);
@@ -231,13 +233,14 @@ export class BullmqQueue implements ProbeQueue {
     if (plan.vantages.length > 0) await this.#redis.sadd(FLEET_KEYS.vantages, ...plan.vantages);
     for (const v of plan.vantages) {
       await this.#reconcileVantage(
-        this.#queue(v),
+        v,
         jobs.filter((j) => j.vantage === v),
       );
     }
   }
 
-  async #reconcileVantage(queue: Queue, jobs: readonly CheckJob[]): Promise<void> {
+  async #reconcileVantage(vantage: string, jobs: readonly CheckJob[]): Promise<void> {
+    const queue = this.#queue(vantage);
     const existing = new Map<string, { hash: unknown; every: number | undefined }>();
     for (const s of await queue.getJobSchedulers(0, -1, true)) {
       const data = s.template?.data as { hash?: unknown } | undefined;
@@ -245,10 +248,12 @@ export class BullmqQueue implements ProbeQueue {
     }
     const wanted = new Set<string>();
     const upserts: (() => Promise<unknown>)[] = [];
+    const digest = createHash('sha1');
     for (const job of jobs) {
       const id = schedulerId(job);
       wanted.add(id);
       const data = toJobData(job);
+      digest.update(`${id}\u0000${data.hash}\u0000${job.probe.intervalMs}\n`);
       const cur = existing.get(id);
       if (cur && cur.hash === data.hash && cur.every === job.probe.intervalMs) continue;
       upserts.push(() =>
@@ -263,6 +268,7 @@ export class BullmqQueue implements ProbeQueue {
       if (!wanted.has(id)) upserts.push(() => queue.removeJobScheduler(id));
     }
     await inBatches(upserts, SYNC_PARALLELISM);
+    if (jobs.length > 0) await this.#redis.set(scheduleVersionKey(vantage), digest.digest('hex'));
   }
 
   #tick(): void {

@@ -7,7 +7,7 @@ import type { ProbeKind } from '../../probes/probe.js';
 import type { TimerClock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { FLEET_WIRE_VERSION, fromJobData } from '../queue/bullmq-jobs.js';
-import { busyKey, FLEET_KEYS, queueName } from '../queue/bullmq-keys.js';
+import { busyKey, FLEET_KEYS, queueName, scheduleVersionKey } from '../queue/bullmq-keys.js';
 import { redactRedisUrl as redactUrl, redisOptions } from '../redis/connection.js';
 import type { CheckJob } from '../queue/port.js';
 import { runCheck } from '../queue/run-check.js';
@@ -25,8 +25,8 @@ const RELEASE_LOCK = 'if redis.call(\'get\', KEYS[1]) == ARGV[1] then return red
 const WATCH_MS = 1000;
 /** Heartbeat and counters report, while Redis answers. */
 const REPORT_EVERY_MS = 5000;
-/** The copy of the vantage's schedule is read again this often while Redis answers. */
-const PLAN_REFRESH_MS = 30_000;
+/** How often the worker looks whether the vantage's schedule changed (one small key). */
+const PLAN_REFRESH_MS = 10_000;
 /** Connected again this long without a job: the worker's own schedule stops all the same. */
 const JOBS_BACK_MS = 10_000;
 
@@ -237,6 +237,7 @@ export function startProbeWorker(opts: ProbeWorkerOptions): ProbeWorker {
   });
   let lastReport = Number.NEGATIVE_INFINITY;
   let lastPlanRead = Number.NEGATIVE_INFINITY;
+  let readVersion: string | null | undefined;
   let watching = false;
   const report = async (): Promise<void> => {
     await members.beat();
@@ -268,7 +269,13 @@ export function startProbeWorker(opts: ProbeWorkerOptions): ProbeWorker {
     }
     if (now - lastPlanRead >= PLAN_REFRESH_MS) {
       lastPlanRead = now;
-      await readSchedule();
+      // The whole schedule is read again only when `tocsin run` synced a different one (always
+      // when it sets no digest: an older version).
+      const version = await redis.get(scheduleVersionKey(vantage));
+      if (version === null || version !== readVersion) {
+        await readSchedule();
+        readVersion = version;
+      }
     }
   };
   let watchTimer: ReturnType<TimerClock['setTimeout']> | undefined;

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redisPing } from '../../bench/lib/harness.js';
 import { closedPort, LOOPBACK } from './servers.js';
 
 /** Debian's redis-server (installed by .ci/run); tests that need it fail loudly when it is missing. */
@@ -19,25 +19,6 @@ export interface RedisServer {
   log(): string;
   /** Stops the server (SIGTERM, SIGKILL after 2 s) and removes its directory. Idempotent. */
   stop(): Promise<void>;
-}
-
-/** Answers true once the server answers PING (PONG, or NOAUTH when it wants a password). */
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: LOOPBACK, port });
-    let reply = '';
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d: Buffer) => {
-      reply += d.toString('latin1');
-      if (reply.includes('\r\n')) done(/^(\+PONG|-NOAUTH)/.test(reply));
-    });
-  });
 }
 
 /**
@@ -75,7 +56,7 @@ export async function startRedisServer(opts: { password?: string; port?: number 
 
     let ready = false;
     for (const end = Date.now() + 10_000; Date.now() < end && child.exitCode === null && !failedToSpawn;) {
-      if (await answersPing(port)) {
+      if (await redisPing(port)) {
         ready = true;
         break;
       }

@@ -14,7 +14,7 @@ import type { Plan } from '../../src/config/plan.js';
 import type { ProbeResult } from '../../src/events/probe-result.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import { BullmqQueue } from '../../src/queue/bullmq.js';
-import { FLEET_KEYS } from '../../src/queue/bullmq-keys.js';
+import { FLEET_KEYS, scheduleVersionKey } from '../../src/queue/bullmq-keys.js';
 import { ResultsBus } from '../../src/results/bus.js';
 import { type ProbeWorker, startProbeWorker } from '../../src/worker/worker.js';
 import { waitFor } from '../helpers/cli.js';
@@ -173,6 +173,9 @@ ${probes}`,
     startWorker('a');
     startWorker('b');
     expect(await schedulerNames('a')).toEqual(['gone', 'web']);
+    // Each sync leaves a digest of the vantage's schedule: workers re-read their copy when it moves.
+    const digest = await admin.get(scheduleVersionKey('a'));
+    expect(digest).toMatch(/^[0-9a-f]{40}$/);
     await waitFor(() => (results.some((r) => r.probe === 'gone') ? true : undefined), 15_000);
 
     // New config: `gone` removed, `web` points elsewhere; the same workers pick the change up.
@@ -182,6 +185,7 @@ ${probes}`,
     );
     expect(await schedulerNames('a')).toEqual(['web']);
     expect(await schedulerNames('b')).toEqual(['web']);
+    expect(await admin.get(scheduleVersionKey('a'))).not.toBe(digest);
     const at = results.length;
     await waitFor(
       () =>

@@ -17,6 +17,7 @@ beforeAll(async () => {
   dep = await startSentinelDeployment();
 });
 afterAll(async () => {
+  // Teardown only (every assertion is in the tests): a close may fail against a node killed above.
   await queue?.close().catch(() => undefined);
   await worker?.close(true).catch(() => undefined);
   await dep?.stop();
@@ -161,13 +162,20 @@ describe('Redis Sentinel', () => {
   it('the BullMQ queue and worker opened before the failover run jobs on the new primary', async () => {
     expect(queue).toBeDefined();
     let n = 100;
-    // A job added while the clients still reconnect may fail to be added: add again until one is done.
+    // A job added while the clients still reconnect may fail to be added: add again until one is
+    // done. Each refusal is kept: if none ever succeeds, the failure says why.
+    const refused: string[] = [];
     await until('a job to be processed after the failover', 30_000, async () => {
       const value = ++n;
+      const adding = queue?.add('double', { n: value }).catch((err: unknown) => {
+        refused.push((err as Error).message);
+      });
       // Bounded: an add queued by ioredis while it reconnects may wait long.
-      await Promise.race([queue?.add('double', { n: value }).catch(() => undefined), sleep(2000)]);
+      await Promise.race([adding, sleep(2000)]);
       for (let i = 0; i < 10 && !processed.includes(value); i++) await sleep(100);
       return processed.some((v) => v > 100);
+    }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; adds refused: ${refused.slice(-5).join(' | ') || 'none'}`);
     });
     expect(processed.some((v) => v > 100)).toBe(true);
   });
