@@ -9,6 +9,7 @@ import { blackboxBench } from './blackbox.js';
 import { detectionBench } from './detection.js';
 import { engineBench } from './engine.js';
 import { fleetBench } from './fleet.js';
+import { heapSummaryBench } from './heap-summary.js';
 import { httpClientBench } from './http-client.js';
 import { lbSyncCheckCostBench } from './lb-sync-check-cost.js';
 import { noiseBench } from './noise.js';
@@ -25,6 +26,8 @@ interface Benchmark {
   readonly name: string;
   readonly about: string;
   readonly run: (args: readonly string[]) => Promise<void>;
+  /** A tool run on a file, not a measurement: left out of the run of every benchmark. */
+  readonly tool?: true;
 }
 
 const BENCHMARKS: readonly Benchmark[] = [
@@ -94,6 +97,12 @@ const BENCHMARKS: readonly Benchmark[] = [
       'checks lost/duplicated/late and time to a draft across a Redis outage, then the chaos run (--probes 500 --interval 1 --outage 10 --fault-after 2 --before PATH --chaos 1)',
     run: fleetOutageBench,
   },
+  {
+    name: 'heap-summary',
+    about: 'shallow bytes per constructor of a .heapsnapshot (FILE --top 25); run node with --max-old-space-size=8000',
+    run: heapSummaryBench,
+    tool: true,
+  },
   { name: 'alert-burst', about: 'Alertmanager webhooks of N alerts on one component: answer, /healthz, RSS (--sizes 1000,3000,10000 --rounds 3)', run: alertBurstBench },
 ];
 
@@ -110,7 +119,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  const chosen = name === undefined ? BENCHMARKS : BENCHMARKS.filter((b) => b.name === name);
+  const chosen = name === undefined ? BENCHMARKS.filter((b) => !b.tool) : BENCHMARKS.filter((b) => b.name === name);
   if (chosen.length === 0) {
     process.stderr.write(`unknown benchmark "${name}"\n${usage()}\n`);
     return 2;

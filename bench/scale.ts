@@ -6,6 +6,7 @@
  * CPU per 1,000 checks, beside the targets of the issue.
  */
 import os from 'node:os';
+import v8 from 'node:v8';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROBE_KINDS } from '../probes/index.js';
@@ -20,6 +21,7 @@ import { InlineQueue } from '../src/queue/inline.js';
 import { ResultsBus } from '../src/results/bus.js';
 import { LatestResults } from '../src/results/latest.js';
 import { checkOptions, numberOption, UsageError } from './lib/args.js';
+import { textOption } from './lib/options.js';
 import { cpuMsSince, machineLine, maxRssMB, ProcessSampler, retainedHeapMB } from './lib/process-stats.js';
 import { fmt, fmtInt, percentile, Samples } from './lib/stats.js';
 import { printTable } from './lib/table.js';
@@ -43,7 +45,7 @@ function buildPlan(count: number, intervalMs: number, timeoutMs: number, listene
 const mark = (ok: boolean): string => (ok ? 'pass' : 'FAIL');
 
 export async function scaleBench(args: readonly string[]): Promise<void> {
-  checkOptions(args, ['probes', 'seconds', 'interval', 'concurrency', 'addresses', 'scrape']);
+  checkOptions(args, ['probes', 'seconds', 'interval', 'concurrency', 'addresses', 'scrape', 'heap-snapshot']);
   const count = Math.round(numberOption(args, 'probes', 10_000));
   const seconds = numberOption(args, 'seconds', 150);
   const intervalMs = numberOption(args, 'interval', 30) * 1000;
@@ -51,6 +53,8 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
   const addresses = Math.min(254, Math.round(numberOption(args, 'addresses', 8)));
   // Render /metrics every N seconds during the run, as a Prometheus scrape would (0: never).
   const scrapeMs = numberOption(args, 'scrape', 0, 0) * 1000;
+  // A heap snapshot at the end of the measured window, for `bench heap-summary` (bench/README.md).
+  const heapSnapshot = textOption(args, 'heap-snapshot');
   // The config's default: 10 s, or half the interval when that is shorter.
   const timeoutMs = Math.min(10_000, intervalMs / 2);
   const durationMs = seconds * 1000;
@@ -180,6 +184,7 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
     const heapEnd = process.memoryUsage().heapUsed / 1e6;
     const loadEnd = os.loadavg();
     const atEnd = queue.stats();
+    if (heapSnapshot) process.stderr.write(`  heap snapshot: ${v8.writeHeapSnapshot(heapSnapshot)}\n`);
     await queue.stop(STOP_GRACE_MS);
     // Outside the measured window: what is retained (not garbage), and what one scrape costs.
     const heapRetained = retainedHeapMB();

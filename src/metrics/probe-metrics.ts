@@ -41,35 +41,79 @@ function recordStorage(metrics: Metrics, r: ProbeResult): void {
   }
 }
 
+/** The slots of one series (probe x target x vantage) in the per-probe families, found once. */
+interface SeriesSlots {
+  /** The result's own target and vantage, as they arrive (the key). */
+  readonly rawTarget: string | undefined;
+  readonly vantage: string;
+  /** The target label: redacted. */
+  readonly target: string;
+  readonly success: number;
+  readonly duration: number;
+  readonly passed: number;
+  /** tocsin_probe_checks_total{result="failure"} per error code, created as codes appear. */
+  failed?: Map<string, number>;
+}
+
 /**
  * Updates the probe metrics of CONTRACT §7 from each result event. Kind and component come from
  * the plan (events do not carry them); results of probes no longer in the plan are ignored.
+ *
+ * Each series' target label (redacted) and its slots in the per-probe families are worked out at
+ * its first result and kept: a check's update is then a lookup and a few array writes, with no
+ * URL parsing, no label hashing and no allocation (50,000 probes every 30 s is 1,700 results a
+ * second).
  */
 export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeResult) => void {
   const probes = new Map<string, ProbePlan>(plan.probes.map((p) => [p.id, p]));
   const perProbe = plan.metrics?.per_probe_histograms === true;
+  // Per probe, its series: a probe has one target and one vantage embedded, a few in a fleet, so
+  // a scan finds a series faster than building a key string for a map would.
+  const series = new Map<string, SeriesSlots[]>();
+  const slotsOf = (r: ProbeResult, probe: ProbePlan): SeriesSlots => {
+    let known = series.get(r.probe);
+    if (!known) {
+      known = [];
+      series.set(r.probe, known);
+    }
+    for (const s of known) if (s.rawTarget === r.target && s.vantage === r.vantage) return s;
+    // /metrics may be public: a label never carries credentials or a query string (docs/metrics.md).
+    const target = redactUrl(r.target ?? probe.targets[0] ?? '');
+    const { kind, component } = probe;
+    const labels = { probe: r.probe, kind, vantage: r.vantage };
+    const slots: SeriesSlots = {
+      rawTarget: r.target,
+      vantage: r.vantage,
+      target,
+      success: metrics.probeSuccess.slot({ ...labels, component, target }),
+      duration: metrics.probeDuration.slot({ ...labels, target }),
+      passed: metrics.probeChecks.slot({ ...labels, result: 'success', error: '' }),
+    };
+    known.push(slots);
+    return slots;
+  };
+  const failedSlot = (slots: SeriesSlots, r: ProbeResult, kind: string): number => {
+    const error = r.error ?? '';
+    slots.failed ??= new Map();
+    let slot = slots.failed.get(error);
+    if (slot === undefined) {
+      slot = metrics.probeChecks.slot({ probe: r.probe, kind, vantage: r.vantage, result: 'failure', error });
+      slots.failed.set(error, slot);
+    }
+    return slot;
+  };
   return (r) => {
     const probe = probes.get(r.probe);
     if (!probe) return;
-    // /metrics may be public: a label never carries credentials or a query string (docs/metrics.md).
-    const target = redactUrl(r.target ?? probe.targets[0] ?? '');
-    metrics.probeSuccess.set(
-      { probe: r.probe, kind: probe.kind, component: probe.component, target, vantage: r.vantage },
-      r.ok ? 1 : 0,
-    );
+    const slots = slotsOf(r, probe);
+    metrics.probeSuccess.setAt(slots.success, r.ok ? 1 : 0);
     if (r.duration_ms !== undefined) {
       const seconds = r.duration_ms / 1000;
-      metrics.probeDuration.set({ probe: r.probe, kind: probe.kind, target, vantage: r.vantage }, seconds);
+      metrics.probeDuration.setAt(slots.duration, seconds);
       const labels = { kind: probe.kind, vantage: r.vantage };
       metrics.checkDuration.observe(perProbe ? { probe: r.probe, ...labels } : labels, seconds);
     }
-    metrics.probeChecks.inc({
-      probe: r.probe,
-      kind: probe.kind,
-      vantage: r.vantage,
-      result: r.ok ? 'success' : 'failure',
-      error: r.error ?? '',
-    });
+    metrics.probeChecks.incAt(r.ok ? slots.passed : failedSlot(slots, r, probe.kind));
     const timings = r.observations?.timings;
     if (probe.kind === 'http' && timings && typeof timings === 'object') {
       for (const phase of HTTP_PHASES) {
@@ -77,8 +121,8 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeRes
         if (typeof ms === 'number') metrics.httpPhase.observe({ phase }, ms / 1000);
       }
     }
-    if (probe.kind === 'tls') recordTls(metrics, r, target);
-    if (probe.kind === 'lb_sync') recordLbSync(metrics, r, target);
+    if (probe.kind === 'tls') recordTls(metrics, r, slots.target);
+    if (probe.kind === 'lb_sync') recordLbSync(metrics, r, slots.target);
     if (probe.kind === 'storage') recordStorage(metrics, r);
   };
 }

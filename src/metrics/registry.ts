@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { M } from './names.js';
+import { SeriesFamily } from './series-family.js';
 
 /**
  * Seconds; from a fast loopback answer to a check's longest sensible deadline. Kept short: with
@@ -10,6 +11,20 @@ const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const DETECTION_BUCKETS = [1, 5, 10, 15, 30, 45, 60, 90, 120, 300, 600, 1800];
 /** Scheduler lag should stay in milliseconds; the upper buckets show a backlog. */
 const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** A family with a series per probe, registered like any prom-client metric (SeriesFamily). */
+function perProbe<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  type: 'gauge' | 'counter',
+  labelNames: readonly L[],
+): SeriesFamily<L> {
+  const family = new SeriesFamily(name, help, type, labelNames);
+  // The registry only calls get() and reset() and reads `name`, which a SeriesFamily has.
+  registry.registerMetric(family as unknown as Gauge);
+  return family;
+}
 
 /**
  * Tocsin's metrics, in a registry of its own (never prom-client's global one, so tests and
@@ -27,18 +42,21 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean;
   }
   const metrics = {
     registry,
-    probeSuccess: new Gauge({
-      name: M.probeSuccess,
-      help: 'Whether the last check of this target from this vantage succeeded (1) or not (0).',
-      labelNames: ['probe', 'kind', 'component', 'target', 'vantage'] as const,
-      registers: [registry],
-    }),
-    probeDuration: new Gauge({
-      name: M.probeDuration,
-      help: 'How long the last check took, seconds (as Blackbox exporter\'s probe_duration_seconds).',
-      labelNames: ['probe', 'kind', 'target', 'vantage'] as const,
-      registers: [registry],
-    }),
+    // Families with a series per probe are SeriesFamily: compact, and rendered a chunk at a time.
+    probeSuccess: perProbe(
+      registry,
+      M.probeSuccess,
+      'Whether the last check of this target from this vantage succeeded (1) or not (0).',
+      'gauge',
+      ['probe', 'kind', 'component', 'target', 'vantage'] as const,
+    ),
+    probeDuration: perProbe(
+      registry,
+      M.probeDuration,
+      'How long the last check took, seconds (as Blackbox exporter\'s probe_duration_seconds).',
+      'gauge',
+      ['probe', 'kind', 'target', 'vantage'] as const,
+    ),
     // Per kind and vantage: a handful of series whatever the number of probes; per probe too
     // only when asked for (`metrics.per_probe_histograms`).
     checkDuration: new Histogram({
@@ -48,12 +66,13 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean;
       buckets: DURATION_BUCKETS,
       registers: [registry],
     }),
-    probeChecks: new Counter({
-      name: M.probeChecks,
-      help: 'Checks run, by result (success|failure) and error code ("" on success).',
-      labelNames: ['probe', 'kind', 'vantage', 'result', 'error'] as const,
-      registers: [registry],
-    }),
+    probeChecks: perProbe(
+      registry,
+      M.probeChecks,
+      'Checks run, by result (success|failure) and error code ("" on success).',
+      'counter',
+      ['probe', 'kind', 'vantage', 'result', 'error'] as const,
+    ),
     httpPhase: new Histogram({
       name: M.httpPhase,
       // Not per probe: five phases per probe multiplied the exposition by three at 10,000 probes
@@ -70,12 +89,13 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean;
       buckets: DURATION_BUCKETS,
       registers: [registry],
     }),
-    tlsCertNotAfter: new Gauge({
-      name: M.tlsCertNotAfter,
-      help: 'Expiry (notAfter) of the leaf certificate last seen by a tls probe, as a Unix timestamp in seconds.',
-      labelNames: ['probe', 'target'] as const,
-      registers: [registry],
-    }),
+    tlsCertNotAfter: perProbe(
+      registry,
+      M.tlsCertNotAfter,
+      'Expiry (notAfter) of the leaf certificate last seen by a tls probe, as a Unix timestamp in seconds.',
+      'gauge',
+      ['probe', 'target'] as const,
+    ),
     lbConfigInSync: new Gauge({
       name: M.lbConfigInSync,
       help: 'Whether a load-balancer instance served the reference config at its last lb_sync check (1) or not (0).',
@@ -101,12 +121,13 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean;
       buckets: LAG_BUCKETS,
       registers: [registry],
     }),
-    schedulerSkipped: new Counter({
-      name: M.schedulerSkipped,
-      help: 'Checks not started because the previous check of the same probe/target/vantage was still running.',
-      labelNames: ['probe'] as const,
-      registers: [registry],
-    }),
+    schedulerSkipped: perProbe(
+      registry,
+      M.schedulerSkipped,
+      'Checks not started because the previous check of the same probe/target/vantage was still running.',
+      'counter',
+      ['probe'] as const,
+    ),
     schedulerInflight: new Gauge({
       name: M.schedulerInflight,
       help: 'Checks running now.',

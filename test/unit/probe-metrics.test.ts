@@ -30,4 +30,29 @@ describe('probe metrics: per-probe gauges, histograms per kind and vantage', () 
     expect(text).toMatch(/^tocsin_check_duration_seconds_count\{probe="p7",kind="http",vantage="v1"\} 1$/m);
     expect(text.split('\n').filter((l) => l.startsWith('tocsin_check_duration_seconds_bucket')).length).toBe(500);
   });
+
+  it('keeps one series per target and vantage, a checks counter per error code, and redacts the target label', async () => {
+    const plan = makePlan([{ id: 'lb', kind: 'http', targets: ['https://user:pw@a.example/x?token=s', 'https://b.example/'] }]);
+    const metrics = createMetrics({ version: 't', processMetrics: false });
+    const record = probeMetricsRecorder(plan, metrics);
+    const at = '2026-12-02T10:00:00.000Z';
+    for (const vantage of ['v1', 'v2']) {
+      record({ at, probe: 'lb', target: 'https://user:pw@a.example/x?token=s', vantage, ok: true, duration_ms: 10 });
+      record({ at, probe: 'lb', target: 'https://b.example/', vantage, ok: false, error: 'timeout', duration_ms: 2000 });
+      record({ at, probe: 'lb', target: 'https://b.example/', vantage, ok: false, error: 'http_status', duration_ms: 30 });
+    }
+    record({ at, probe: 'lb', target: 'https://b.example/', vantage: 'v1', ok: false, error: 'timeout', duration_ms: 2000 });
+    record({ at, probe: 'gone', target: 'https://c.example/', vantage: 'v1', ok: true, duration_ms: 5 });
+    const text = await metrics.registry.metrics();
+    const lines = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`));
+    expect(lines('tocsin_probe_success')).toHaveLength(4);
+    expect(text).not.toContain('pw@');
+    expect(text).not.toContain('token=');
+    expect(text).toMatch(/^tocsin_probe_success\{probe="lb",kind="http",component="[^"]*",target="https:\/\/b.example\/",vantage="v2"\} 0$/m);
+    expect(text).toMatch(/^tocsin_probe_checks_total\{probe="lb",kind="http",vantage="v1",result="failure",error="timeout"\} 2$/m);
+    expect(text).toMatch(/^tocsin_probe_checks_total\{probe="lb",kind="http",vantage="v2",result="failure",error="http_status"\} 1$/m);
+    expect(text).toMatch(/^tocsin_probe_checks_total\{probe="lb",kind="http",vantage="v1",result="success",error=""\} 1$/m);
+    // A probe no longer in the plan records nothing.
+    expect(text).not.toContain('probe="gone"');
+  });
 });

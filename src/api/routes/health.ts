@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.js';
 import { Exposition } from '../../metrics/exposition.js';
@@ -24,7 +25,8 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const exposition = new Exposition(ctx.metrics.registry);
   app.get('/metrics', async (req, reply) => {
     if (ctx.plan.server.metrics_auth) requireRole(ctx, req, 'viewer');
-    const body = await exposition.text();
+    // Written piece by piece (chunked): the text is never flattened into one large string.
+    const body = Readable.from(await exposition.pieces(), { objectMode: false });
     return reply.type(ctx.metrics.registry.contentType).send(body);
   });
 }

@@ -1,0 +1,97 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { Exposition } from '../../src/metrics/exposition.js';
+import { LINES_PER_CHUNK, SeriesFamily } from '../../src/metrics/series-family.js';
+
+function family<L extends string>(registry: Registry, name: string, type: 'gauge' | 'counter', labels: readonly L[]) {
+  const f = new SeriesFamily(name, `help of ${name}`, type, labels);
+  registry.registerMetric(f as unknown as Gauge);
+  return f;
+}
+
+describe('SeriesFamily (per-probe gauges and counters)', () => {
+  it('renders exactly what prom-client renders for the same series, escapes included', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const g = family(ours, 'tocsin_up', 'gauge', ['probe', 'target']);
+    const c = family(ours, 'tocsin_checks_total', 'counter', ['probe', 'error']);
+    const pg = new Gauge({ name: 'tocsin_up', help: 'help of tocsin_up', labelNames: ['probe', 'target'], registers: [theirs] });
+    const pc = new Counter({ name: 'tocsin_checks_total', help: 'help of tocsin_checks_total', labelNames: ['probe', 'error'], registers: [theirs] });
+    for (let i = 0; i < 50; i++) {
+      const labels = { probe: `p${i}`, target: `https://h${i}.example/a"b\\c\nd` };
+      g.set(labels, i % 2);
+      pg.set(labels, i % 2);
+      c.inc({ probe: `p${i}`, error: i % 3 ? '' : 'timeout' }, i);
+      pc.inc({ probe: `p${i}`, error: i % 3 ? '' : 'timeout' }, i);
+    }
+    g.set({ probe: 'p1', target: 'https://h1.example/a"b\\c\nd' }, 0.125);
+    pg.set({ probe: 'p1', target: 'https://h1.example/a"b\\c\nd' }, 0.125);
+    const expected = await theirs.metrics();
+    expect(await new Exposition(ours).text()).toBe(expected);
+    // registry.metrics() goes through get(): the same text again.
+    expect(await ours.metrics()).toBe(expected);
+  });
+
+  it('an empty family is its HELP and TYPE lines, as prom-client writes it', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    family(ours, 'tocsin_skipped_total', 'counter', ['probe']);
+    new Counter({ name: 'tocsin_skipped_total', help: 'help of tocsin_skipped_total', labelNames: ['probe'], registers: [theirs] });
+    expect(await new Exposition(ours).text()).toBe(await theirs.metrics());
+  });
+
+  it('a slot is found once and then updated in place; inc adds, set replaces', async () => {
+    const f = new SeriesFamily('tocsin_x_total', 'x', 'counter', ['probe'] as const);
+    const a = f.slot({ probe: 'a' });
+    expect(f.slot({ probe: 'a' })).toBe(a);
+    f.incAt(a);
+    f.incAt(a, 2);
+    f.inc({ probe: 'b' });
+    f.set({ probe: 'b' }, 7);
+    const values = (await f.get()).values.map((v) => [v.labels.probe, v.value]);
+    expect(values).toEqual([
+      ['a', 3],
+      ['b', 7],
+    ]);
+  });
+
+  it('a removed series leaves the text and its slot serves the next new series', async () => {
+    const registry = new Registry();
+    const f = family(registry, 'tocsin_up', 'gauge', ['probe']);
+    f.set({ probe: 'a' }, 1);
+    const b = f.slot({ probe: 'b' });
+    f.remove({ probe: 'b' });
+    expect(f.size).toBe(1);
+    const text = await new Exposition(registry).text();
+    expect(text).toContain('tocsin_up{probe="a"} 1');
+    expect(text).not.toContain('probe="b"');
+    expect(f.slot({ probe: 'c' })).toBe(b);
+    // The reused slot starts at 0, not at the removed series' value.
+    expect(await new Exposition(registry).text()).toContain('tocsin_up{probe="c"} 0');
+  });
+
+  it('grows past its initial capacity without losing values', async () => {
+    const f = new SeriesFamily('tocsin_up', 'up', 'gauge', ['probe'] as const);
+    for (let i = 0; i < 1000; i++) f.set({ probe: `p${i}` }, i);
+    const values = (await f.get()).values;
+    expect(values).toHaveLength(1000);
+    expect(values[999]).toEqual({ labels: { probe: 'p999' }, value: 999 });
+  });
+
+  it('gives the event loop back within a family of many series, and the text is whole', async () => {
+    const registry = new Registry();
+    const f = family(registry, 'tocsin_up', 'gauge', ['probe']);
+    const count = LINES_PER_CHUNK * 3 + 5;
+    for (let i = 0; i < count; i++) f.set({ probe: `p${i}` }, 1);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const pieces = await new Exposition(registry).pieces();
+    clearInterval(timer);
+    const text = pieces.join('');
+    expect(text.split('\n').filter((l) => l.startsWith('tocsin_up{'))).toHaveLength(count);
+    // Four chunks of lines: the loop ran between them (setImmediate turns, where timers fire).
+    expect(pieces.filter((p) => p.includes('tocsin_up{')).length).toBeGreaterThanOrEqual(4);
+    expect(ticks).toBeGreaterThan(0);
+    expect(text).toBe(await registry.metrics());
+  });
+});
