@@ -10,6 +10,7 @@ import { detectionBench } from './detection.js';
 import { engineBench } from './engine.js';
 import { fleetBench } from './fleet.js';
 import { heapSummaryBench } from './heap-summary.js';
+import { idleBench } from './idle.js';
 import { httpClientBench } from './http-client.js';
 import { lbSyncCheckCostBench } from './lb-sync-check-cost.js';
 import { noiseBench } from './noise.js';
@@ -40,7 +41,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   {
     name: 'scale',
     about:
-      'N http probes through the inline queue (--probes 10000 --interval 30 --seconds 150 --concurrency 256 --addresses 8 --scrape 0)',
+      'N http probes through the inline queue (--probes 10000 --interval 30 --seconds 150 --concurrency 256 --addresses 8 --scrape 0 --heap-snapshot FILE)',
     run: scaleBench,
   },
   { name: 'tls-cost', about: 'CPU-ms per tls check: RSA 2048 / RSA 4096 / EC P-256 servers', run: tlsCheckCostBench },
@@ -96,6 +97,11 @@ const BENCHMARKS: readonly Benchmark[] = [
     about:
       'checks lost/duplicated/late and time to a draft across a Redis outage, then the chaos run (--probes 500 --interval 1 --outage 10 --fault-after 2 --before PATH --chaos 1)',
     run: fleetOutageBench,
+  },
+  {
+    name: 'idle',
+    about: 'RSS of an idle `tocsin run` with config/tocsin.yml (--runs 3 --settle 15 --before PATH --heap-snapshot DIR)',
+    run: idleBench,
   },
   {
     name: 'heap-summary',

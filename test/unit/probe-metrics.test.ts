@@ -39,7 +39,7 @@ describe('probe metrics: per-probe gauges, histograms per kind and vantage', () 
     for (const vantage of ['v1', 'v2']) {
       record({ at, probe: 'lb', target: 'https://user:pw@a.example/x?token=s', vantage, ok: true, duration_ms: 10 });
       record({ at, probe: 'lb', target: 'https://b.example/', vantage, ok: false, error: 'timeout', duration_ms: 2000 });
-      record({ at, probe: 'lb', target: 'https://b.example/', vantage, ok: false, error: 'http_status', duration_ms: 30 });
+      record({ at, probe: 'lb', target: 'https://b.example/', vantage, ok: false, error: 'status', duration_ms: 30 });
     }
     record({ at, probe: 'lb', target: 'https://b.example/', vantage: 'v1', ok: false, error: 'timeout', duration_ms: 2000 });
     record({ at, probe: 'gone', target: 'https://c.example/', vantage: 'v1', ok: true, duration_ms: 5 });
@@ -50,7 +50,7 @@ describe('probe metrics: per-probe gauges, histograms per kind and vantage', () 
     expect(text).not.toContain('token=');
     expect(text).toMatch(/^tocsin_probe_success\{probe="lb",kind="http",component="[^"]*",target="https:\/\/b.example\/",vantage="v2"\} 0$/m);
     expect(text).toMatch(/^tocsin_probe_checks_total\{probe="lb",kind="http",vantage="v1",result="failure",error="timeout"\} 2$/m);
-    expect(text).toMatch(/^tocsin_probe_checks_total\{probe="lb",kind="http",vantage="v2",result="failure",error="http_status"\} 1$/m);
+    expect(text).toMatch(/^tocsin_probe_checks_total\{probe="lb",kind="http",vantage="v2",result="failure",error="status"\} 1$/m);
     expect(text).toMatch(/^tocsin_probe_checks_total\{probe="lb",kind="http",vantage="v1",result="success",error=""\} 1$/m);
     // A probe no longer in the plan records nothing.
     expect(text).not.toContain('probe="gone"');

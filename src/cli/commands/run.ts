@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
 import { globalOptions, loadPlanOrFail } from '../options.js';
 import { shutdownGraceMs, stopOnSignals } from '../shutdown.js';
+import { releaseYoungGeneration } from '../young-generation.js';
 
 /** `tocsin run`: the daemon. First SIGTERM/SIGINT stops cleanly; a second one exits at once. */
 export function runCommand(program: Command): void {
@@ -16,6 +17,7 @@ export function runCommand(program: Command): void {
       // every other command would otherwise pay for at start-up.
       const { startDaemon } = await import('../../daemon.js');
       const daemon = await startDaemon({ plan, logger });
+      releaseYoungGeneration();
       const grace = shutdownGraceMs(plan);
       stopOnSignals({ logger, graceMs: grace, stop: (ms) => daemon.stop(ms) });
     });

@@ -5,6 +5,7 @@ import { systemClock } from '../../clock.js';
 import { createLogger } from '../../log.js';
 import { CliFailure, globalOptions, loadPlanOrFail } from '../options.js';
 import { shutdownGraceMs, stopOnSignals } from '../shutdown.js';
+import { releaseYoungGeneration } from '../young-generation.js';
 import { redisPassword } from '../../queue/bullmq-keys.js';
 
 function positiveInt(value: string): number {
@@ -71,6 +72,7 @@ export function workerCommand(program: Command): void {
         clock: systemClock,
         logger,
       });
+      releaseYoungGeneration();
       // Jobs carry their own timeouts; the config's longest one bounds a graceful drain.
       const grace = shutdownGraceMs(plan, 1000);
       stopOnSignals({
