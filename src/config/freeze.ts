@@ -8,9 +8,20 @@
 export function frozenCopy<T>(value: T): T {
   if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T;
   if (!isPlainObject(value)) return value;
+  // Frozen, an empty object is the same as any other: one serves every probe's empty `labels`,
+  // `headers`, `headers_env` (four per probe at 50,000 probes was 11 MB of heap).
+  if (isEmpty(value)) return (Object.getPrototypeOf(value) === null ? EMPTY_NULL_PROTO : EMPTY) as T;
   // fromEntries defines own properties, so a `__proto__` key from YAML stays a plain key.
   const copy = Object.fromEntries(Object.entries(value).map(([key, v]) => [key, frozenCopy(v)]));
   return Object.freeze(copy) as T;
+}
+
+const EMPTY = Object.freeze({});
+const EMPTY_NULL_PROTO = Object.freeze(Object.create(null) as object);
+
+function isEmpty(value: object): boolean {
+  for (const _ in value) return false;
+  return Object.getOwnPropertySymbols(value).length === 0 && Object.getOwnPropertyNames(value).length === 0;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
