@@ -1,25 +1,36 @@
 /**
  * CPU cost of one tls probe check (`tlsProbe.run`: TCP connect, full handshake, chain inspection,
  * verification, expectations), by the server's key type: RSA 2048, RSA 4096 (seed S2's regenerated
- * certificates) and EC P-256. The TLS server runs in a child process, so process.cpuUsage() here is
- * the probe's work only; the server's own CPU per handshake is reported beside it.
+ * certificates) and EC P-256, beside a bare `tls.connect` to the same server in the same run: the
+ * floor a verifying client pays (a SecureContext shared as the probe shares its own, node:tls's own
+ * verification and name check, ALPN offered, closed cleanly). The TLS server runs in a child
+ * process, so process.cpuUsage() here is the client's work only; the server's own CPU per handshake
+ * is reported beside it. `--before PATH` adds another build's probe (PATH: its repository root,
+ * built) to the same rounds.
  *
- *   npm run build && node dist/bench/tls-check-cost.js [--checks 500] [--rounds 3] [--warmup 50]
+ *   npm run build && npm run bench -- tls-cost [--checks 500] [--rounds 10] [--warmup 50] [--before PATH]
  *
- * Checks run one at a time (a handshake's figures, not a queue's). Prints figures, asserts nothing.
+ * Checks run one at a time (a handshake's figures, not a queue's), every row a block of checks per
+ * round, rows in a rotating order; CPU per check is the median of the rounds, and "vs bare" the
+ * median of each round's ratio to the bare client of the same key in the same round (the machine's
+ * load drifts less within a round than over a run). Prints figures, asserts nothing.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { TlsSpec } from '../probes/shared/tls-spec.js';
-import { TlsProbeSpec, tlsProbe } from '../probes/tls.js';
+import * as thisSpec from '../probes/shared/tls-spec.js';
+import * as thisProbe from '../probes/tls.js';
+import { peerCertificates } from '../probes/tls/chain.js';
+import { DEFAULT_ALPN_PROTOCOLS } from '../probes/tls/spec.js';
 import { createTestPki, type KeyType } from '../test/helpers/certs.js';
 import { checkOptions, numberOption } from './lib/args.js';
+import { textOption } from './lib/options.js';
 import { cpuMsSince, machineLine } from './lib/process-stats.js';
-import { fmt, fmtInt, percentile, Samples } from './lib/stats.js';
+import { fmt, fmtInt, percentile, Samples, sortedCopy } from './lib/stats.js';
 import { printTable } from './lib/table.js';
 
 const KEY_TYPES: readonly KeyType[] = ['rsa2048', 'rsa4096', 'ec-p256'];
@@ -114,34 +125,56 @@ class ServerProcess {
   }
 }
 
-interface Tally {
-  checks: number;
-  errors: number;
-  clientCpuMs: number;
-  serverCpuMs: number;
-  wallMs: number;
-  bestClientCpuPerCheck: number;
-  readonly handshakeMs: Samples;
+type ProbeModule = typeof thisProbe;
+type SpecModule = typeof thisSpec;
+
+/** A build's tls probe: this one's, or another's loaded from `--before`. */
+interface ProbeBuild {
+  readonly name: string;
+  readonly probe: ProbeModule;
+  readonly spec: SpecModule;
 }
 
-/** One check as the queue runs it; returns the handshake time, or undefined when it failed. */
-async function probeCheck(spec: Parameters<typeof tlsProbe.run>[0], target: string): Promise<number | undefined> {
-  const [result] = await tlsProbe.run(spec, [target], {
-    signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
-    timeoutMs: CHECK_TIMEOUT_MS,
-  });
-  const timings = result?.observations?.timings as Record<string, number> | undefined;
-  return result?.ok ? timings?.handshake : undefined;
+async function loadBuild(root: string): Promise<ProbeBuild> {
+  const load = <T>(path: string): Promise<T> => import(pathToFileURL(join(resolve(root), 'dist', path)).href) as Promise<T>;
+  return {
+    name: `before (${root})`,
+    probe: await load<ProbeModule>('probes/tls.js'),
+    spec: await load<SpecModule>('probes/shared/tls-spec.js'),
+  };
 }
 
 /**
- * The floor: a bare `tls.connect` with the same CA, verified by node:tls, closed at once (connect
- * included in its time, no chain inspection). What the probe adds is the difference.
+ * A build's check of `target` as the queue runs it (the spec parsed once, as a plan holds it: the
+ * probe keeps one SecureContext per `tls` block); it returns the handshake time, undefined on failure.
  */
-function bareHandshake(port: number, ca: string): Promise<number | undefined> {
+function probeCheck(build: ProbeBuild, ca: string, target: string): () => Promise<number | undefined> {
+  const spec = { ...build.probe.TlsProbeSpec.parse({ targets: [target] }), tls: build.spec.TlsSpec.parse({ ca }) };
+  return async () => {
+    const [result] = await build.probe.tlsProbe.run(spec, [target], {
+      signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+      timeoutMs: CHECK_TIMEOUT_MS,
+    });
+    const timings = result?.observations?.timings as Record<string, number> | undefined;
+    return result?.ok ? timings?.handshake : undefined;
+  };
+}
+
+/**
+ * The floor: a bare `tls.connect` verified by node:tls (chain and name, which reads the peer's chain
+ * once), offering the probe's ALPN protocols, over a SecureContext made once as the probe's is, and
+ * closed cleanly as the probe closes. Its time includes the TCP connect; nothing else is read.
+ */
+function bareHandshake(port: number, context: tls.SecureContext): Promise<number | undefined> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: '' });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      secureContext: context,
+      servername: '',
+      ALPNProtocols: DEFAULT_ALPN_PROTOCOLS,
+    });
     socket.once('secureConnect', () => {
       socket.destroySoon();
       resolve(performance.now() - t0);
@@ -157,20 +190,42 @@ function bareHandshake(port: number, ca: string): Promise<number | undefined> {
 interface Row {
   readonly name: string;
   readonly keyType: KeyType;
+  /** The bare tls.connect row, the floor the others of the same key are compared with. */
+  readonly bare: boolean;
   readonly check: () => Promise<number | undefined>;
 }
 
+interface Tally {
+  checks: number;
+  errors: number;
+  serverCpuMs: number;
+  wallMs: number;
+  /** Client CPU-ms per check, one per round. */
+  readonly rounds: number[];
+  /** This round's CPU per check over the bare client's of the same key, one per round. */
+  readonly ratios: number[];
+  readonly handshakeMs: Samples;
+}
+
+function median(values: readonly number[]): number {
+  return percentile(sortedCopy(values), 50);
+}
+
 export async function tlsCheckCostBench(args: readonly string[]): Promise<void> {
-  checkOptions(args, ['checks', 'rounds', 'warmup']);
+  checkOptions(args, ['checks', 'rounds', 'warmup', 'before']);
   const checks = numberOption(args, 'checks', 500);
-  const rounds = numberOption(args, 'rounds', 3);
-  const warmup = numberOption(args, 'warmup', 50);
+  const rounds = Math.round(numberOption(args, 'rounds', 10));
+  const warmup = numberOption(args, 'warmup', 50, 0);
+  const beforeRoot = textOption(args, 'before');
   const perRound = Math.ceil(checks / rounds);
 
   process.stdout.write(
-    `\n## tls-check-cost: CPU per tls probe check, ${perRound * rounds} checks per key type in ${rounds} interleaved rounds, one at a time\n`,
+    `\n## tls-check-cost: CPU per tls probe check vs a bare tls.connect, ${perRound * rounds} checks per row in ${rounds} interleaved rounds, one at a time\n`,
   );
   process.stdout.write(`${machineLine()}\n`);
+
+  const builds: ProbeBuild[] = [{ name: 'tlsProbe.run', probe: thisProbe, spec: thisSpec }];
+  if (beforeRoot !== undefined) builds.push(await loadBuild(beforeRoot));
 
   const pki = await createTestPki();
   let server: ServerProcess | undefined;
@@ -181,39 +236,35 @@ export async function tlsCheckCostBench(args: readonly string[]): Promise<void> 
       specs.push({ keyType, certFile: pair.certFile, keyFile: pair.keyFile });
     }
     server = await ServerProcess.start(specs);
-    const probeSpec = {
-      ...TlsProbeSpec.parse({ targets: ['127.0.0.1:1'] }),
-      tls: TlsSpec.parse({ ca: pki.ca.cert }),
-    };
     const ports = server.ports;
-    const targetOf = (keyType: KeyType): string => `127.0.0.1:${ports[keyType] ?? 0}`;
-    const rows: Row[] = [
-      ...KEY_TYPES.map((keyType) => ({
-        name: `tlsProbe.run, ${keyType}`,
-        keyType,
-        check: () => probeCheck(probeSpec, targetOf(keyType)),
-      })),
-      { name: 'bare tls.connect, rsa2048', keyType: 'rsa2048', check: () => bareHandshake(ports.rsa2048 ?? 0, pki.ca.cert) },
-    ];
+    const ca = pki.ca.cert;
+    const context = tls.createSecureContext({ ca });
+    const rows: Row[] = KEY_TYPES.flatMap((keyType): Row[] => {
+      const port = ports[keyType] ?? 0;
+      const target = `127.0.0.1:${port}`;
+      return [
+        ...builds.map((build) => ({
+          name: `${build.name}, ${keyType}`,
+          keyType,
+          bare: false,
+          check: probeCheck(build, ca, target),
+        })),
+        { name: `bare tls.connect, ${keyType}`, keyType, bare: true, check: () => bareHandshake(port, context) },
+      ];
+    });
     const tallies = new Map<Row, Tally>(
       rows.map((row) => [
         row,
-        {
-          checks: 0,
-          errors: 0,
-          clientCpuMs: 0,
-          serverCpuMs: 0,
-          wallMs: 0,
-          bestClientCpuPerCheck: Infinity,
-          handshakeMs: new Samples(),
-        },
+        { checks: 0, errors: 0, serverCpuMs: 0, wallMs: 0, rounds: [], ratios: [], handshakeMs: new Samples() },
       ]),
     );
 
-    // Warm-up: JIT, module loading and OpenSSL's first contexts stay out of the figures.
+    // Warm-up: JIT, module loading, OpenSSL's first contexts and the certificate cache stay out of
+    // the figures (a daemon has seen its targets' chains after the first interval).
     for (const row of rows) {
       for (let i = 0; i < warmup; i++) await row.check();
     }
+    const parsedBefore = peerCertificates.parsed;
 
     for (let round = 0; round < rounds; round++) {
       // Rotate the order so that no row always runs first.
@@ -233,10 +284,15 @@ export async function tlsCheckCostBench(args: readonly string[]): Promise<void> 
         const clientCpuMs = cpuMsSince(cpu);
         const serverAfter = await server.cpu();
         tally.checks += perRound;
-        tally.clientCpuMs += clientCpuMs;
+        tally.rounds.push(clientCpuMs / perRound);
         tally.serverCpuMs += serverAfter.cpuMs - serverBefore.cpuMs;
         tally.wallMs += wallMs;
-        tally.bestClientCpuPerCheck = Math.min(tally.bestClientCpuPerCheck, clientCpuMs / perRound);
+      }
+      for (const row of rows) {
+        const bare = rows.find((r) => r.bare && r.keyType === row.keyType);
+        const mine = tallies.get(row)?.rounds[round];
+        const floor = bare && tallies.get(bare)?.rounds[round];
+        if (!row.bare && mine !== undefined && floor) tallies.get(row)?.ratios.push(mine / floor);
       }
     }
 
@@ -245,8 +301,9 @@ export async function tlsCheckCostBench(args: readonly string[]): Promise<void> 
         'client, server key',
         'checks',
         'errors',
-        'client CPU-ms/check',
-        'best round',
+        'client CPU-ms/check (median round)',
+        'min–max round',
+        'vs bare (median)',
         'server CPU-ms/check',
         'handshake p50 ms',
         'handshake p95 ms',
@@ -260,8 +317,9 @@ export async function tlsCheckCostBench(args: readonly string[]): Promise<void> 
           row.name,
           fmtInt(t.checks),
           fmtInt(t.errors),
-          fmt(t.clientCpuMs / t.checks, 3),
-          fmt(t.bestClientCpuPerCheck, 3),
+          fmt(median(t.rounds), 3),
+          `${fmt(Math.min(...t.rounds), 2)}–${fmt(Math.max(...t.rounds), 2)}`,
+          row.bare ? '' : `${fmt(median(t.ratios), 2)}x`,
           fmt(t.serverCpuMs / t.checks, 3),
           fmt(percentile(hs, 50), 2),
           fmt(percentile(hs, 95), 2),
@@ -270,7 +328,9 @@ export async function tlsCheckCostBench(args: readonly string[]): Promise<void> 
       }),
     );
     process.stdout.write(
-      'handshake: the probe\'s timings.handshake (TCP connect excluded); for the bare client, connect + handshake.\n',
+      'handshake: the probe\'s timings.handshake (TCP connect excluded); for the bare client, connect + handshake.\n' +
+        `certificates parsed by this build's probe during the rounds: ${fmtInt(peerCertificates.parsed - parsedBefore)} ` +
+        `(each distinct certificate is parsed once; ${fmtInt(peerCertificates.size)} kept)\n`,
     );
   } finally {
     await server?.stop();

@@ -5,7 +5,7 @@ import { parseHostPort } from './shared/host-port.js';
 import type { Failure, NetPhase } from './shared/net-errors.js';
 import { PhaseClock } from './shared/phase-clock.js';
 import type { TlsSpec } from './shared/tls-spec.js';
-import { describeCert, keyFacts } from './tls/cert.js';
+import { peerCertificates } from './tls/chain.js';
 import { checkExpectations, daysLeft, verifyFailure } from './tls/expect.js';
 import { handshake, type Session } from './tls/handshake.js';
 import { TlsProbeShape, TlsProbeSpec } from './tls/spec.js';
@@ -22,25 +22,20 @@ function timingsOf(clock: PhaseClock<NetPhase>): Record<string, number> {
   return out;
 }
 
-/** node:crypto's validity dates as a Date; undefined when unparseable (reported as is in the chain). */
-function dateOf(text: string | undefined): Date | undefined {
-  if (text === undefined) return undefined;
-  const at = new Date(text);
-  return Number.isNaN(at.getTime()) ? undefined : at;
-}
-
-/** The session's facts for `observations` (CONTRACT §3: kind-specific). */
+/** The session's facts for `observations` (CONTRACT §3: kind-specific; docs/probes-tls.md). */
 function observeSession(session: Session, nowMs: number): Record<string, unknown> {
   const obs: Record<string, unknown> = {
     protocol: session.protocol,
     cipher: session.cipher,
     alpn: session.alpn,
-    chain: session.chain.map(describeCert),
+    // The cached certificates' own (frozen) facts: shared by every result that reports them.
+    chain: session.chain.map((cert) => cert.facts),
   };
-  const notAfter = dateOf(session.chain[0]?.validTo);
-  if (notAfter) {
-    obs.days_left = daysLeft(notAfter.getTime(), nowMs);
-    obs.cert_not_after = notAfter.toISOString();
+  const leaf = session.chain[0];
+  if (leaf?.notAfterMs !== undefined) {
+    obs.days_left = daysLeft(leaf.notAfterMs, nowMs);
+    // The leaf's not_after is already ISO 8601 when it parsed.
+    obs.cert_not_after = leaf.facts.not_after;
   }
   if (session.remoteAddress !== undefined) obs.remote_address = session.remoteAddress;
   return obs;
@@ -70,6 +65,7 @@ async function checkTarget(spec: TlsCheckSpec, target: string, ctx: CheckContext
         tls: spec.tls,
         alpnProtocols: spec.alpn_protocols,
         localAddress: ctx.sourceAddress,
+        certs: peerCertificates,
       },
       deadline,
       clock,
@@ -80,8 +76,8 @@ async function checkTarget(spec: TlsCheckSpec, target: string, ctx: CheckContext
     const nowMs = Date.now();
     const observations: Record<string, unknown> = { timings, ...observeSession(session, nowMs) };
     const leaf = session.chain[0];
-    const notBefore = dateOf(leaf?.validFrom);
-    const notAfter = dateOf(leaf?.validTo);
+    const notBefore = leaf?.notBeforeMs !== undefined ? new Date(leaf.notBeforeMs) : undefined;
+    const notAfter = leaf?.notAfterMs !== undefined ? new Date(leaf.notAfterMs) : undefined;
     const verdict = verifyFailure({
       chainError: session.chainError,
       identityError: session.identityError,
@@ -96,7 +92,7 @@ async function checkTarget(spec: TlsCheckSpec, target: string, ctx: CheckContext
     const expectFailure = checkExpectations(spec.expect, {
       handshakeMs: timings.handshake ?? 0,
       alpn: session.alpn,
-      leafKey: leaf ? keyFacts(leaf) : undefined,
+      leafKey: leaf?.key,
       leafNotAfter: notAfter,
       nowMs,
     });

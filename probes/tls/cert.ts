@@ -1,5 +1,4 @@
-import { type KeyObject, X509Certificate } from 'node:crypto';
-import type { DetailedPeerCertificate } from 'node:tls';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { signatureAlgorithm } from './der.js';
 
 // What the tls probe reports about each certificate, and the key-type vocabulary of
@@ -22,7 +21,7 @@ export interface CertFacts {
   /** Issuer CN (same rule). */
   readonly issuer: string;
   /** subjectAltNames as `DNS:name` / `IP:address`. */
-  readonly sans: string[];
+  readonly sans: readonly string[];
   /** ISO 8601. */
   readonly not_before: string;
   readonly not_after: string;
@@ -125,8 +124,8 @@ export function isoDate(text: string): string {
   return Number.isNaN(at.getTime()) ? text : at.toISOString();
 }
 
-export function describeCert(cert: X509Certificate): CertFacts {
-  const key = keyFacts(cert);
+/** A certificate as `observations.chain` reports it (`key`: its keyFacts, when already read). */
+export function describeCert(cert: X509Certificate, key: KeyFacts = keyFacts(cert)): CertFacts {
   const sig = signatureAlgorithm(cert.raw);
   return {
     subject: commonName(cert.subject),
@@ -140,26 +139,4 @@ export function describeCert(cert: X509Certificate): CertFacts {
     ...(key.curve !== undefined ? { curve: key.curve } : {}),
     ...(sig !== undefined ? { signature_algorithm: sig } : {}),
   };
-}
-
-/**
- * The peer's chain, leaf first, from `getPeerCertificate(true)`: what the server sent, completed
- * by node:tls with the trusted root when it found one. The walk stops at a self-signed certificate
- * (node links it to itself), at a repeat, or after MAX_CHAIN certificates.
- */
-export function peerChain(leaf: DetailedPeerCertificate | undefined): X509Certificate[] {
-  const out: X509Certificate[] = [];
-  const seen = new Set<DetailedPeerCertificate>();
-  let cert: DetailedPeerCertificate | undefined = leaf;
-  while (cert?.raw && !seen.has(cert) && out.length < MAX_CHAIN) {
-    seen.add(cert);
-    try {
-      out.push(new X509Certificate(cert.raw));
-    } catch {
-      // A certificate node:crypto cannot parse ends what can be reported, not the check.
-      break;
-    }
-    cert = cert.issuerCertificate;
-  }
-  return out;
 }

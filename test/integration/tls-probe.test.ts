@@ -5,12 +5,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckContext } from '../../probes/probe.js';
 import { TlsSpec } from '../../probes/shared/tls-spec.js';
 import { TlsProbeSpec, tlsProbe } from '../../probes/tls.js';
+import { peerCertificates } from '../../probes/tls/chain.js';
 import { systemClock } from '../../src/clock.js';
 import type { CheckResult } from '../../src/events/probe-result.js';
 import { probeMetricsRecorder } from '../../src/metrics/probe-metrics.js';
@@ -262,6 +263,77 @@ describe('tls probe: session and chain', () => {
     expect(obs(result)).toMatchObject({ protocol: 'TLSv1.2', alpn: null });
     expect(obs(result).cipher).toMatch(/^TLS_ECDHE_RSA_WITH_/);
     expect(leafOf(result)).toMatchObject({ key_type: 'rsa', key_bits: 4096, subject: 'localhost' });
+  });
+});
+
+/** The fingerprint as observations.chain gives it. */
+function fingerprintOf(pair: CertPair): string {
+  return new X509Certificate(pair.cert).fingerprint256.replace(/:/g, '').toLowerCase();
+}
+
+describe('tls probe: certificates read once', () => {
+  it('reads a chain once: the same chain at the next check is read from the cache, not parsed', async () => {
+    const pair = await certs.pki.issue('cache-once');
+    const server = await tlsServer(pair);
+    const before = peerCertificates.parsed;
+    const first = await check(server.address, {}, { tls: ca });
+    expect(first.ok).toBe(true);
+    // The new leaf, and the test CA unless an earlier check read it.
+    const parsed = peerCertificates.parsed - before;
+    expect(parsed).toBeGreaterThanOrEqual(1);
+    expect(parsed).toBeLessThanOrEqual(2);
+
+    const second = await check(server.address, {}, { tls: ca });
+    expect(second.ok).toBe(true);
+    expect(peerCertificates.parsed - before).toBe(parsed);
+    expect(chainOf(second)).toEqual(chainOf(first));
+    expect(leafOf(second).fingerprint_sha256).toBe(fingerprintOf(pair));
+    // Per-check facts are still the check's own.
+    expect(obs(second).days_left).toBe(89);
+    expect(timingsOf(second).handshake).toBeGreaterThan(0);
+  });
+
+  it('sees a certificate changed on the same target at the next check', async () => {
+    const renewed = await certs.pki.issue('cache-renewed', { notAfter: new Date(Date.now() + 30 * DAY_MS) });
+    const rekeyed = await certs.pki.issue('cache-rekeyed', { keyType: 'ec-p256' });
+    // The server answers with whatever certificate is current when a client says hello (SNI).
+    let current: SecureContext = createSecureContext(certs.localhost);
+    const server = await tlsServer(certs.localhost, {
+      SNICallback: (_name: string, done: (err: Error | null, ctx: SecureContext) => void) => done(null, current),
+    });
+    const options = { tls: { ...ca, server_name: 'localhost' } };
+    const s2 = { expect: { key_types: ['rsa2048'] } };
+
+    const first = await check(server.address, s2, options);
+    expect(first.ok).toBe(true);
+    expect(leafOf(first).fingerprint_sha256).toBe(fingerprintOf(certs.localhost));
+
+    current = createSecureContext(renewed);
+    const second = await check(server.address, s2, options);
+    expect(second.ok).toBe(true);
+    expect(leafOf(second).fingerprint_sha256).toBe(fingerprintOf(renewed));
+    expect(obs(second).cert_not_after).toBe(new Date(new X509Certificate(renewed.cert).validTo).toISOString());
+    expect(obs(second).days_left).toBe(29);
+
+    // The verdicts follow the new certificate too: its key is no longer the expected one.
+    current = createSecureContext(rekeyed);
+    const third = await check(server.address, s2, options);
+    expect(third).toMatchObject({ ok: false, error: 'tls_mismatch', detail: 'leaf key ecdsa-p256, expected rsa2048' });
+    expect(leafOf(third)).toMatchObject({ fingerprint_sha256: fingerprintOf(rekeyed), key_type: 'ecdsa' });
+  });
+
+  it('keeps the chain of a certificate that fails verification too, and still judges every check', async () => {
+    const insecure = { tls: { insecure: true } };
+    const first = await check(selfSigned.address, {}, insecure);
+    const before = peerCertificates.parsed;
+    const second = await check(selfSigned.address, {}, insecure);
+    const strict = await check(selfSigned.address);
+    expect(peerCertificates.parsed).toBe(before);
+    expect(second.ok).toBe(true);
+    expect(obs(second).verify_error).toBe('self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)');
+    expect(strict).toMatchObject({ ok: false, error: 'tls_cert_invalid' });
+    expect(chainOf(second)).toEqual(chainOf(first));
+    expect(chainOf(strict)).toEqual(chainOf(first));
   });
 });
 
