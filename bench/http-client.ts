@@ -2,13 +2,18 @@
  * CPU cost of one HTTP check, client side: axios vs plain `node:http` (both without keep-alive,
  * as a probe must open a fresh connection per check) vs Tocsin's own HTTP probe (`httpProbe.run`,
  * which is built on `node:http`). The target runs in a child process, so process.cpuUsage() here
- * counts the client's work only.
+ * counts the client's work only. `--before PATH` adds the probe of another build (PATH is its
+ * checkout, built: PATH/dist/probes/http.js), run in the same rounds, so that a change to the
+ * probe is measured against the old code under the same load.
  */
 import http from 'node:http';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import axios from 'axios';
 import { HttpProbeSpec, httpProbe } from '../probes/http.js';
 import { checkOptions, numberOption } from './lib/args.js';
+import { textOption } from './lib/options.js';
 import { cpuMsSince, machineLine } from './lib/process-stats.js';
 import { fmt, fmtInt, percentile, sortedCopy } from './lib/stats.js';
 import { printTable } from './lib/table.js';
@@ -51,7 +56,38 @@ async function drive(request: Request, count: number, concurrency: number): Prom
   return errors;
 }
 
-function clients(base: string): Client[] {
+/** What the probe client needs of a build's `probes/http.js` (this one's, or another's with `--before`). */
+interface ProbeModule {
+  readonly HttpProbeSpec: Pick<typeof HttpProbeSpec, 'parse'>;
+  readonly httpProbe: Pick<typeof httpProbe, 'run'>;
+}
+
+/** The probe as the queue runs it: a spec parsed by the kind's schema, a per-check deadline signal. */
+function probeClient(name: string, probe: ProbeModule, url: (i: number) => string): Client {
+  const specs = new Map<number, HttpProbeSpec>();
+  const request: Request = async (i) => {
+    const slot = i % 1024;
+    let spec = specs.get(slot);
+    if (!spec) {
+      spec = probe.HttpProbeSpec.parse({ url: url(slot), expect: { status: ['2xx'] } });
+      specs.set(slot, spec);
+    }
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error('deadline')), CHECK_TIMEOUT_MS);
+    try {
+      const [result] = await probe.httpProbe.run(spec, [spec.url], {
+        signal: deadline.signal,
+        timeoutMs: CHECK_TIMEOUT_MS,
+      });
+      return result?.ok === true;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return { name, request };
+}
+
+function clients(base: string, before: { readonly path: string; readonly probe: ProbeModule } | undefined): Client[] {
   const url = (i: number): string => `${base}/p/${i}`;
 
   // Node 20's global agent keeps connections alive; a probe must not, so give axios an agent that does not.
@@ -71,42 +107,29 @@ function clients(base: string): Client[] {
       req.on('error', reject);
     });
 
-  // The probe as the queue runs it: a spec parsed by the kind's schema, a per-check deadline signal.
-  const specs = new Map<number, HttpProbeSpec>();
-  const viaProbe: Request = async (i) => {
-    const slot = i % 1024;
-    let spec = specs.get(slot);
-    if (!spec) {
-      spec = HttpProbeSpec.parse({ url: url(slot), expect: { status: ['2xx'] } });
-      specs.set(slot, spec);
-    }
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new Error('deadline')), CHECK_TIMEOUT_MS);
-    try {
-      const [result] = await httpProbe.run(spec, [spec.url], {
-        signal: deadline.signal,
-        timeoutMs: CHECK_TIMEOUT_MS,
-      });
-      return result?.ok === true;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
   return [
     { name: 'node:http (agent: false)', request: viaNode },
     { name: 'axios (keepAlive: false)', request: viaAxios },
-    { name: 'tocsin httpProbe.run', request: viaProbe },
+    probeClient('tocsin httpProbe.run', { HttpProbeSpec, httpProbe }, url),
+    ...(before ? [probeClient(`httpProbe.run before (${before.path})`, before.probe, url)] : []),
   ];
 }
 
 export async function httpClientBench(args: readonly string[]): Promise<void> {
-  checkOptions(args, ['requests', 'concurrency', 'rounds', 'warmup']);
+  checkOptions(args, ['requests', 'concurrency', 'rounds', 'warmup', 'before']);
   const total = numberOption(args, 'requests', 3000);
   const concurrency = numberOption(args, 'concurrency', 16);
   const rounds = numberOption(args, 'rounds', 5);
   const warmup = numberOption(args, 'warmup', 500);
   const perRound = Math.ceil(total / rounds);
+  const beforePath = textOption(args, 'before');
+  const before =
+    beforePath === undefined
+      ? undefined
+      : {
+          path: beforePath,
+          probe: (await import(pathToFileURL(resolve(beforePath, 'dist/probes/http.js')).href)) as ProbeModule,
+        };
 
   process.stdout.write(
     `\n## http-client: CPU per request, ${perRound * rounds} requests per client in ${rounds} interleaved rounds, concurrency ${concurrency}, no keep-alive\n`,
@@ -117,7 +140,7 @@ export async function httpClientBench(args: readonly string[]): Promise<void> {
   try {
     const [listener] = target.listeners;
     if (!listener) throw new Error('target server has no listener');
-    const list = clients(`http://${listener.host}:${listener.port}`);
+    const list = clients(`http://${listener.host}:${listener.port}`, before);
     const tallies = new Map<string, Tally>(
       list.map((c) => [c.name, { requests: 0, errors: 0, cpuMs: 0, wallMs: 0, perRound: [] }]),
     );

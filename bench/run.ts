@@ -35,7 +35,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   {
     name: 'http-client',
     about:
-      'CPU-ms per request: axios vs node:http vs the http probe (--requests 3000 --concurrency 16 --rounds 5 --warmup 500)',
+      'CPU-ms per request: axios vs node:http vs the http probe (--requests 3000 --concurrency 16 --rounds 5 --warmup 500 --before PATH)',
     run: httpClientBench,
   },
   {

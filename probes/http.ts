@@ -1,12 +1,12 @@
 import type { CheckResult } from '../src/events/probe-result.js';
 import { type ExchangeResult, exchange } from './http/exchange.js';
-import { checkExpectations, needsBody } from './http/expect.js';
+import { checkCompiled } from './http/expect.js';
+import { type PreparedSpec, prepared } from './http/prepared.js';
 import { type HopRequest, isFailure, nextHop } from './http/redirect.js';
 import { guardsRedirect, redirectRefused, refusedByUrl } from './http/redirect-guard.js';
-import { HttpProbeShape, HttpProbeSpec, MAX_REDIRECTS, redirectPolicy } from './http/spec.js';
+import { HttpProbeShape, HttpProbeSpec, MAX_REDIRECTS } from './http/spec.js';
 import type { CheckContext, ProbeKind } from './probe.js';
 import { Deadline, roundMs } from './shared/deadline.js';
-import { parseHostPort } from './shared/host-port.js';
 import type { Failure, NetPhase } from './shared/net-errors.js';
 import { PhaseClock } from './shared/phase-clock.js';
 import type { TlsSpec } from './shared/tls-spec.js';
@@ -21,22 +21,20 @@ function targetOf(spec: HttpProbeSpec): string {
   return spec.address ?? spec.url;
 }
 
-/** `headers` plus `headers_env` read now (secrets never live in the file); a message when a variable is unset. */
-function headersWithEnv(spec: HttpProbeSpec): Record<string, string> | string {
-  const out = lowerCaseKeys(spec.headers);
-  for (const [name, variable] of Object.entries(spec.headers_env)) {
+/**
+ * The request headers: `headers` plus `headers_env` read now (secrets never live in the file, and
+ * a rotated secret is sent at the next check); a message when a variable is unset.
+ */
+function headersWithEnv(prep: PreparedSpec): Readonly<Record<string, string>> | string {
+  if (prep.envHeaders.length === 0) return prep.headers;
+  const out = { ...prep.headers };
+  for (const [header, name, variable] of prep.envHeaders) {
     const value = process.env[variable];
     if (value === undefined || value === '') {
       return `environment variable ${variable} (headers_env.${name}) is ${value === undefined ? 'not set' : 'empty'}`;
     }
-    out[name.toLowerCase()] = value;
+    out[header] = value;
   }
-  return out;
-}
-
-function lowerCaseKeys(headers: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
   return out;
 }
 
@@ -58,44 +56,59 @@ function observe(
   return obs;
 }
 
+/** The check's result, timed when it is made. */
+function checkResult(
+  target: string,
+  deadline: Deadline,
+  failure: Failure | undefined,
+  observations?: Record<string, unknown>,
+): CheckResult {
+  const out: CheckResult = { target, ok: failure === undefined, duration_ms: roundMs(deadline.elapsedMs()) };
+  if (failure) {
+    out.error = failure.error;
+    out.detail = failure.detail;
+  }
+  if (observations) out.observations = observations;
+  return out;
+}
+
 /** One check of one target: every redirect hop under one deadline, then the expectations. */
 async function checkOnce(spec: HttpCheckSpec, target: string, ctx: CheckContext): Promise<CheckResult> {
   const deadline = new Deadline(ctx);
   const clock = new PhaseClock<NetPhase>();
-  const done = (failure: Failure | undefined, observations?: Record<string, unknown>): CheckResult => ({
-    target,
-    ok: failure === undefined,
-    duration_ms: roundMs(deadline.elapsedMs()),
-    ...(failure ? { error: failure.error, detail: failure.detail } : {}),
-    ...(observations ? { observations } : {}),
-  });
+  const done = (failure: Failure | undefined, observations?: Record<string, unknown>): CheckResult =>
+    checkResult(target, deadline, failure, observations);
 
-  const headers = headersWithEnv(spec);
-  if (typeof headers === 'string') return done({ error: 'internal', detail: headers });
   try {
+    const prep = prepared(spec);
+    const headers = headersWithEnv(prep);
+    if (typeof headers === 'string') return done({ error: 'internal', detail: headers });
     const url = new URL(spec.url);
-    const connectTo = spec.address !== undefined ? parseHostPort(spec.address) : undefined;
-    const home = { origin: url.origin, connectTo };
-    const keepText = needsBody(spec.expect);
-    const policy = redirectPolicy(spec.follow_redirects);
+    // The probe's own origin and `address`, read only when a redirect is followed.
+    const home = {
+      get origin(): string {
+        return url.origin;
+      },
+      connectTo: prep.connectTo,
+    };
     // Redirects may not reach link-local or metadata addresses unless allowed: judged by URL before
     // the hop, then by the resolved address in exchange (the one the socket would connect to).
     const guarded = (request: HopRequest): boolean =>
-      guardsRedirect(request.url, home.origin, policy.allowLinkLocal);
+      guardsRedirect(request.url, home.origin, prep.allowLinkLocal);
     let hop: HopRequest = {
       url,
       method: spec.method,
       headers,
       body: spec.body,
-      connectTo,
+      connectTo: prep.connectTo,
     };
 
     for (let redirects = 0; ; redirects++) {
       const result = await exchange(
         hop,
         {
-          stopAtRedirect: policy.follow,
-          keepText,
+          stopAtRedirect: prep.follow,
+          keepText: prep.keepText,
           maxBodySize: spec.max_body_size,
           tls: spec.tls,
           localAddress: ctx.sourceAddress,
@@ -108,7 +121,7 @@ async function checkOnce(spec: HttpCheckSpec, target: string, ctx: CheckContext)
       if (result.failure || !result.response) return done(result.failure, observations);
 
       const { status, headers } = result.response;
-      const next = policy.follow ? nextHop(hop, status, headers.location, home) : undefined;
+      const next = prep.follow ? nextHop(hop, status, headers.location, home) : undefined;
       if (next !== undefined) {
         if (isFailure(next)) return done(next, observations);
         const refused = guarded(next) ? refusedByUrl(next.url) : undefined;
@@ -126,7 +139,7 @@ async function checkOnce(spec: HttpCheckSpec, target: string, ctx: CheckContext)
         continue;
       }
 
-      const failure = checkExpectations(spec.expect, policy.follow, {
+      const failure = checkCompiled(prep.expect, {
         status,
         headers,
         body: result.body,

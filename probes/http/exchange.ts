@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientRequestArgs, IncomingHttpHeaders } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import net, { isIP, type NetConnectOpts, type Socket } from 'node:net';
+import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { Deadline } from '../shared/deadline.js';
 import { classifyNetError, type Failure, type NetPhase, timeoutFailure } from '../shared/net-errors.js';
 import type { PhaseClock } from '../shared/phase-clock.js';
@@ -52,7 +52,8 @@ export interface ExchangeResult {
 
 /** `new URL('http://[::1]/').hostname` keeps the brackets; sockets and certificates want them off. */
 export function bareHostname(url: URL): string {
-  return url.hostname.replace(/^\[|\]$/g, '');
+  const name = url.hostname;
+  return name.startsWith('[') ? name.slice(1, -1) : name;
 }
 
 function defaultPort(url: URL): number {
@@ -64,6 +65,14 @@ function contentLength(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
   return Number(value);
 }
+
+// A check's socket, made as the throwaway Agent of `agent: false` would make it, without that Agent
+// (nor its pool, its listeners and its name for the socket): node hands the request's options
+// (host, port, localAddress, lookup, the TLS keys) to `createConnection`. Like the Agent, Nagle is
+// off for TCP (node's TLS socket ignores the option, with or without an Agent).
+const connectTcp = (options: ClientRequestArgs): Socket =>
+  net.createConnection({ ...(options as NetConnectOpts), noDelay: true });
+const connectTls = (options: ClientRequestArgs): Socket => tls.connect(options as ConnectionOptions);
 
 /**
  * One HTTP request and its response over a fresh connection (no agent, no keep-alive: every
@@ -82,7 +91,7 @@ export function exchange(
     const host = hop.connectTo?.host ?? bareHostname(hop.url);
     const port = hop.connectTo?.port ?? defaultPort(hop.url);
     const result: ExchangeResult = { bodyBytes: 0 };
-    const chunks: Buffer[] = [];
+    const chunks: Buffer[] | undefined = opts.keepText ? [] : undefined;
     const hash: Hash | undefined = opts.hashBody ? createHash('sha256') : undefined;
     let settled = false;
     let socket: Socket | undefined;
@@ -94,9 +103,9 @@ export function exchange(
       settled = true;
       offExpire();
       if (failure) result.failure = failure;
-      else if (opts.keepText && result.response) result.body = Buffer.concat(chunks).toString('utf8');
+      else if (chunks && result.response) result.body = Buffer.concat(chunks).toString('utf8');
       if (!failure && hash && result.response) result.bodySha256 = hash.digest('hex');
-      chunks.length = 0;
+      if (chunks) chunks.length = 0;
       // Destroying all three is idempotent and guarantees no socket outlives the check.
       response?.destroy();
       request?.destroy();
@@ -120,7 +129,8 @@ export function exchange(
       finish(redirectRefused(hop.url, `${host} is a link-local or metadata address`));
       return;
     }
-    clock.enter(isIP(host) ? 'connect' : 'dns');
+    const family = isIP(host);
+    clock.enter(family !== 0 ? 'connect' : 'dns');
     try {
       const options: https.RequestOptions = {
         host,
@@ -128,9 +138,10 @@ export function exchange(
         method: hop.method,
         path: `${hop.url.pathname}${hop.url.search}`,
         headers,
-        agent: false,
-        ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
-        ...(opts.refuseLinkLocal ? { lookup: guardedLookup() } : {}),
+        // No agent, no keep-alive: a fresh connection per check (see connectTcp).
+        createConnection: isHttps ? connectTls : connectTcp,
+        localAddress: opts.localAddress,
+        lookup: opts.refuseLinkLocal ? guardedLookup() : undefined,
         ...(isHttps ? tlsClientOptions(opts.tls, bareHostname(hop.url)) : {}),
       };
       request = isHttps ? https.request(options) : http.request(options);
@@ -141,17 +152,25 @@ export function exchange(
     }
 
     request.on('error', fail);
-    request.once('socket', (s: Socket) => {
+    // `on` rather than `once` for events that come once per request or socket (no wrapper each);
+    // 'lookup' comes once per address of the answer.
+    request.on('socket', (s: Socket) => {
       socket = s;
-      s.once('lookup', (err: Error | null) => {
-        if (!err) clock.enter('connect');
-      });
-      s.once('connect', () => {
-        if (s.remoteAddress) result.remoteAddress = s.remoteAddress;
+      // An IP literal is dialled without a lookup (and no 'lookup' event).
+      if (family === 0) {
+        s.once('lookup', (err: Error | null) => {
+          if (!err) clock.enter('connect');
+        });
+      }
+      s.on('connect', () => {
+        // An IPv4 literal is the very address connected to, in the form getpeername(2) would give
+        // (isIP accepts dotted decimal only): no system call to read it back.
+        const remote = family === 4 ? host : s.remoteAddress;
+        if (remote) result.remoteAddress = remote;
         clock.enter(isHttps ? 'tls' : 'ttfb');
       });
       if (isHttps) {
-        s.once('secureConnect', () => {
+        s.on('secureConnect', () => {
           result.tls = tlsSessionInfo(s as TLSSocket);
           if (opts.certFingerprint) {
             const fingerprint = (s as TLSSocket).getPeerCertificate()?.fingerprint256;
@@ -162,7 +181,7 @@ export function exchange(
       }
     });
 
-    request.once('response', (res: http.IncomingMessage) => {
+    request.on('response', (res: http.IncomingMessage) => {
       response = res;
       clock.enter('transfer');
       result.response = { status: res.statusCode ?? 0, httpVersion: res.httpVersion, headers: res.headers };
@@ -195,14 +214,14 @@ export function exchange(
           return;
         }
         result.bodyBytes += chunk.length;
-        if (opts.keepText) chunks.push(chunk);
+        chunks?.push(chunk);
         hash?.update(chunk);
       });
-      res.once('end', () => {
+      res.on('end', () => {
         clock.stop();
         finish();
       });
-      res.once('close', () => {
+      res.on('close', () => {
         if (!res.complete) {
           finish({ error: 'connect_error', detail: 'connection closed during transfer, body incomplete' });
         }

@@ -33,13 +33,29 @@ export function defaultStatuses(followRedirects: boolean): readonly string[] {
   return followRedirects ? ['2xx'] : ['2xx', '3xx'];
 }
 
+/** Accepted statuses, compiled: exact ones (200, "200"), and classes as bits ("2xx" → 1 << 2). */
+interface StatusSet {
+  readonly exact: readonly number[];
+  readonly classes: number;
+}
+
+function statusSet(accepted: readonly (number | string)[]): StatusSet {
+  const exact: number[] = [];
+  let classes = 0;
+  for (const entry of accepted) {
+    if (typeof entry === 'number') exact.push(entry);
+    else if (entry.toLowerCase().endsWith('xx')) classes |= 1 << Number(entry[0]);
+    else exact.push(Number(entry));
+  }
+  return { exact, classes };
+}
+
+function accepts(set: StatusSet, status: number): boolean {
+  return (set.classes & (1 << Math.floor(status / 100))) !== 0 || set.exact.includes(status);
+}
+
 export function statusMatches(status: number, accepted: readonly (number | string)[]): boolean {
-  return accepted.some((entry) => {
-    if (typeof entry === 'number') return entry === status;
-    const text = entry.toLowerCase();
-    if (text.endsWith('xx')) return Math.floor(status / 100) === Number(text[0]);
-    return Number(text) === status;
-  });
+  return accepts(statusSet(accepted), status);
 }
 
 /**
@@ -63,8 +79,56 @@ function clip(text: string, max = 120): string {
 }
 
 function headerValue(headers: ObservedResponse['headers'], name: string): string | undefined {
-  const value = headers[name.toLowerCase()];
+  const value = headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** One `expect.header` entry, ready to test: the name lower-cased, a `/regex/` compiled. */
+interface HeaderExpectation {
+  readonly name: string;
+  readonly want: string;
+  readonly pattern: RegExp | undefined;
+  /** How the expectation is written in a detail: the literal as written, an exact value quoted. */
+  readonly shown: string;
+}
+
+/**
+ * `expect` worked out once per probe rather than at every check: the accepted statuses with their
+ * default, header names lower-cased, every regular expression compiled.
+ */
+export interface CompiledExpectations {
+  /** As written (for the detail), and compiled (for the test). */
+  readonly accepted: readonly (number | string)[];
+  readonly statuses: StatusSet;
+  readonly headers: readonly HeaderExpectation[];
+  readonly bodyContains: string | undefined;
+  /** The compiled `body_regex`, with its source as written (for the detail). */
+  readonly bodyRegex: { readonly pattern: RegExp; readonly source: string } | undefined;
+  readonly maxLatency: number | undefined;
+}
+
+export function compileExpectations(expect: ExpectInput, followRedirects: boolean): CompiledExpectations {
+  const accepted = expect.status ?? defaultStatuses(followRedirects);
+  return {
+    accepted,
+    statuses: statusSet(accepted),
+    headers: Object.entries(expect.header ?? {}).map(([name, want]) => {
+      const pattern = parseRegexLiteral(want);
+      return { name: name.toLowerCase(), want, pattern, shown: pattern ? want : JSON.stringify(want) };
+    }),
+    bodyContains: expect.body_contains,
+    bodyRegex:
+      expect.body_regex === undefined
+        ? undefined
+        : { pattern: new RegExp(expect.body_regex), source: expect.body_regex },
+    maxLatency: expect.max_latency,
+  };
+}
+
+/** `pattern.test`, from the start of `text` whatever the flags: a compiled /g or /y pattern keeps `lastIndex`. */
+function matches(pattern: RegExp, text: string): boolean {
+  pattern.lastIndex = 0;
+  return pattern.test(text);
 }
 
 /** Checks the status, headers, body and latency in that order; the first failure is the verdict. */
@@ -73,41 +137,43 @@ export function checkExpectations(
   followRedirects: boolean,
   observed: ObservedResponse,
 ): Failure | undefined {
-  const accepted = expect.status ?? defaultStatuses(followRedirects);
-  if (!statusMatches(observed.status, accepted)) {
-    return { error: 'status', detail: `status ${observed.status}, expected ${accepted.join(', ')}` };
+  return checkCompiled(compileExpectations(expect, followRedirects), observed);
+}
+
+/** `checkExpectations` with `expect` compiled already (what the probe does at every check). */
+export function checkCompiled(expect: CompiledExpectations, observed: ObservedResponse): Failure | undefined {
+  if (!accepts(expect.statuses, observed.status)) {
+    return { error: 'status', detail: `status ${observed.status}, expected ${expect.accepted.join(', ')}` };
   }
 
-  for (const [name, want] of Object.entries(expect.header ?? {})) {
+  for (const { name, want, pattern, shown } of expect.headers) {
     const got = headerValue(observed.headers, name);
-    const pattern = parseRegexLiteral(want);
-    const shown = pattern ? want : JSON.stringify(want);
     if (got === undefined) {
-      return { error: 'header_mismatch', detail: `header ${name.toLowerCase()} missing, expected ${shown}` };
+      return { error: 'header_mismatch', detail: `header ${name} missing, expected ${shown}` };
     }
-    if (pattern ? !pattern.test(got) : got.trim() !== want.trim()) {
+    if (pattern ? !matches(pattern, got) : got.trim() !== want.trim()) {
       return {
         error: 'header_mismatch',
-        detail: `header ${name.toLowerCase()} is ${JSON.stringify(clip(got))}, expected ${shown}`,
+        detail: `header ${name} is ${JSON.stringify(clip(got))}, expected ${shown}`,
       };
     }
   }
 
   const body = observed.body ?? '';
-  if (expect.body_contains !== undefined && !body.includes(expect.body_contains)) {
+  if (expect.bodyContains !== undefined && !body.includes(expect.bodyContains)) {
     return {
       error: 'body_mismatch',
-      detail: `body does not contain ${JSON.stringify(clip(expect.body_contains))}`,
+      detail: `body does not contain ${JSON.stringify(clip(expect.bodyContains))}`,
     };
   }
-  if (expect.body_regex !== undefined && !new RegExp(expect.body_regex).test(body)) {
-    return { error: 'body_mismatch', detail: `body does not match /${clip(expect.body_regex)}/` };
+  if (expect.bodyRegex !== undefined && !matches(expect.bodyRegex.pattern, body)) {
+    return { error: 'body_mismatch', detail: `body does not match /${clip(expect.bodyRegex.source)}/` };
   }
 
-  if (expect.max_latency !== undefined && observed.durationMs > expect.max_latency) {
+  if (expect.maxLatency !== undefined && observed.durationMs > expect.maxLatency) {
     return {
       error: 'latency',
-      detail: `took ${Math.round(observed.durationMs)} ms, max_latency ${expect.max_latency} ms`,
+      detail: `took ${Math.round(observed.durationMs)} ms, max_latency ${expect.maxLatency} ms`,
     };
   }
   return undefined;

@@ -230,6 +230,31 @@ describe('http probe: answers', () => {
     const who = await check({ url: `${web.url}/whoami`, expect: { body_contains: 'ua=Tocsin-Probe/1' } });
     expect(who.ok).toBe(true);
   });
+
+  it('prepares a spec once, yet reads headers_env at every check of it', async () => {
+    // The same spec object, as the scheduler hands it to every check of a probe.
+    const spec = HttpProbeSpec.parse({
+      url: `${web.url}/echo`,
+      headers_env: { Authorization: 'TOCSIN_TEST_HTTP_AUTH' },
+      expect: { body_contains: 'auth=Bearer one' },
+    });
+    const once = async (): Promise<CheckResult | undefined> =>
+      (await httpProbe.run(spec, httpProbe.targets(spec), ctxFor(2000)))[0];
+    try {
+      process.env.TOCSIN_TEST_HTTP_AUTH = 'Bearer one';
+      expect(await once()).toMatchObject({ ok: true });
+      process.env.TOCSIN_TEST_HTTP_AUTH = 'Bearer two';
+      expect(await once()).toMatchObject({ ok: false, error: 'body_mismatch' });
+      delete process.env.TOCSIN_TEST_HTTP_AUTH;
+      expect(await once()).toMatchObject({
+        ok: false,
+        error: 'internal',
+        detail: 'environment variable TOCSIN_TEST_HTTP_AUTH (headers_env.Authorization) is not set',
+      });
+    } finally {
+      delete process.env.TOCSIN_TEST_HTTP_AUTH;
+    }
+  });
 });
 
 describe('http probe: redirects', () => {

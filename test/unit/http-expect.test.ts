@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  checkCompiled,
   checkExpectations,
+  compileExpectations,
   defaultStatuses,
   needsBody,
   type ObservedResponse,
@@ -116,6 +118,23 @@ describe('checkExpectations', () => {
       answer({ headers: { 'x-long': long } }),
     );
     expect(failure?.detail.length).toBeLessThan(200);
+  });
+});
+
+describe('compileExpectations', () => {
+  it('compiles once and gives the same verdict at every check, /g and /y patterns included', () => {
+    const compiled = compileExpectations(
+      { header: { 'X-Config-Version': '/4/g', 'content-type': '/application/y' }, body_regex: '"ok"' },
+      true,
+    );
+    for (let check = 0; check < 3; check++) expect(checkCompiled(compiled, answer())).toBeUndefined();
+    const failing = compileExpectations({ header: { 'x-config-version': '/^41$/g' } }, true);
+    for (let check = 0; check < 2; check++) {
+      expect(checkCompiled(failing, answer())).toEqual({
+        error: 'header_mismatch',
+        detail: 'header x-config-version is "42", expected /^41$/g',
+      });
+    }
   });
 });
 
