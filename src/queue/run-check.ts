@@ -26,21 +26,34 @@ export async function runCheck(
   const { probe } = job;
   const started = opts.clock.now();
   const at = new Date(started).toISOString();
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new Error('deadline')), probe.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([deadline.signal, opts.signal]) : deadline.signal;
+  // One controller and one timer per check, the shutdown signal listened to directly: a composite
+  // signal (AbortSignal.any) per check left a weak reference on the long-lived shutdown signal for
+  // every check (94,000 of them in a heap snapshot at 50,000 probes), and a second timer per check
+  // for the bug guard below was armed and cleared for nothing on nearly every check.
+  const controller = new AbortController();
+  const stop = opts.signal;
+  const onStop = (): void => controller.abort(stop?.reason);
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener('abort', onStop);
   let hardTimer: NodeJS.Timeout | undefined;
+  let giveUp: ((results: CheckResult[]) => void) | undefined;
+  const hard = new Promise<CheckResult[]>((resolve) => {
+    giveUp = resolve;
+  });
+  // At the deadline the probe is aborted, and only then is the guard armed: past the grace, the
+  // runner stops waiting for a probe that does not honour its signal.
+  const timer = setTimeout(() => {
+    controller.abort(new Error('deadline'));
+    hardTimer = setTimeout(
+      () => giveUp?.(job.targets.map((target) => internal(target, 'the probe did not honour its deadline'))),
+      HARD_DEADLINE_GRACE_MS,
+    );
+  }, probe.timeoutMs);
   let results: CheckResult[];
   try {
-    const hard = new Promise<CheckResult[]>((resolve) => {
-      hardTimer = setTimeout(
-        () => resolve(job.targets.map((target) => internal(target, 'the probe did not honour its deadline'))),
-        probe.timeoutMs + HARD_DEADLINE_GRACE_MS,
-      );
-    });
     results = await Promise.race([
       kind.run(probe.spec, job.targets, {
-        signal,
+        signal: controller.signal,
         timeoutMs: probe.timeoutMs,
         sourceAddress: opts.sourceAddress,
       }),
@@ -53,6 +66,7 @@ export async function runCheck(
   } finally {
     clearTimeout(timer);
     clearTimeout(hardTimer);
+    stop?.removeEventListener('abort', onStop);
   }
   const byTarget = new Map(results.map((r) => [r.target, r]));
   return job.targets.map((target) => {
