@@ -56,6 +56,9 @@ export function buildApi(given: ApiContext, opts: { console?: ConsoleOptions } =
     loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger,
     logController: new QuietRequests(),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Behind a trusted proxy, req.ip (auth backoff, logs) and req.protocol (Secure cookies) come
+    // from its X-Forwarded-* headers; from anyone else those headers are ignored.
+    trustProxy: ctx.plan.server.trust_proxy ?? false,
     return503OnClosing: true,
     // Refusals before a route runs answer the documented error shape too (CONTRACT §6).
     frameworkErrors,

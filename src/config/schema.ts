@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { TlsSpec } from '../../probes/shared/tls-spec.js';
 import { redisUrlProblem } from '../redis/connection.js';
@@ -30,6 +31,19 @@ export const TokenSpec = z
   .strict();
 export type TokenSpec = z.infer<typeof TokenSpec>;
 
+/** An IP address, or a CIDR range (`10.0.0.0/8`, `fd00::/8`), as proxy-addr reads them. */
+const ProxyAddress = z.string().refine(
+  (text) => {
+    const [address = '', prefix, extra] = text.split('/');
+    const family = isIP(address);
+    if (family === 0 || extra !== undefined) return false;
+    if (prefix === undefined) return true;
+    const bits = Number(prefix);
+    return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+  },
+  { message: 'expected an IP address or a CIDR range (10.0.0.0/8)' },
+);
+
 export const ServerSpec = z
   .object({
     listen: HostPort.default({ host: '127.0.0.1', port: 9470 }),
@@ -41,6 +55,12 @@ export const ServerSpec = z
     allow_unauthenticated_remote: z.boolean().optional(),
     /** `/metrics` needs a viewer (or operator) bearer token. Off by default: scrapers rarely send one. */
     metrics_auth: z.boolean().optional(),
+    /**
+     * Proxies whose X-Forwarded-For/-Proto/-Host are believed: the addresses (or CIDR ranges) of a
+     * TLS-terminating proxy in front, or `true` for any sender (only when nothing but the proxy can
+     * reach `listen`). Off by default: a forged X-Forwarded-For must not escape the auth backoff.
+     */
+    trust_proxy: z.union([z.boolean(), z.array(ProxyAddress).min(1)]).optional(),
   })
   .strict();
 export type ServerSpec = z.infer<typeof ServerSpec>;

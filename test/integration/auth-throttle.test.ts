@@ -127,3 +127,81 @@ probes:
     expect(out).not.toContain('abcdefghij');
   });
 });
+
+describe('behind a proxy (server.trust_proxy)', () => {
+  const apps: FastifyInstance[] = [];
+  const stores: SqliteStore[] = [];
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+    for (const s of stores) await s.close();
+  });
+
+  /** A daemon API on loopback; `trust` is server.trust_proxy (undefined: the default, off). */
+  async function start(trust: boolean | string[] | undefined): Promise<string> {
+    const plan = makePlan([{ id: 'web', kind: 'http' }], {
+      server: {
+        listen: { host: '127.0.0.1', port: 0 },
+        tokens: [{ name: 'ops', role: 'operator', token_env: 'T_OPS' }],
+        ...(trust !== undefined ? { trust_proxy: trust } : {}),
+      },
+    });
+    const clock = new FakeClock();
+    const metrics = createMetrics({ version: 'test', processMetrics: false });
+    const store = SqliteStore.open(join(dir, `proxy-${stores.length}.db`));
+    stores.push(store);
+    const logger = createLogger('silent');
+    const queue = new InlineQueue({ kinds: { http: httpProbe }, bus: new ResultsBus(), metrics, clock, logger, vantage: 'local', concurrency: 1 });
+    const incidents = { store, clock, writer: new IncidentWriter(store) };
+    const tokens = TokenTable.fromPlan(plan, { T_OPS: OPS });
+    const throttle = new AuthThrottle({ clock });
+    const latest = new LatestResults();
+    const app = buildApi({ plan, store, queue, latest, metrics, tokens, logger, incidents, throttle });
+    apps.push(app);
+    return app.listen({ host: '127.0.0.1', port: 0 });
+  }
+
+  const get = (url: string, token: string, client: string) =>
+    fetch(`${url}/api/v1/components`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': client } });
+  const signInCookie = async (url: string): Promise<string> => {
+    const res = await fetch(`${url}/console/sign-in`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(res.status).toBe(200);
+    return res.headers.getSetCookie().find((c) => c.startsWith('tocsin_signin=')) ?? '';
+  };
+
+  it('trusted: the backoff is per forwarded client, and cookies are Secure when the proxy terminated TLS', async () => {
+    const url = await start(['127.0.0.1']);
+    const guesses: number[] = [];
+    for (let i = 0; i < 6; i++) guesses.push((await get(url, `wrong-${i}`, '203.0.113.7')).status);
+    expect(guesses).toEqual([401, 401, 401, 401, 401, 429]);
+    // Another client behind the same proxy is not held back by the first one's guesses.
+    expect((await get(url, OPS, '203.0.113.8')).status).toBe(200);
+    expect((await get(url, OPS, '203.0.113.7')).status).toBe(429);
+    expect(await signInCookie(url)).toMatch(/; Secure$/);
+  });
+
+  it('not trusted (the default): X-Forwarded-* from anyone are ignored', async () => {
+    const url = await start(undefined);
+    // Each guess claims another client: the backoff still counts the connection's own address.
+    for (let i = 0; i < 5; i++) expect((await get(url, `wrong-${i}`, `198.51.100.${i}`)).status).toBe(401);
+    expect((await get(url, OPS, '198.51.100.200')).status).toBe(429);
+    expect(await signInCookie(url)).not.toContain('Secure');
+  });
+
+  it('a proxy list that does not name the sender is not believed', async () => {
+    const url = await start(['10.0.0.0/8']);
+    for (let i = 0; i < 5; i++) expect((await get(url, `wrong-${i}`, `198.51.100.${i}`)).status).toBe(401);
+    expect((await get(url, OPS, '198.51.100.200')).status).toBe(429);
+    expect(await signInCookie(url)).not.toContain('Secure');
+  });
+
+  it('check-config names a trust_proxy entry that is not an address or range, with its line', async () => {
+    const file = join(dir, 'proxy.yml');
+    writeFileSync(
+      file,
+      ['server:', '  trust_proxy:', '    - 10.0.0.0/8', '    - proxy.internal', 'components: [{ id: app, name: App }]', 'probes: []', ''].join('\n'),
+    );
+    const r = await runCli(['check-config', '--config', file]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr + r.stdout).toContain(`${file}:4: server.trust_proxy[1]: expected an IP address or a CIDR range (10.0.0.0/8)`);
+  });
+});
