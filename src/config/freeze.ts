@@ -20,8 +20,7 @@ const EMPTY = Object.freeze({});
 const EMPTY_NULL_PROTO = Object.freeze(Object.create(null) as object);
 
 function isEmpty(value: object): boolean {
-  for (const _ in value) return false;
-  return Object.getOwnPropertySymbols(value).length === 0 && Object.getOwnPropertyNames(value).length === 0;
+  return Reflect.ownKeys(value).length === 0;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -2,9 +2,14 @@ import type { MetricValue } from 'prom-client';
 
 type Labels<L extends string> = Readonly<Record<L, string>>;
 
-/** Prometheus text escaping of a label value (as prom-client escapes it: \, newline, "). */
+/** Prometheus text escaping of HELP text (as prom-client escapes it: \ and newline). */
+function escapeText(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** A label value: HELP's escaping, and its double quotes. */
 function escapeLabelValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+  return escapeText(value).replace(/"/g, '\\"');
 }
 
 /** A sample value as prom-client writes it (so the exposition is prom-client's, byte for byte). */
@@ -107,7 +112,7 @@ export class SeriesFamily<L extends string> {
    * LINES_PER_CHUNK lines; `between` runs between two pieces (the exposition yields there).
    */
   async render(write: (text: string) => void, between: () => Promise<void>): Promise<void> {
-    write(`# HELP ${this.name} ${this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${this.name} ${this.type}`);
+    write(`# HELP ${this.name} ${escapeText(this.help)}\n# TYPE ${this.name} ${this.type}`);
     // Lines are gathered in an array and joined: the piece is one flat string. Appending to a
     // string instead builds a rope of three nodes per line, 2.5 times the text's size until written.
     let lines: string[] = [];

@@ -189,8 +189,10 @@ export async function createTestPki(options: { caKeyType?: KeyType } = {}): Prom
     dir,
     ca,
     issue(name, opts = {}) {
-      const next = queue.then(() => issueNow(name, opts));
-      queue = next.catch(() => undefined);
+      // One issue at a time: each waits for the one before to settle, whatever its outcome, and
+      // a failure reaches only its own caller (through the promise returned here).
+      const next = Promise.allSettled([queue]).then(() => issueNow(name, opts));
+      queue = next;
       return next;
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
