@@ -6,7 +6,8 @@ import type { Metrics } from './registry.js';
 const HTTP_PHASES = ['dns', 'connect', 'tls', 'ttfb', 'transfer'] as const;
 
 /** tls kind: handshake time (completed handshakes only) and the leaf's expiry, from observations. */
-function recordTls(metrics: Metrics, r: ProbeResult, target: string): void {
+function recordTls(metrics: Metrics, r: ProbeResult, slots: SeriesSlots): void {
+  const { target } = slots;
   const obs = r.observations;
   const timings = obs?.timings;
   const handshake =
@@ -17,7 +18,10 @@ function recordTls(metrics: Metrics, r: ProbeResult, target: string): void {
     metrics.tlsHandshake.observe({ probe: r.probe, target, vantage: r.vantage }, handshake / 1000);
   }
   const notAfter = typeof obs?.cert_not_after === 'string' ? Date.parse(obs.cert_not_after) : Number.NaN;
-  if (Number.isFinite(notAfter)) metrics.tlsCertNotAfter.set({ probe: r.probe, target }, notAfter / 1000);
+  if (Number.isFinite(notAfter)) {
+    slots.notAfter ??= metrics.tlsCertNotAfter.slot({ probe: r.probe, target });
+    metrics.tlsCertNotAfter.setAt(slots.notAfter, notAfter / 1000);
+  }
 }
 
 /**
@@ -51,8 +55,11 @@ interface SeriesSlots {
   readonly success: number;
   readonly duration: number;
   readonly passed: number;
+  // Both set later, but declared at creation: every SeriesSlots keeps one shape, no property array.
   /** tocsin_probe_checks_total{result="failure"} per error code, created as codes appear. */
-  failed?: Map<string, number>;
+  failed: Map<string, number> | undefined;
+  /** tls kind: tocsin_tls_cert_not_after_timestamp_seconds, from the first certificate seen. */
+  notAfter: number | undefined;
 }
 
 /**
@@ -68,15 +75,19 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeRes
   const probes = new Map<string, ProbePlan>(plan.probes.map((p) => [p.id, p]));
   const perProbe = plan.metrics?.per_probe_histograms === true;
   // Per probe, its series: a probe has one target and one vantage embedded, a few in a fleet, so
-  // a scan finds a series faster than building a key string for a map would.
-  const series = new Map<string, SeriesSlots[]>();
+  // a probe holds its series itself, or a short array a scan searches; no key string is built.
+  // (An array per probe, even of one, was 9 MB at 50,000 probes: bench/README.md, heap snapshots.)
+  const series = new Map<string, SeriesSlots | SeriesSlots[]>();
+  const matches = (s: SeriesSlots, r: ProbeResult): boolean => s.rawTarget === r.target && s.vantage === r.vantage;
   const slotsOf = (r: ProbeResult, probe: ProbePlan): SeriesSlots => {
-    let known = series.get(r.probe);
-    if (!known) {
-      known = [];
-      series.set(r.probe, known);
+    const known = series.get(r.probe);
+    if (known !== undefined) {
+      if (!Array.isArray(known)) {
+        if (matches(known, r)) return known;
+      } else {
+        for (const s of known) if (matches(s, r)) return s;
+      }
     }
-    for (const s of known) if (s.rawTarget === r.target && s.vantage === r.vantage) return s;
     // /metrics may be public: a label never carries credentials or a query string (docs/metrics.md).
     const target = redactUrl(r.target ?? probe.targets[0] ?? '');
     const { kind, component } = probe;
@@ -88,8 +99,12 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeRes
       success: metrics.probeSuccess.slot({ ...labels, component, target }),
       duration: metrics.probeDuration.slot({ ...labels, target }),
       passed: metrics.probeChecks.slot({ ...labels, result: 'success', error: '' }),
+      failed: undefined,
+      notAfter: undefined,
     };
-    known.push(slots);
+    if (known === undefined) series.set(r.probe, slots);
+    else if (Array.isArray(known)) known.push(slots);
+    else series.set(r.probe, [known, slots]);
     return slots;
   };
   const failedSlot = (slots: SeriesSlots, r: ProbeResult, kind: string): number => {
@@ -121,7 +136,7 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeRes
         if (typeof ms === 'number') metrics.httpPhase.observe({ phase }, ms / 1000);
       }
     }
-    if (probe.kind === 'tls') recordTls(metrics, r, slots.target);
+    if (probe.kind === 'tls') recordTls(metrics, r, slots);
     if (probe.kind === 'lb_sync') recordLbSync(metrics, r, slots.target);
     if (probe.kind === 'storage') recordStorage(metrics, r);
   };

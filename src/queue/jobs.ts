@@ -16,12 +16,14 @@ export function planJobs(
   for (const probe of plan.probes) {
     const kind = kinds[probe.kind];
     if (!kind) continue;
-    const groups = kind.grouping === 'all' ? [probe.targets] : probe.targets.map((t) => [t]);
+    // A probe of one target (most of them) checks its own targets array: no copy per probe.
+    const groups = kind.grouping === 'all' || probe.targets.length === 1 ? [probe.targets] : probe.targets.map((t) => [t]);
     for (const vantage of probe.vantages) {
       if (!vantages.includes(vantage)) continue;
       for (const targets of groups) {
         const group = kind.grouping === 'all' ? '*' : (targets[0] ?? '');
-        jobs.push({ key: `${probe.id}\u0000${group}\u0000${vantage}`, probe, targets, vantage });
+        // Joined, not appended: one flat string per job, kept as a map key for the daemon's life.
+        jobs.push({ key: [probe.id, group, vantage].join('\u0000'), probe, targets, vantage });
       }
     }
   }

@@ -70,6 +70,21 @@ describe('SeriesFamily (per-probe gauges and counters)', () => {
     expect(await new Exposition(registry).text()).toContain('tocsin_up{probe="c"} 0');
   });
 
+  it('gives back, through get(), the very label values it was given: escapes, quotes, empty values', async () => {
+    const f = new SeriesFamily('tocsin_up', 'up', 'gauge', ['probe', 'target', 'error'] as const);
+    const odd = { probe: 'a\\b"c', target: 'line\none\\n', error: '' };
+    f.set(odd, 2);
+    f.set({ probe: 'plain', target: 'https://x/"q"', error: 'timeout' }, 3);
+    expect(f.slot(odd)).toBe(0);
+    expect((await f.get()).values).toEqual([
+      { labels: odd, value: 2 },
+      { labels: { probe: 'plain', target: 'https://x/"q"', error: 'timeout' }, value: 3 },
+    ]);
+    const none = new SeriesFamily('tocsin_one', 'one', 'counter', [] as const);
+    none.inc({});
+    expect((await none.get()).values).toEqual([{ labels: {}, value: 1 }]);
+  });
+
   it('grows past its initial capacity without losing values', async () => {
     const f = new SeriesFamily('tocsin_up', 'up', 'gauge', ['probe'] as const);
     for (let i = 0; i < 1000; i++) f.set({ probe: `p${i}` }, i);
