@@ -6,7 +6,9 @@ import { AuthThrottle } from './api/throttle.js';
 import { checkBinding } from './api/binding.js';
 import { buildApi } from './api/server.js';
 import { systemClock, type TimerClock } from './clock.js';
+import { formatProblem, loadConfig } from './config/load.js';
 import type { Plan } from './config/plan.js';
+import { Reloader, type ReloadOutcome } from './config/reload.js';
 import { ResultHistory } from './console/history.js';
 import { TocsinError } from './errors.js';
 import type { Logger } from './log.js';
@@ -33,6 +35,8 @@ export interface DaemonOptions {
   readonly clock?: TimerClock;
   readonly kinds?: Readonly<Record<string, ProbeKind>>;
   readonly env?: NodeJS.ProcessEnv;
+  /** Reads the configuration again at a reload; default: `plan.file`, as it was loaded at start. */
+  readonly load?: () => Promise<{ ok: true; plan: Plan } | { ok: false; problems: readonly string[] }>;
 }
 
 export interface Daemon {
@@ -42,6 +46,12 @@ export interface Daemon {
   readonly bus: ResultsBus;
   /** Incidents: the live rules engine and what operator verbs need. */
   readonly incidents: IncidentsContext;
+  /**
+   * Re-reads the configuration and applies the difference (SIGHUP, `POST /-/reload`): unchanged
+   * probes keep their schedule and series, removed ones stop, new ones start, the rules engine
+   * carries its state over to the new rules. A config with any problem changes nothing.
+   */
+  reload(): Promise<ReloadOutcome>;
   /** Stops scheduling, lets running checks end within `graceMs`, flushes and closes everything. */
   stop(graceMs: number): Promise<void>;
 }
@@ -81,7 +91,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
     onRecovered: () => logger.info('latest results saved again'),
   });
-  bus.subscribe(probeMetricsRecorder(plan, metrics));
+  const recorder = probeMetricsRecorder(plan, metrics);
+  bus.subscribe(recorder);
   bus.subscribe((r) => latest.record(r));
   const agreement = new VantageAgreement(plan, {
     disagreement: (vantage) => metrics.vantageDisagreements.inc({ vantage }),
@@ -102,7 +113,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const queue: ProbeQueue = await createQueue(plan, { kinds, bus, metrics, clock, logger, env: opts.env });
   await queue.sync(plan);
   const results = queue.durable;
-  let incidents: { ctx: IncidentsContext; stop(): Promise<void> };
+  let incidents: { ctx: IncidentsContext; reconfigure(plan: Plan): void; stop(): Promise<void> };
   try {
     // Fleet mode (store in Redis): the engine runs only while this process holds the leader lease.
     if (plan.store.kind === 'redis') {
@@ -120,15 +131,57 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   await queue.start();
 
+  // What a reload replaces; the API reads both on every request.
+  let tokens = TokenTable.fromPlan(plan, opts.env, warn);
+  const reloader = new Reloader(plan, {
+    load:
+      opts.load ??
+      (async () => {
+        const loaded = await loadConfig(plan.file, { env: opts.env });
+        return loaded.ok ? loaded : { ok: false, problems: loaded.problems.map(formatProblem) };
+      }),
+    apply: async (next) => {
+      // Refused before anything changes: what `run` would refuse at start.
+      const nextBinding = checkBinding(next.server);
+      if (!nextBinding.ok) throw new TocsinError('INVALID', nextBinding.reason);
+      const nextTokens = TokenTable.fromPlan(next, opts.env, warn);
+      tokens = nextTokens;
+      agreement.setPlan(next);
+      incidents.reconfigure(next);
+      await Promise.all([queue.sync(next), recorder.setPlan(next)]);
+    },
+    onOutcome: (outcome) => reloaded(outcome),
+  });
+  const reloaded = (outcome: ReloadOutcome): void => {
+    metrics.configLastReloadSuccessful.set(outcome.ok ? 1 : 0);
+    if (!outcome.ok) {
+      for (const problem of outcome.problems) logger.error(problem);
+      logger.error({ problems: outcome.problems.length }, 'configuration reload failed: the running configuration is kept');
+      return;
+    }
+    metrics.configLastReloadSuccessTimestamp.set(clock.now() / 1000);
+    logger.info({ probes: outcome.probes }, 'configuration reloaded');
+    if (outcome.restart_required.length > 0) {
+      logger.warn({ settings: outcome.restart_required }, 'changed settings apply at the next start only');
+    }
+  };
+  metrics.configLastReloadSuccessful.set(1);
+  metrics.configLastReloadSuccessTimestamp.set(clock.now() / 1000);
+
   let api: FastifyInstance;
   try {
     api = buildApi({
-      plan,
+      get plan() {
+        return reloader.plan;
+      },
+      get tokens() {
+        return tokens;
+      },
+      reload: () => reloader.reload(),
       store,
       queue,
       latest,
       metrics,
-      tokens: TokenTable.fromPlan(plan, opts.env, warn),
       throttle: new AuthThrottle({ clock }),
       logger,
       incidents: incidents.ctx,
@@ -154,6 +207,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     metrics,
     bus,
     incidents: incidents.ctx,
+    reload: () => reloader.reload(),
     async stop(graceMs) {
       await queue.stop(graceMs);
       await incidents.stop();

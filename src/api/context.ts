@@ -1,4 +1,5 @@
 import type { Plan } from '../config/plan.js';
+import type { ReloadOutcome } from '../config/reload.js';
 import type { IncidentsContext } from '../incidents/manager.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -9,7 +10,10 @@ import type { TokenTable } from './auth.js';
 import type { AuthThrottle } from './throttle.js';
 import type { ResultHistory } from '../console/history.js';
 
-/** What the API's handlers may use; built once by the daemon. */
+/**
+ * What the API's handlers may use; built once by the daemon. `plan` and `tokens` are read on each
+ * request: a reload replaces them.
+ */
 export interface ApiContext {
   readonly plan: Plan;
   readonly store: IncidentStore;
@@ -22,6 +26,8 @@ export interface ApiContext {
   readonly incidents: IncidentsContext;
   /** Recent checks per series for the console's latency sparklines (absent: no history shown). */
   readonly history?: ResultHistory;
+  /** Re-reads the configuration (`POST /-/reload`); absent, the route is not there. */
+  readonly reload?: () => Promise<ReloadOutcome>;
   /** Backoff of addresses guessing tokens; buildApi makes one on the system clock when absent. */
   readonly throttle?: AuthThrottle;
 }

@@ -23,6 +23,8 @@ import {
   NoteBody,
   ProbeList,
   Readiness,
+  ReloadAnswer,
+  ReloadRefused,
   ResolveBody,
   SignalPage,
   StatusPage,
@@ -56,6 +58,8 @@ const NAMED = {
   ProbeList,
   Health,
   Readiness,
+  ReloadAnswer,
+  ReloadRefused,
   AlertmanagerWebhook,
   AlertmanagerAccepted,
   StatusPage,
@@ -181,6 +185,18 @@ function build(): JsonObject {
           extra: { 503: { description: 'not ready, with the reason', content: json('Readiness') } },
         }),
       },
+      '/-/reload': Object.fromEntries(
+        (['post', 'put'] as const).map((method) => [
+          method,
+          operation(`reload${method === 'put' ? 'Put' : ''}`, 'health', {
+            summary: 're-read the configuration and apply the difference (as SIGHUP does); a config with any problem changes nothing',
+            role: 'operator',
+            ok: { description: 'applied: probes added, removed, changed, unchanged; settings needing a restart', content: json('ReloadAnswer') },
+            extra: { 400: { description: 'refused: every problem as FILE:LINE, the running configuration kept', content: json('ReloadRefused') } },
+            errors: [401, 403],
+          }),
+        ]),
+      ),
       '/metrics': {
         get: operation('metrics', 'health', {
           summary: 'Prometheus text exposition',

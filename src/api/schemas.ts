@@ -79,6 +79,23 @@ export const ErrorResponse = z.object({
 });
 export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
+/** `POST /-/reload`: what the reload changed (src/config/reload.ts, ReloadAnswer). */
+export const ReloadAnswer = z.object({
+  status: z.literal('success'),
+  probes: z.object({
+    added: z.number().int(),
+    removed: z.number().int(),
+    changed: z.number().int(),
+    unchanged: z.number().int(),
+  }),
+  restart_required: z.array(z.string()).describe('changed settings that apply only at the next start (server.listen, store, queue, …)'),
+});
+
+/** `POST /-/reload` refused: the error body, with every problem of the config as `FILE:LINE: …`. */
+export const ReloadRefused = z.object({
+  error: ErrorResponse.shape.error.extend({ problems: z.array(z.string()) }),
+});
+
 const CAP_MESSAGE = `expected "all" or an integer from 0 to ${MAX_LIST_LIMIT}`;
 
 /** `?components=` / `?signals=`: how many to list in each document, or `all` (CONTRACT §5.11). */

@@ -12,6 +12,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './err
 import { alertmanagerRoutes } from './routes/alertmanager.js';
 import { componentRoutes } from './routes/components.js';
 import { type ConsoleOptions, consoleRoutes } from './routes/console.js';
+import { reloadRoutes } from './routes/reload.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { openApiRoutes } from './routes/openapi.js';
@@ -47,6 +48,13 @@ export function buildApi(given: ApiContext, opts: { console?: ConsoleOptions } =
   // reads answer within a second or fail 503, even while the store hangs (./deadline.ts).
   const ctx: ApiContext = {
     ...given,
+    // Read through: a reload replaces them (a spread would keep the values of the moment).
+    get plan() {
+      return given.plan;
+    },
+    get tokens() {
+      return given.tokens;
+    },
     store: boundedReads(given.store),
     incidents: boundedIncidents(given.incidents),
     throttle: given.throttle ?? new AuthThrottle({ clock: systemClock }),
@@ -71,6 +79,7 @@ export function buildApi(given: ApiContext, opts: { console?: ConsoleOptions } =
   statusRoutes(app, ctx);
   incidentRoutes(app, ctx);
   componentRoutes(app, ctx);
+  reloadRoutes(app, ctx);
   openApiRoutes(app);
   // The operator console: `/` and `/console/*` (no other route lives there).
   consoleRoutes(app, ctx, opts.console);

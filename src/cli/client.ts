@@ -1,6 +1,7 @@
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import type { ComponentList, IncidentList } from '../api/schemas.js';
 import type { ListLimit, SummarisedIncident } from '../incidents/summary.js';
+import type { ReloadAnswer } from '../config/reload.js';
 
 /** How long the CLI waits for the daemon before giving up (a local API answers in milliseconds). */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -11,6 +12,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Each problem the answer lists (`error.problems`: an invalid config at a reload). */
+    readonly problems: readonly string[] = [],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -100,6 +103,11 @@ export class ApiClient {
     return this.#call<ComponentList>('GET', '/api/v1/components');
   }
 
+  /** Asks the daemon to re-read its configuration (`POST /-/reload`). */
+  reload(): Promise<ReloadAnswer> {
+    return this.#call<ReloadAnswer>('POST', '/-/reload', { data: {} });
+  }
+
   async #call<T>(method: 'GET' | 'POST', path: string, opts: { params?: object; data?: object } = {}): Promise<T> {
     let res;
     try {
@@ -108,10 +116,11 @@ export class ApiClient {
       throw new UnreachableError(this.url, networkReason(err));
     }
     if (res.status >= 200 && res.status < 300) return res.data as T;
-    const body = res.data as { error?: { code?: unknown; message?: unknown } } | undefined;
+    const body = res.data as { error?: { code?: unknown; message?: unknown; problems?: unknown } } | undefined;
     const code = typeof body?.error?.code === 'string' ? body.error.code : `HTTP_${res.status}`;
     const message = typeof body?.error?.message === 'string' ? body.error.message : `HTTP ${res.status} ${res.statusText}`.trim();
-    throw new ApiError(res.status, code, message);
+    const problems = Array.isArray(body?.error?.problems) ? body.error.problems.filter((p): p is string => typeof p === 'string') : [];
+    throw new ApiError(res.status, code, message, problems);
   }
 }
 

@@ -5,6 +5,7 @@ import { VERSION } from '../package-info.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { incidentsCommand } from './commands/incidents.js';
 import { probeCommand } from './commands/probe.js';
+import { reloadCommand } from './commands/reload.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
 import { workerCommand } from './commands/worker.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   probeCommand(program);
   replayCommand(program);
   incidentsCommand(program);
+  reloadCommand(program);
   workerCommand(program);
   return program;
 }

@@ -120,7 +120,8 @@ export interface IncIndex {
 }
 
 export interface EngineContext {
-  readonly cfg: EngineConfig;
+  /** Replaced as a whole on reconfigure (a reload), never changed in place. */
+  cfg: EngineConfig;
   state: State;
   index: SeriesIndex;
   /** Keys of the signals whose failing targets may have changed: settled by signals.ts. */

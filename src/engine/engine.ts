@@ -110,6 +110,14 @@ export interface Engine {
   /** The snapshot as JSON text (what `restore` takes once parsed), without an intermediate copy. */
   snapshotText(): string;
   restore(state: unknown): void;
+  /**
+   * A new configuration (a reload): what is buffered is applied under the old one, then the
+   * state carries over as it does across a restart with the new config (`restore`): series,
+   * signals and incidents of the probes and rules that remain are kept, open incidents stay open
+   * and are not opened again, signals of rules or probes gone go with them. The next events are
+   * evaluated under the new rules.
+   */
+  reconfigure(opts: Omit<EngineOptions, 'onDrop'>): IncidentChange[];
   /** The virtual clock, ms. */
   now(): number;
 }
@@ -150,7 +158,8 @@ function compileConfig(opts: EngineOptions): EngineConfig {
 }
 
 export function createEngine(opts: EngineOptions): Engine {
-  const cfg = compileConfig(opts);
+  // Replaced only by `reconfigure`, together with ctx.cfg.
+  let cfg = compileConfig(opts);
   const ctx: EngineContext = {
     cfg,
     state: emptyState(),
@@ -339,26 +348,42 @@ export function createEngine(opts: EngineOptions): Engine {
       return snapshotText(ctx.state);
     },
     restore(raw) {
-      const state = stateOf(raw);
-      if (!state) return;
-      ctx.state = state;
-      pendingMs = state.pending.map((e) => Date.parse(e.at));
-      ctx.version++;
-      ctx.index = emptyIndex();
-      ctx.incIdx = new Map();
-      rebuildSeriesIndex(ctx);
-      for (const sig of Object.values(state.signals)) {
-        if (sig.active && !Number.isNaN(sig.clearingSince)) ctx.index.clearing.add(sig.key);
-      }
-      // Signals of rules (or probes) gone from the config go with them; external rules are remade.
-      for (const [key, sig] of Object.entries(state.signals)) {
-        if (sig.external) externalRuleFor(sig.rule);
-        else if (!cfg.rulesById.has(sig.rule) || !cfg.probes.has(sig.probe)) delete state.signals[key];
-      }
-      adoptOrphans(ctx);
+      restore(raw);
+    },
+    reconfigure(next) {
+      // Buffered events were sent under the old config: they are applied under it, and what they
+      // changed is handed out before the state moves over (held entries travel in the state).
+      flushPending();
+      const changes = collectChanges(ctx);
+      const snapshot = snapshotOf(ctx.state);
+      cfg = compileConfig({ ...next, onDrop: opts.onDrop });
+      ctx.cfg = cfg;
+      restore(snapshot);
+      return changes;
     },
     now: () => ctx.state.now,
   };
+
+  /** A snapshot's state under the current config (restart, reload). */
+  function restore(raw: unknown): void {
+    const state = stateOf(raw);
+    if (!state) return;
+    ctx.state = state;
+    pendingMs = state.pending.map((e) => Date.parse(e.at));
+    ctx.version++;
+    ctx.index = emptyIndex();
+    ctx.incIdx = new Map();
+    rebuildSeriesIndex(ctx);
+    for (const sig of Object.values(state.signals)) {
+      if (sig.active && !Number.isNaN(sig.clearingSince)) ctx.index.clearing.add(sig.key);
+    }
+    // Signals of rules (or probes) gone from the config go with them; external rules are remade.
+    for (const [key, sig] of Object.entries(state.signals)) {
+      if (sig.external) externalRuleFor(sig.rule);
+      else if (!cfg.rulesById.has(sig.rule) || !cfg.probes.has(sig.probe)) delete state.signals[key];
+    }
+    adoptOrphans(ctx);
+  }
 }
 
 /**

@@ -35,6 +35,12 @@ export interface IncidentRuntime {
   readonly engine: Engine;
   /** What operator verbs (API, CLI) need. */
   readonly ctx: IncidentsContext;
+  /**
+   * A reloaded config: the engine carries its state over to the new rules, probes and components
+   * (Engine.reconfigure), and notifications go to the new notifiers (those queued for the old ones
+   * are still delivered, within the stop's drain time).
+   */
+  reconfigure(plan: Plan): void;
   /** Stops ticking, applies what is buffered, waits for writes, saves the snapshot. */
   stop(): Promise<void>;
 }
@@ -90,8 +96,12 @@ export async function startIncidentRuntime(deps: {
   );
   writer.onApplied(incidentMetricsRecorder(metrics, recovered.known));
   // Notifications only enqueue here: a slow or failing receiver never holds the write path.
-  const notifier = new NotificationDispatcher({ notifiers: plan.notifiers, logger, metrics, clock });
-  writer.onApplied(notifier.listener);
+  const dispatcherFor = (notifiers: Plan['notifiers']): NotificationDispatcher =>
+    new NotificationDispatcher({ notifiers, logger, metrics, clock });
+  let notifiers = plan.notifiers;
+  let notifier = dispatcherFor(notifiers);
+  // Through the current dispatcher: a reload with other notifiers replaces it.
+  writer.onApplied((change, stored) => notifier.listener(change, stored));
   const ctx: IncidentsContext = { store, writer, clock, engine };
 
   let lastSnapshot = clock.now();
@@ -159,6 +169,15 @@ export async function startIncidentRuntime(deps: {
   return {
     engine,
     ctx,
+    reconfigure(next) {
+      persist(engine.reconfigure({ plan: next, rules: rulesForPlan(next), ...engineOptionsForPlan(next) }));
+      if (JSON.stringify(next.notifiers) !== JSON.stringify(notifiers)) {
+        const old = notifier;
+        notifiers = next.notifiers;
+        notifier = dispatcherFor(notifiers);
+        old.stop(NOTIFY_DRAIN_MS).catch((err: unknown) => logger.warn({ err }, 'notifiers replaced by a reload did not drain'));
+      }
+    },
     async stop() {
       stopped = true;
       unsubscribe();

@@ -14,6 +14,8 @@ export interface LeaderRuntime {
   /** Operator verbs: through the live engine while leader, straight to the store while standby. */
   readonly ctx: IncidentsContext;
   readonly lease: RedisLease;
+  /** A reloaded config: the running engine takes it, and an engine started later starts with it. */
+  reconfigure(plan: Plan): void;
   /** Stops the engine (final writes while still leader), then releases the lease. */
   stop(): Promise<void>;
 }
@@ -45,6 +47,7 @@ export async function startLeaderRuntime(deps: LeaderRuntimeDeps): Promise<Leade
   const start = deps.startRuntime ?? startIncidentRuntime;
   const standby: IncidentsContext = { store, clock, writer: new IncidentWriter(store) };
   let current: IncidentRuntime | undefined;
+  let plan = deps.plan;
   /** While the engine starts: /readyz says so; verbs meanwhile go to the store as on a standby. */
   let recovering = false;
   let stopping = false;
@@ -70,7 +73,7 @@ export async function startLeaderRuntime(deps: LeaderRuntimeDeps): Promise<Leade
     onAcquired: () =>
       enqueue(async () => {
         if (current || stopping || !lease.isLeader()) return;
-        const { plan, bus, metrics, results } = deps;
+        const { bus, metrics, results } = deps;
         recovering = true;
         try {
           current = await start({ plan, bus, metrics, clock, logger, results, store: store.withFence(lease) });
@@ -118,6 +121,11 @@ export async function startLeaderRuntime(deps: LeaderRuntimeDeps): Promise<Leade
   return {
     ctx,
     lease,
+    reconfigure(next) {
+      plan = next;
+      // In order with starts and stops: an engine starting now gets the new plan either way.
+      enqueue(async () => current?.reconfigure(next));
+    },
     async stop() {
       stopping = true;
       await transitions;

@@ -38,4 +38,7 @@ export const M = {
   workerResultsDropped: 'tocsin_worker_results_dropped_total',
   workerFallbackChecks: 'tocsin_worker_fallback_checks_total',
   authFailures: 'tocsin_auth_failures_total',
+  // Prometheus's and Alertmanager's own names for the same thing, so the same alert fits all three.
+  configLastReloadSuccessful: 'tocsin_config_last_reload_successful',
+  configLastReloadSuccessTimestamp: 'tocsin_config_last_reload_success_timestamp_seconds',
 } as const;

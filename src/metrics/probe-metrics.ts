@@ -45,6 +45,17 @@ function recordStorage(metrics: Metrics, r: ProbeResult): void {
   }
 }
 
+/** The daemon's probe-metrics listener, and how a reload hands it the new plan. */
+export interface ProbeMetricsRecorder {
+  (r: ProbeResult): void;
+  /**
+   * A reloaded plan: unchanged probes keep their series and values; a probe removed, or whose
+   * kind, component, targets or vantages changed, has its series removed from every family (a
+   * changed one gets new series at its next result).
+   */
+  setPlan(plan: Plan): Promise<void>;
+}
+
 /** The slots of one series (probe x target x vantage) in the per-probe families, found once. */
 interface SeriesSlots {
   /** The result's own target and vantage, as they arrive (the key). */
@@ -71,8 +82,8 @@ interface SeriesSlots {
  * URL parsing, no label hashing and no allocation (50,000 probes every 30 s is 1,700 results a
  * second).
  */
-export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeResult) => void {
-  const probes = new Map<string, ProbePlan>(plan.probes.map((p) => [p.id, p]));
+export function probeMetricsRecorder(plan: Plan, metrics: Metrics): ProbeMetricsRecorder {
+  let probes = new Map<string, ProbePlan>(plan.probes.map((p) => [p.id, p]));
   const perProbe = plan.metrics?.per_probe_histograms === true;
   // Per probe, its series: a probe has one target and one vantage embedded, a few in a fleet, so
   // a probe holds its series itself, or a short array a scan searches; no key string is built.
@@ -117,7 +128,7 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeRes
     }
     return slot;
   };
-  return (r) => {
+  const record = (r: ProbeResult): void => {
     const probe = probes.get(r.probe);
     if (!probe) return;
     const slots = slotsOf(r, probe);
@@ -140,4 +151,73 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): (r: ProbeRes
     if (probe.kind === 'lb_sync') recordLbSync(metrics, r, slots.target);
     if (probe.kind === 'storage') recordStorage(metrics, r);
   };
+
+  /** Every series of a probe gone, or changed in what its labels say, leaves the exposition. */
+  const forget = async (id: string, removed: boolean): Promise<void> => {
+    const known = series.get(id);
+    series.delete(id);
+    for (const slots of known === undefined ? [] : Array.isArray(known) ? known : [known]) {
+      metrics.probeSuccess.removeAt(slots.success);
+      metrics.probeDuration.removeAt(slots.duration);
+      metrics.probeChecks.removeAt(slots.passed);
+      for (const slot of slots.failed?.values() ?? []) metrics.probeChecks.removeAt(slot);
+      if (slots.notAfter !== undefined) metrics.tlsCertNotAfter.removeAt(slots.notAfter);
+    }
+    const families: PerProbeMetric[] = [
+      metrics.tlsHandshake,
+      metrics.storageOperation,
+      metrics.lbConfigInSync,
+      metrics.lbConfigLag,
+    ];
+    if (perProbe) families.push(metrics.checkDuration);
+    await Promise.all(families.map((m) => removeSeriesOf(m, id)));
+    if (removed) metrics.schedulerSkipped.remove({ probe: id });
+  };
+
+  return Object.assign(record, {
+    async setPlan(next: Plan): Promise<void> {
+      const nextProbes = new Map<string, ProbePlan>(next.probes.map((p) => [p.id, p]));
+      const gone: Promise<void>[] = [];
+      for (const [id, old] of probes) {
+        const now = nextProbes.get(id);
+        if (now && sameLabels(old, now)) continue;
+        gone.push(forget(id, now === undefined));
+      }
+      probes = nextProbes;
+      await Promise.all(gone);
+    },
+  });
+}
+
+/** What a reload may change about a probe without its series changing their labels. */
+function sameLabels(a: ProbePlan, b: ProbePlan): boolean {
+  return (
+    a.kind === b.kind &&
+    a.component === b.component &&
+    sameList(a.targets, b.targets) &&
+    sameList(a.vantages, b.vantages)
+  );
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** A prom-client family labelled by probe (histograms carry `le` on their bucket samples). */
+type PerProbeMetric = {
+  get(): Promise<{ values: { labels: Record<string, string | number | undefined> }[] }>;
+  remove(labels: Record<string, string | number>): void;
+};
+
+/** Removes every series of `probe` from a prom-client family: at a reload, not per check. */
+async function removeSeriesOf(metric: PerProbeMetric, probe: string): Promise<void> {
+  const seen = new Set<string>();
+  for (const { labels } of (await metric.get()).values) {
+    if (labels.probe !== probe) continue;
+    const { le: _bucket, ...own } = labels;
+    const key = JSON.stringify(own);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    metric.remove(own as Record<string, string | number>);
+  }
 }

@@ -226,6 +226,16 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean;
       help: 'Incidents with detector changes not stored yet (the store was unreachable); written when it answers again.',
       registers: [registry],
     }),
+    configLastReloadSuccessful: new Gauge({
+      name: M.configLastReloadSuccessful,
+      help: 'Whether the last configuration reload (SIGHUP, POST /-/reload, tocsin reload) succeeded: 1, or 0 when the config was refused and the running one kept. 1 at start.',
+      registers: [registry],
+    }),
+    configLastReloadSuccessTimestamp: new Gauge({
+      name: M.configLastReloadSuccessTimestamp,
+      help: 'When the running configuration was loaded (start, or the last successful reload), Unix seconds.',
+      registers: [registry],
+    }),
     leader: new Gauge({
       name: M.leader,
       help: '1 while this process runs the rules engine (always, embedded; the leader lease holder, in a fleet), else 0.',

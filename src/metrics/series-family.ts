@@ -93,9 +93,14 @@ export class SeriesFamily<L extends string> {
 
   /** Forgets a series (a probe removed from the config); its slot is reused. */
   remove(labels: Labels<L>): void {
-    const text = this.#text(labels);
-    const slot = this.#slots.get(text);
-    if (slot === undefined) return;
+    const slot = this.#slots.get(this.#text(labels));
+    if (slot !== undefined) this.removeAt(slot);
+  }
+
+  /** `remove` by slot, for callers that kept the slot rather than the labels. */
+  removeAt(slot: number): void {
+    const text = this.#labelText[slot];
+    if (!text) return;
     this.#slots.delete(text);
     this.#labelText[slot] = '';
     this.#free.push(slot);

@@ -31,6 +31,20 @@ export class VantageAgreement {
     for (const p of plan.probes) this.#intervals.set(p.id, p.intervalMs);
   }
 
+  /** A reloaded plan: new intervals; what is known of probes gone is forgotten (and no longer counted). */
+  setPlan(plan: Pick<Plan, 'probes'>): void {
+    this.#intervals.clear();
+    for (const p of plan.probes) this.#intervals.set(p.id, p.intervalMs);
+    for (const key of this.#latest.keys()) {
+      if (!this.#intervals.has(key.slice(0, key.indexOf('\u0000')))) this.#latest.delete(key);
+    }
+    for (const [vantage, keys] of this.#minority) {
+      const before = keys.size;
+      for (const key of keys) if (!this.#latest.has(key)) keys.delete(key);
+      if (keys.size !== before) this.sink.minorityFailing(vantage, keys.size);
+    }
+  }
+
   record(r: ProbeResult): void {
     const interval = this.#intervals.get(r.probe);
     if (interval === undefined) return;

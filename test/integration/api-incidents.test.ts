@@ -522,6 +522,8 @@ describe('OpenAPI document', () => {
           'GET /api/v1/openapi.json',
           'GET /status',
           'GET /status.json',
+          'POST /-/reload',
+          'PUT /-/reload',
         ].sort(),
       );
       const refs = [...res.body.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1] ?? '');

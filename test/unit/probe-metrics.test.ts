@@ -55,4 +55,43 @@ describe('probe metrics: per-probe gauges, histograms per kind and vantage', () 
     // A probe no longer in the plan records nothing.
     expect(text).not.toContain('probe="gone"');
   });
+
+  it('at a reload: a removed probe leaves every family, a changed one starts afresh, an unchanged one keeps its values', async () => {
+    const at = '2026-12-02T10:00:00.000Z';
+    const plan = makePlan([
+      { id: 'kept', kind: 'http', targets: ['https://kept.example/'] },
+      { id: 'gone', kind: 'tls', targets: ['gone.example:443'] },
+      { id: 'moved', kind: 'http', component: 'a', targets: ['https://moved.example/'] },
+    ]);
+    const metrics = createMetrics({ version: 't', processMetrics: false, perProbeHistograms: true });
+    const record = probeMetricsRecorder({ ...plan, metrics: { per_probe_histograms: true } }, metrics);
+    record({ at, probe: 'kept', target: 'https://kept.example/', vantage: 'v1', ok: false, error: 'timeout', duration_ms: 30 });
+    record({ at, probe: 'kept', target: 'https://kept.example/', vantage: 'v1', ok: true, duration_ms: 20 });
+    const tls = { handshake: 12 };
+    record({ at, probe: 'gone', target: 'gone.example:443', vantage: 'v1', ok: true, duration_ms: 15, observations: { timings: tls, cert_not_after: '2027-01-01T00:00:00Z' } });
+    record({ at, probe: 'moved', target: 'https://moved.example/', vantage: 'v1', ok: true, duration_ms: 10 });
+    metrics.schedulerSkipped.inc({ probe: 'gone' }, 2);
+    let text = await metrics.registry.metrics();
+    expect(text).toContain('probe="gone"');
+    expect(text).toMatch(/^tocsin_tls_handshake_seconds_count\{probe="gone",/m);
+
+    await record.setPlan(
+      makePlan([
+        { id: 'kept', kind: 'http', targets: ['https://kept.example/'] },
+        { id: 'moved', kind: 'http', component: 'b', targets: ['https://moved.example/'] },
+      ]),
+    );
+    text = await metrics.registry.metrics();
+    // Gone from every family: gauges, counters, the TLS histogram, certificate expiry, skipped checks.
+    expect(text).not.toContain('probe="gone"');
+    expect(text).not.toContain('probe="moved"');
+    expect(text).toMatch(/^tocsin_probe_checks_total\{probe="kept",kind="http",vantage="v1",result="failure",error="timeout"\} 1$/m);
+    expect(text).toMatch(/^tocsin_probe_checks_total\{probe="kept",kind="http",vantage="v1",result="success",error=""\} 1$/m);
+    record({ at, probe: 'moved', target: 'https://moved.example/', vantage: 'v1', ok: true, duration_ms: 10 });
+    record({ at, probe: 'gone', target: 'gone.example:443', vantage: 'v1', ok: true, duration_ms: 15 });
+    text = await metrics.registry.metrics();
+    expect(text).toMatch(/^tocsin_probe_success\{probe="moved",kind="http",component="b",target="https:\/\/moved.example\/",vantage="v1"\} 1$/m);
+    expect(text).not.toContain('component="a"');
+    expect(text).not.toContain('probe="gone"');
+  });
 });

@@ -20,7 +20,7 @@ function setup() {
       agreement.record(r);
     }
   };
-  return { disagreements, minority, round };
+  return { agreement, disagreements, minority, round };
 }
 
 describe('VantageAgreement (S5: one vantage sees what the others do not)', () => {
@@ -59,5 +59,18 @@ describe('VantageAgreement (S5: one vantage sees what the others do not)', () =>
     round({ b: false, a: true, c: true }, 't1');
     round({ b: false, a: true, c: true }, 't2');
     expect(minority).toEqual({ b: 2 });
+  });
+
+  it('forgets a probe a reload removed: its minority count goes to zero, its late results count for nothing', () => {
+    const { agreement, minority, round } = setup();
+    round({ a: true, b: true, c: true });
+    round({ b: false, a: true, c: true });
+    round({ b: false, a: true, c: true });
+    expect(minority).toEqual({ b: 1 });
+    agreement.setPlan(makePlan([{ id: 'other', intervalMs: 1000 }]));
+    expect(minority).toEqual({ b: 0 });
+    round({ b: false, a: true, c: true });
+    round({ b: false, a: true, c: true });
+    expect(minority).toEqual({ b: 0 });
   });
 });

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { alertToSignal, type AlertMapping, type IgnoredAlert } from '../../alerts/map.js';
 import { alertCount, ALERTS_PER_SLICE, MAX_ALERTS_PER_WEBHOOK, parseWebhook } from '../../alerts/payload.js';
+import type { Plan } from '../../config/plan.js';
 import type { ExternalSignal, IncidentChange } from '../../engine/types.js';
 import { TocsinError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
@@ -21,11 +22,21 @@ const ALERTS_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
  * `{ accepted, ignored: [{ fingerprint, reason }] }` (docs/alertmanager.md).
  */
 export function alertmanagerRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const spec = ctx.plan.alertmanager;
-  const mapping: AlertMapping = {
-    componentLabel: spec?.component_label ?? 'component',
-    rule: spec?.rule ?? 'alertmanager',
-    components: new Set(ctx.plan.components.map((c) => c.id)),
+  // Made once per plan: a reload may change the components and the intake's settings.
+  let made: { plan: Plan; mapping: AlertMapping } | undefined;
+  const mappingOf = (plan: Plan): AlertMapping => {
+    if (made?.plan !== plan) {
+      const spec = plan.alertmanager;
+      made = {
+        plan,
+        mapping: {
+          componentLabel: spec?.component_label ?? 'component',
+          rule: spec?.rule ?? 'alertmanager',
+          components: new Set(plan.components.map((c) => c.id)),
+        },
+      };
+    }
+    return made.mapping;
   };
   const log = ctx.logger.child({ component: 'alertmanager' });
 
@@ -59,6 +70,7 @@ export function alertmanagerRoutes(app: FastifyInstance, ctx: ApiContext): void 
       const ignored: IgnoredAlert[] = [];
       const signals: ExternalSignal[] = [];
       const alerts = parsed.value.alerts;
+      const mapping = mappingOf(ctx.plan);
       let firing = 0;
       for (let i = 0; i < alerts.length; i++) {
         // Slices, as in parseWebhook: other requests are served between them.

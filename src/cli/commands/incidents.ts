@@ -1,9 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { dataDir, LOCAL_TOKEN_FILE } from '../../api/auth.js';
 import { MAX_PAGE_SIZE } from '../../api/schemas.js';
-import { loadConfig } from '../../config/load.js';
 import { type Incident, INCIDENT_STATUSES, REVIEW_STATES } from '../../incidents/incident.js';
 import { renderMarkdown } from '../../incidents/render.js';
 import {
@@ -15,109 +11,29 @@ import {
   type SignalCounts,
   type SummarisedIncident,
 } from '../../incidents/summary.js';
-import type * as ClientModule from '../client.js';
 import type { ApiClient } from '../client.js';
-import { CliFailure, configPath, globalOptions } from '../options.js';
+import { type ConnectionFlags, withClient, withConnectionOptions } from '../with-client.js';
+import { CliFailure } from '../options.js';
 import { escapeControls, renderFields, renderTable } from '../table.js';
 
-/** Where `tocsin run` listens unless the config says otherwise (CONTRACT §6). */
-export const DEFAULT_URL = 'http://127.0.0.1:9470';
 const FORMATS = ['table', 'json', 'markdown'] as const;
 type Format = (typeof FORMATS)[number];
 
-interface ClientFlags {
-  readonly url: string;
-  readonly token?: string;
+interface ClientFlags extends ConnectionFlags {
   readonly json?: boolean;
   readonly format: Format;
 }
 
 /** The options every `incidents` subcommand takes. */
 function withClientOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--url <url>', 'the daemon\'s API').env('TOCSIN_URL').default(DEFAULT_URL))
-    .addOption(
-      new Option('--token <token>', 'bearer token (default: the generated operator.token in the data directory)').env(
-        'TOCSIN_TOKEN',
-      ),
-    )
+  return withConnectionOptions(cmd)
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
     .option('--json', 'print the API\'s JSON (same as --format json)');
 }
 
-/** Where the token came from, for the message of a 401. */
-interface TokenChoice {
-  readonly token?: string;
-  readonly looked?: string;
-}
-
-/**
- * `--token`, else `$TOCSIN_TOKEN`, else the operator token `tocsin run` generated in the data
- * directory of the config (or `data/` when the config cannot be loaded): a fresh local install
- * works without configuring anything, and no secret is ever hard-coded.
- */
-async function chooseToken(flags: ClientFlags, cmd: Command): Promise<TokenChoice> {
-  if (flags.token) return { token: flags.token };
-  let dir = resolve('data');
-  try {
-    const loaded = await loadConfig(configPath(globalOptions(cmd)));
-    if (loaded.ok) dir = dataDir(loaded.plan);
-  } catch {
-    // The fallback directory it is: the config is the daemon's business, not this command's.
-  }
-  const file = join(dir, LOCAL_TOKEN_FILE);
-  if (!existsSync(file)) return { looked: file };
-  try {
-    const token = readFileSync(file, 'utf8').trim();
-    return token ? { token } : { looked: file };
-  } catch (err) {
-    throw new CliFailure(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-}
-
-/** Runs `fn` with a client; turns every API or network failure into a one-line CLI failure. */
-async function withClient<T>(cmd: Command, fn: (client: ApiClient, flags: ClientFlags) => Promise<T>): Promise<T> {
-  const flags = cmd.opts<ClientFlags>();
-  const choice = await chooseToken(flags, cmd);
-  // Loaded on use (with axios): `tocsin run` and `tocsin worker` never need the API client.
-  const api = await import('../client.js');
-  // An empty TOCSIN_URL counts as unset.
-  const client = new api.ApiClient({ url: flags.url || DEFAULT_URL, token: choice.token });
-  try {
-    return await fn(client, flags);
-  } catch (err) {
-    throw describeFailure(err, client.url, choice, api);
-  }
-}
-
-function describeFailure(
-  err: unknown,
-  url: string,
-  choice: TokenChoice,
-  { ApiError, UnreachableError }: typeof ClientModule,
-): unknown {
-  if (err instanceof UnreachableError) {
-    return new CliFailure(`cannot reach tocsin at ${url} (${err.reason}); is \`tocsin run\` running?`);
-  }
-  if (!(err instanceof ApiError)) return err;
-  switch (err.status) {
-    case 401:
-      return new CliFailure(
-        choice.token
-          ? 'the API refused the token (401): pass --token or set TOCSIN_TOKEN'
-          : `the API needs a token (401): pass --token or set TOCSIN_TOKEN (no ${choice.looked ?? LOCAL_TOKEN_FILE})`,
-      );
-    case 403:
-      return new CliFailure(`the token may not do this (403): ${escapeControls(err.message)}`);
-    case 400:
-    case 404:
-    case 409:
-    case 413:
-      return new CliFailure(escapeControls(err.message));
-    default:
-      return new CliFailure(`the API answered ${err.status}: ${escapeControls(err.message)}`);
-  }
-}
+/** `withClient` with the flags of the `incidents` subcommands. */
+const withFlags = <T>(cmd: Command, fn: (client: ApiClient, flags: ClientFlags) => Promise<T>): Promise<T> =>
+  withClient<ClientFlags, T>(cmd, fn);
 
 function format(flags: ClientFlags): Format {
   return flags.json ? 'json' : flags.format;
@@ -303,7 +219,7 @@ export function incidentsCommand(program: Command): void {
       .option('--limit <n>', `at most this many (1 to ${MAX_PAGE_SIZE}, default 50)`, parseLimit)
       .option('--cursor <id>', 'the next page: the id printed after the previous one'),
   ).action(async (opts: { status?: string; review?: string; limit?: number; cursor?: string }, cmd: Command) => {
-    await withClient(cmd, async (client, flags) => {
+    await withFlags(cmd, async (client, flags) => {
       const { status, review, limit, cursor } = opts;
       const page = await client.listIncidents({ status, review, limit, cursor });
       const fmt = format(flags);
@@ -327,7 +243,7 @@ export function incidentsCommand(program: Command): void {
       .argument('<id>', 'incident id')
       .option('--all', 'every component and signal, however many'),
   ).action(async (id: string, opts: { all?: boolean }, cmd: Command) => {
-    await withClient(cmd, async (client, flags) => {
+    await withFlags(cmd, async (client, flags) => {
       const lists = opts.all ? ({ components: 'all', signals: 'all' } as const) : {};
       return showIncident(client, flags, await client.getIncident(id, lists), opts.all ? { limit: 'all' } : {});
     });
@@ -340,7 +256,7 @@ export function incidentsCommand(program: Command): void {
       .argument('<id>', 'incident id')
       .option('--note <text>', 'a comment kept in the timeline'),
   ).action(async (id: string, opts: { note?: string }, cmd: Command) => {
-    await withClient(cmd, async (client, flags) => showIncident(client, flags, await client.confirm(id, opts.note)));
+    await withFlags(cmd, async (client, flags) => showIncident(client, flags, await client.confirm(id, opts.note)));
   });
 
   withClientOptions(
@@ -350,7 +266,7 @@ export function incidentsCommand(program: Command): void {
       .argument('<id>', 'incident id')
       .requiredOption('--reason <text>', 'why (kept in the timeline)', nonEmpty('--reason')),
   ).action(async (id: string, opts: { reason: string }, cmd: Command) => {
-    await withClient(cmd, async (client, flags) => showIncident(client, flags, await client.dismiss(id, opts.reason)));
+    await withFlags(cmd, async (client, flags) => showIncident(client, flags, await client.dismiss(id, opts.reason)));
   });
 
   withClientOptions(
@@ -360,7 +276,7 @@ export function incidentsCommand(program: Command): void {
       .argument('<id>', 'incident id')
       .option('--note <text>', 'a comment kept in the timeline'),
   ).action(async (id: string, opts: { note?: string }, cmd: Command) => {
-    await withClient(cmd, async (client, flags) => showIncident(client, flags, await client.resolve(id, opts.note)));
+    await withFlags(cmd, async (client, flags) => showIncident(client, flags, await client.resolve(id, opts.note)));
   });
 
   withClientOptions(
@@ -372,6 +288,6 @@ export function incidentsCommand(program: Command): void {
   ).action(async (id: string, words: string[], _opts: unknown, cmd: Command) => {
     const text = words.join(' ');
     if (text.trim() === '') throw new CliFailure('the note must not be empty', 2);
-    await withClient(cmd, async (client, flags) => showIncident(client, flags, await client.addNote(id, text)));
+    await withFlags(cmd, async (client, flags) => showIncident(client, flags, await client.addNote(id, text)));
   });
 }

@@ -20,5 +20,10 @@ export function runCommand(program: Command): void {
       releaseYoungGeneration();
       const grace = shutdownGraceMs(plan);
       stopOnSignals({ logger, graceMs: grace, stop: (ms) => daemon.stop(ms) });
+      // SIGHUP re-reads the configuration, as Prometheus, Alertmanager and Blackbox exporter do;
+      // the daemon logs the outcome (and every problem of a refused config).
+      process.on('SIGHUP', () => {
+        daemon.reload().catch((err: unknown) => logger.error({ err }, 'configuration reload failed'));
+      });
     });
 }
