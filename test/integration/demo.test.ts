@@ -128,8 +128,8 @@ describe('npm run demo --fast (the built demo as a child process)', () => {
     run = startDemo();
     const demo = run;
     const [, url = ''] = await demo.waitFor(/ console: (http:\/\/127\.0\.0\.1:\d+)\//, 30_000);
-    const [, token = ''] = await demo.waitFor(/ token: (\S+) {2}\(from (\S+)\/data\/operator\.token\)/, 1000);
-    const [, dir = ''] = await demo.waitFor(/ demo: sandbox in (\S+)/, 1000);
+    const [, token = ''] = await demo.waitFor(/ token: (\S+) {2}\(from (\S+)\/data\/operator\.token\)/, 10_000);
+    const [, dir = ''] = await demo.waitFor(/ demo: sandbox in (\S+)/, 10_000);
     expect(existsSync(dir)).toBe(true);
     await demo.waitFor(/ done: the sandbox and the console stay up/, 80_000);
 

@@ -376,7 +376,7 @@ describe('tls probe: verification', () => {
     const result = await check(app.address, {}, { tls: { ...ca, server_name: 'app.example.test' } });
     expect(result.ok).toBe(true);
     // The server side sees the session a moment after the client (it waits for the client's Finished).
-    await expect.poll(() => sniSeen, { timeout: 1000 }).toContain('app.example.test');
+    await expect.poll(() => sniSeen, { timeout: 10_000 }).toContain('app.example.test');
     expect((await check(app.address, {}, { tls: ca })).error).toBe('tls_cert_invalid');
   });
 
@@ -460,7 +460,8 @@ describe('tls probe: expectations', () => {
     expect(result).toMatchObject({ ok: false, error: 'latency' });
     expect(result.detail).toMatch(/^tls handshake took \d+ ms, max_handshake 100 ms$/);
     expect(timingsOf(result).handshake).toBeGreaterThanOrEqual(300);
-    expect(timingsOf(result).connect).toBeLessThan(300);
+    // The server waits before its handshake, not before accepting: the wait is in the handshake time only.
+    expect(timingsOf(result).connect).toBeLessThan(timingsOf(result).handshake);
     expect((await check(slow.address, { expect: { max_handshake: '5s' } }, { tls: ca })).ok).toBe(true);
   });
 
@@ -515,7 +516,7 @@ describe('tls probe: hostile targets', () => {
     expect(timingsOf(result).handshake).toBeGreaterThan(0);
     within(result, 1000);
     // The probe closed its side: no connection lingers on the server.
-    await expect.poll(() => silent.openConnections(), { timeout: 1000 }).toBe(0);
+    await expect.poll(() => silent.openConnections(), { timeout: 10_000 }).toBe(0);
   });
 
   it('reports a reset during the handshake as tls_handshake', async () => {
