@@ -98,7 +98,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     disagreement: (vantage) => metrics.vantageDisagreements.inc({ vantage }),
     minorityFailing: (vantage, count) => metrics.vantageMinorityFailing.set({ vantage }, count),
   });
-  bus.subscribe((r) => agreement.record(r));
+  // Judging a vantage against the others takes three of them (as the quorum does); with fewer
+  // (every embedded daemon) there is nothing to judge, and nothing to spend per result.
+  // `queue.vantages` applies at the next start only, so a reload never changes this.
+  if (plan.vantages.length >= 3) bus.subscribe((r) => agreement.record(r));
   const history = new ResultHistory();
   bus.subscribe((r) => history.record(r));
   bus.subscribe((r) => writer.add(r));
