@@ -134,8 +134,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   await queue.start();
 
-  // What a reload replaces; the API reads both on every request.
-  let tokens = TokenTable.fromPlan(plan, opts.env, warn);
+  // What a reload replaces; the API reads both on every request. Made in the try below: a token
+  // refused at start (too short) stops what started above before the error ends the process.
+  let tokens: TokenTable;
   const reloader = new Reloader(plan, {
     load:
       opts.load ??
@@ -173,6 +174,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   let api: FastifyInstance;
   try {
+    tokens = TokenTable.fromPlan(plan, opts.env, warn);
     api = buildApi({
       get plan() {
         return reloader.plan;
