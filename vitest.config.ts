@@ -9,7 +9,7 @@ const INTEGRATION = {
   testTimeout: 60_000,
   hookTimeout: 60_000,
   globalSetup: ['test/helpers/global-setup.ts'],
-} as const;
+};
 
 /** Integration files that start several processes each (see the `integration-serial` project). */
 const SERIAL = [
