@@ -185,6 +185,7 @@ export const NOTIFIER_EVENTS = [
   'incident.confirmed',
   'incident.dismissed',
   'incident.resolved',
+  'incident.rerooted',
 ] as const;
 
 export const NotifierSpec = z
@@ -195,6 +196,12 @@ export const NotifierSpec = z
     /** Environment variable holding the HMAC-SHA256 signing secret (webhook). */
     secret_env: z.string().optional(),
     timeout: Duration.default(5000),
+    /**
+     * How long the notification of a newly opened incident waits, so that it names the root and
+     * components correlation settled on (a cascade is re-rooted seconds after its first failure);
+     * changes within it are folded into that one message. `0s`: sent at once. Default 15s.
+     */
+    group_wait: Duration.refine((ms) => ms <= 3_600_000, { message: 'must be at most 1h' }).default(15_000),
   })
   .strict();
 export type NotifierSpec = z.infer<typeof NotifierSpec>;

@@ -6,6 +6,7 @@ import type { IncidentChange } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { NotificationDispatcher } from '../notify/dispatcher.js';
+import { RootMemory } from '../notify/roots.js';
 import type { DurableResults } from '../queue/port.js';
 import type { ResultsBus } from '../results/bus.js';
 import { type IncidentStore, JsonText } from '../store/port.js';
@@ -96,8 +97,10 @@ export async function startIncidentRuntime(deps: {
   );
   writer.onApplied(incidentMetricsRecorder(metrics, recovered.known));
   // Notifications only enqueue here: a slow or failing receiver never holds the write path.
+  // The roots outlive a reload's dispatcher: what a later re-root says the root was.
+  const roots = new RootMemory(recovered.known);
   const dispatcherFor = (notifiers: Plan['notifiers']): NotificationDispatcher =>
-    new NotificationDispatcher({ notifiers, logger, metrics, clock });
+    new NotificationDispatcher({ notifiers, logger, metrics, clock, roots });
   let notifiers = plan.notifiers;
   let notifier = dispatcherFor(notifiers);
   // Through the current dispatcher: a reload with other notifiers replaces it.

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { AxiosError, AxiosInstance } from 'axios';
-import { type Clock, systemClock } from '../clock.js';
+import { systemClock, type TimerClock } from '../clock.js';
 import type { NotifierSpec } from '../config/schema.js';
 import type { IncidentChange } from '../engine/types.js';
 import type { Incident } from '../incidents/incident.js';
-import { summariseDocument } from '../incidents/summary.js';
+import { type SummarisedIncident, summariseDocument } from '../incidents/summary.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import { eventOf, type Notification, wants } from './events.js';
+import { eventFor, eventOf, type Notification, rerootOf } from './events.js';
+import { type ChangeNews, GroupWait, type Outgoing } from './grouping.js';
+import { RootMemory } from './roots.js';
 import { slackRequest } from './slack.js';
 import { type OutgoingRequest, webhookRequest } from './webhook.js';
 
@@ -17,15 +19,23 @@ export interface DispatcherOptions {
   readonly metrics?: Pick<Metrics, 'notifications' | 'notificationQueueDepth'>;
   /** Where `secret_env` is read. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
-  /** `sent_at` and the signature timestamp. Default the system clock. */
-  readonly clock?: Clock;
+  /** `sent_at`, the signature timestamp and `group_wait`. Default the system clock. */
+  readonly clock?: TimerClock;
+  /**
+   * The open incidents' roots, for what `incident.rerooted` says the root was: shared by the
+   * dispatchers a reload replaces, seeded from the store at start. Default: an empty one.
+   */
+  readonly roots?: RootMemory;
   /** Attempts per notification, the first included. Default 4 (retries after ~1 s, 2 s, 4 s). */
   readonly maxAttempts?: number;
   /** Wait before the first retry; doubled for each next one, with ±25 % jitter. Default 1 s. */
   readonly baseDelayMs?: number;
   /** Longest wait between attempts; a receiver's Retry-After is honoured up to it. Default 30 s. */
   readonly maxDelayMs?: number;
-  /** Notifications waiting per notifier; beyond it the oldest is dropped. Default 1000. */
+  /**
+   * Notifications waiting per notifier; beyond it the oldest is dropped. Default 1000. Openings
+   * held for `group_wait` are bounded by it too: past it the oldest is queued at once.
+   */
   readonly capacity?: number;
   /** Jitter source, in [0, 1). Default Math.random. */
   readonly random?: () => number;
@@ -41,6 +51,8 @@ interface Lane {
   /** Scheme, host and port only: Slack-style URLs carry their secret in the path. */
   readonly origin: string;
   readonly build: (n: Notification, nowMs: number) => OutgoingRequest;
+  /** Openings waiting for the notifier's `group_wait`, ahead of the queue. */
+  readonly grouping: GroupWait;
   readonly waiting: Notification[];
   running: Promise<void> | undefined;
 }
@@ -57,7 +69,10 @@ export class NotificationDispatcher {
   readonly #lanes: Lane[];
   readonly #logger: Logger;
   readonly #metrics: DispatcherOptions['metrics'];
-  readonly #clock: Clock;
+  readonly #clock: TimerClock;
+  readonly #roots: RootMemory;
+  /** Summarised once per stored document, whichever notifiers send it. */
+  readonly #summaries = new WeakMap<Incident, SummarisedIncident>();
   /** Made on the first delivery: a daemon without notifiers never loads axios (memory). */
   #http: Promise<{ client: AxiosInstance; isAxiosError: (err: unknown) => err is AxiosError }> | undefined;
   readonly #maxAttempts: number;
@@ -79,16 +94,25 @@ export class NotificationDispatcher {
     this.#maxDelayMs = opts.maxDelayMs ?? 30_000;
     this.#capacity = Math.max(1, opts.capacity ?? 1000);
     this.#random = opts.random ?? Math.random;
+    this.#roots = opts.roots ?? new RootMemory();
     this.#lanes = opts.notifiers.map((spec, i) => {
       const secret = spec.secret_env ? env[spec.secret_env] : undefined;
-      return {
+      const lane: Lane = {
         id: `${spec.kind}-${i}`,
         spec,
         origin: originOf(spec.url),
         build: spec.kind === 'slack' ? (n: Notification) => slackRequest(n) : (n: Notification, now: number) => webhookRequest(n, now, secret),
+        grouping: new GroupWait({
+          waitMs: spec.group_wait,
+          filter: spec.events,
+          clock: this.#clock,
+          limit: this.#capacity,
+          emit: (o) => this.#queue(lane, o),
+        }),
         waiting: [],
         running: undefined,
       };
+      return lane;
     });
   }
 
@@ -103,17 +127,34 @@ export class NotificationDispatcher {
   };
 
   enqueue(change: Pick<IncidentChange, 'opened' | 'appended'>, stored: Incident): void {
-    const event = eventOf(change);
-    if (!event || !this.#lanes.some((lane) => wants(lane.spec.events, event))) return;
-    // Summarised once for every notifier: a zone failure's thousands of components are counted,
-    // not sent (and not held in up to `capacity` queued notifications).
-    const n: Notification = { event, incident: summariseDocument(stored), entries: change.appended, id: randomUUID() };
+    // Every change, even one that sends nothing: the root before a later re-root.
+    const before = this.#roots.swap(stored);
+    const news: ChangeNews = {
+      stored,
+      base: eventOf(change),
+      appended: change.appended,
+      reroot: rerootOf(change, before, stored.root_component),
+    };
     for (const lane of this.#lanes) {
-      if (!wants(lane.spec.events, event)) continue;
       if (this.#stopping) {
-        this.#count(lane, event, 'dropped');
+        const event = eventFor(lane.spec.events, news.base, news.reroot);
+        if (event) this.#count(lane, event, 'dropped');
         continue;
       }
+      lane.grouping.take(news);
+    }
+  }
+
+  /** Queues a notification for one notifier (at once, or when its group_wait has passed). */
+  #queue(lane: Lane, o: Outgoing): void {
+    try {
+      const n: Notification = {
+        event: o.event,
+        incident: this.#summary(o.stored),
+        entries: o.entries,
+        id: randomUUID(),
+        ...(o.reroot ? { reroot: o.reroot } : {}),
+      };
       lane.waiting.push(n);
       while (lane.waiting.length > this.#capacity) {
         const old = lane.waiting.shift();
@@ -122,7 +163,23 @@ export class NotificationDispatcher {
       }
       this.#depth(lane);
       lane.running ??= this.#work(lane);
+    } catch (err) {
+      // Called from a group_wait timer too: a notification bug must not escape into it.
+      this.#logger.error({ err, notifier: lane.id }, 'could not queue a notification');
     }
+  }
+
+  /**
+   * A zone failure's thousands of components are counted, not sent (and not held in up to
+   * `capacity` queued notifications); once per stored document, whichever notifiers send it.
+   */
+  #summary(stored: Incident): SummarisedIncident {
+    let summary = this.#summaries.get(stored);
+    if (!summary) {
+      summary = summariseDocument(stored);
+      this.#summaries.set(stored, summary);
+    }
+    return summary;
   }
 
   /** Notifications waiting, per notifier id. */
@@ -130,7 +187,12 @@ export class NotificationDispatcher {
     return Object.fromEntries(this.#lanes.map((l) => [l.id, l.waiting.length]));
   }
 
-  /** Resolves when every queue is empty and nothing is in flight. */
+  /** Openings held for `group_wait`, per notifier id. */
+  holding(): Record<string, number> {
+    return Object.fromEntries(this.#lanes.map((l) => [l.id, l.grouping.holding]));
+  }
+
+  /** Resolves when every queue is empty and nothing is in flight (openings held for group_wait aside). */
   async idle(): Promise<void> {
     for (;;) {
       const running = this.#lanes.map((l) => l.running).filter((p): p is Promise<void> => p !== undefined);
@@ -141,10 +203,13 @@ export class NotificationDispatcher {
 
   /**
    * Stops taking notifications and drains for at most `boundMs`; what is still queued then is
-   * dropped (counted) and requests in flight are aborted. Resolves whether it drained.
+   * dropped (counted) and requests in flight are aborted. Openings held for `group_wait` are
+   * queued first, as their incidents are now: a draft is never left untold. Resolves whether it
+   * drained.
    */
   async stop(boundMs: number): Promise<boolean> {
     this.#stopping = true;
+    for (const lane of this.#lanes) lane.grouping.releaseAll();
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), boundMs);

@@ -9,6 +9,7 @@ const VERB: Record<NotifyEvent, string> = {
   'incident.confirmed': 'confirmed',
   'incident.dismissed': 'dismissed',
   'incident.resolved': 'resolved',
+  'incident.rerooted': 'rerooted',
 };
 
 const SEVERITY_MARK: Record<string, string> = { critical: ':red_circle:', major: ':large_orange_circle:', minor: ':large_yellow_circle:' };
@@ -37,7 +38,9 @@ export function slackRequest(n: Notification): OutgoingRequest {
     ...listed.map((c) => `• ${c.id}${c.id === inc.root_component ? ' (root)' : ''}: ${IMPACT_WORDS[c.impact]}`),
     ...(hidden > 0 ? [`• and ${formatCount(hidden)} more`] : []),
   ].join('\n');
-  const text = `${mark} [${inc.severity.toUpperCase()}] ${inc.title} — ${VERB[n.event]} (${inc.status}, ${review})`.trim();
+  // A re-root says what moved: the incident's title and root already name the new root.
+  const verb = n.reroot ? `${VERB[n.event]} from ${n.reroot.from ?? 'an earlier root'} to ${n.reroot.to}` : VERB[n.event];
+  const text = `${mark} [${inc.severity.toUpperCase()}] ${inc.title} — ${verb} (${inc.status}, ${review})`.trim();
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(inc.title || inc.id, 150), emoji: true } },
     {

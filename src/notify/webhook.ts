@@ -11,10 +11,11 @@ export const SIGNATURE_HEADER = 'X-Tocsin-Signature';
 export const TIMESTAMP_HEADER = 'X-Tocsin-Timestamp';
 
 /**
- * The generic webhook: `{ event, sent_at, incident, entries }` as JSON. With a secret, the body is
- * signed: `X-Tocsin-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">` and the
- * timestamp (Unix seconds) in `X-Tocsin-Timestamp`, so a receiver rejects forged and replayed
- * requests (docs/notifications.md). Built per attempt: a retry carries a fresh timestamp.
+ * The generic webhook: `{ event, sent_at, incident, entries }` as JSON, with `reroot: { from, to }`
+ * for `incident.rerooted`. With a secret, the body is signed: `X-Tocsin-Signature:
+ * sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">` and the timestamp (Unix seconds) in
+ * `X-Tocsin-Timestamp`, so a receiver rejects forged and replayed requests
+ * (docs/notifications.md). Built per attempt: a retry carries a fresh timestamp.
  */
 export function webhookRequest(n: Notification, nowMs: number, secret: string | undefined): OutgoingRequest {
   const body = JSON.stringify({
@@ -22,6 +23,8 @@ export function webhookRequest(n: Notification, nowMs: number, secret: string | 
     sent_at: new Date(nowMs).toISOString(),
     incident: n.incident,
     entries: n.entries,
+    // `incident.rerooted` only: the other events' bodies are as they always were.
+    ...(n.reroot ? { reroot: { from: n.reroot.from, to: n.reroot.to } } : {}),
   });
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',

@@ -117,7 +117,8 @@ const dispatchers: NotificationDispatcher[] = [];
 
 function dispatcher(notifiers: Partial<NotifierSpec>[], opts: Partial<DispatcherOptions> = {}): NotificationDispatcher {
   const d = new NotificationDispatcher({
-    notifiers: notifiers.map((n) => ({ kind: 'webhook', url: `${receiver.url}/hook`, timeout: 2000, ...n })),
+    // group_wait 0 unless a test says otherwise: these tests are about delivery, sent at once.
+    notifiers: notifiers.map((n) => ({ kind: 'webhook', url: `${receiver.url}/hook`, timeout: 2000, group_wait: 0, ...n })),
     logger: pino({ level: 'debug' }, logs),
     metrics,
     env: { TOCSIN_HOOK_SECRET: SECRET },
@@ -324,6 +325,61 @@ describe('notification dispatcher (real loopback receiver)', () => {
     expect(all).toContain('entry confirmed');
     expect(all).toContain('open (draft, pending review)');
     expect(receiver.requests[0]?.headers['x-tocsin-signature']).toBeUndefined();
+  });
+
+  it('holds an opening for group_wait and sends it once, naming the root the re-root settled on', async () => {
+    const d = dispatcher([{ group_wait: 1000 }]);
+    const [opened, first] = change('new');
+    d.listener(opened, first);
+    // A cascade: the gateway behind lb fails too and becomes the root, within the wait.
+    const rerooted = incident({
+      root_component: 'gateway',
+      fingerprint: 'gateway',
+      components: [{ id: 'gateway', impact: 'major_outage' }, ...first.components],
+      timeline: [...first.timeline, { at: T, kind: 'rerooted', text: 'Common cause: gateway', author: 'tocsin' }],
+    });
+    d.listener({ ...opened, incident: rerooted, appended: rerooted.timeline.slice(1), opened: false }, rerooted);
+    expect(d.holding()['webhook-0']).toBe(1);
+    expect(d.depth()['webhook-0']).toBe(0);
+    await waitFor(() => (receiver.requests.length > 0 ? true : undefined), 10_000, 20);
+    await d.idle();
+    expect(receiver.requests).toHaveLength(1);
+    const body = JSON.parse(receiver.requests[0]?.body ?? '{}') as { event: string; incident: Incident; entries: TimelineEntry[] };
+    expect(body.event).toBe('incident.opened');
+    expect(body.incident.root_component).toBe('gateway');
+    expect(body.entries.map((e) => e.kind)).toEqual(['opened', 'rerooted']);
+    expect(d.holding()['webhook-0']).toBe(0);
+    expect(await counted('webhook-0', 'success')).toBe(1);
+  });
+
+  it('sends incident.rerooted with the root before and after to a notifier that takes it', async () => {
+    const d = dispatcher([{ url: `${receiver.url}/rerooted`, events: ['incident.rerooted'] }, { url: `${receiver.url}/updated`, events: ['incident.updated'] }]);
+    const [opened, first] = change('new');
+    d.listener(opened, first);
+    const rerooted = incident({
+      root_component: 'gateway',
+      fingerprint: 'gateway',
+      timeline: [...first.timeline, { at: T, kind: 'rerooted', text: 'Common cause: gateway', author: 'tocsin' }],
+    });
+    d.listener({ ...opened, incident: rerooted, appended: rerooted.timeline.slice(1), opened: false }, rerooted);
+    await d.idle();
+    type Body = { event: string; reroot?: unknown; incident: Incident };
+    const bodies = (path: string): Body[] =>
+      receiver.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body) as Body);
+    expect(bodies('/rerooted').map((b) => [b.event, b.reroot, b.incident.root_component])).toEqual([
+      ['incident.rerooted', { from: 'lb', to: 'gateway' }, 'gateway'],
+    ]);
+    // A notifier that asked for incident.updated only hears the re-root as it always did.
+    expect(bodies('/updated').map((b) => [b.event, b.reroot])).toEqual([['incident.updated', undefined]]);
+  });
+
+  it('stop sends the openings held for group_wait rather than losing them', async () => {
+    const d = dispatcher([{ group_wait: 600_000 }]);
+    d.listener(...change('new'));
+    expect(d.holding()['webhook-0']).toBe(1);
+    expect(await d.stop(5000)).toBe(true);
+    expect(receiver.requests.map((r) => r.headers['x-tocsin-event'])).toEqual(['incident.opened']);
+    expect(await counted('webhook-0', 'success')).toBe(1);
   });
 
   it('stop drains within its bound and drops what is left', async () => {
