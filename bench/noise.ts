@@ -478,7 +478,8 @@ export async function noiseBench(args: readonly string[]): Promise<ScenarioFigur
       let root: string;
       if (label.startsWith('Tocsin')) {
         // The root when the draft opened, and the root it ended with (correlation may re-root an
-        // open incident as more dependents fail: that change is an `incident.updated` event).
+        // open incident as more dependents fail: with the notifier's group_wait the opening message
+        // names the settled root; a re-root after it is an `incident.rerooted` event).
         const roots = [...groups].map((id) => {
           const own = ns.filter((n) => n.group === id);
           const first = own[0]?.root ?? '?';
