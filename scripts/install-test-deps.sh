@@ -7,10 +7,11 @@
 #   docker-compose         - `docker-compose config` validates docker-compose.yml (no engine needed)
 #   prometheus-alertmanager - a real Alertmanager routing alerts to the daemon (binary `prometheus-alertmanager`)
 #   chromium               - Debian's Chromium for the console's browser test (driven by playwright-core; never a downloaded browser)
+#   prometheus-blackbox-exporter - the real exporter, for `tocsin import blackbox`'s same-verdict test
 set -euo pipefail
 
 declare -A need=([promtool]=prometheus [haproxy]=haproxy [redis-server]=redis-server [openssl]=openssl
-  [docker-compose]=docker-compose [prometheus-alertmanager]=prometheus-alertmanager [chromium]=chromium)
+  [docker-compose]=docker-compose [prometheus-alertmanager]=prometheus-alertmanager [chromium]=chromium [prometheus-blackbox-exporter]=prometheus-blackbox-exporter)
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")

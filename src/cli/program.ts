@@ -3,6 +3,7 @@ import { TocsinError } from '../errors.js';
 import { LOG_LEVELS } from '../log.js';
 import { VERSION } from '../package-info.js';
 import { checkConfigCommand } from './commands/check-config.js';
+import { importCommand } from './commands/import.js';
 import { incidentsCommand } from './commands/incidents.js';
 import { probeCommand } from './commands/probe.js';
 import { reloadCommand } from './commands/reload.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   checkConfigCommand(program);
   probeCommand(program);
   replayCommand(program);
+  importCommand(program);
   incidentsCommand(program);
   reloadCommand(program);
   workerCommand(program);
