@@ -12,6 +12,7 @@ import { Reloader, type ReloadOutcome } from './config/reload.js';
 import { ResultHistory } from './console/history.js';
 import { TocsinError } from './errors.js';
 import type { Logger } from './log.js';
+import { runningFields } from './log-start.js';
 import type { WarnFn } from './private-files.js';
 import { probeMetricsRecorder } from './metrics/probe-metrics.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
@@ -205,7 +206,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     typeof address === 'object' && address
       ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
       : `http://${plan.server.listen.host}:${plan.server.listen.port}`;
-  logger.info({ url, probes: plan.probes.length, checks: queue.stats().scheduled }, 'tocsin running');
+  // Where the API, the console and /metrics listen, and the token file's path (never the token).
+  logger.info(runningFields(url, plan, queue.stats().scheduled), 'tocsin running');
 
   return {
     url,

@@ -1,15 +1,38 @@
 import pino from 'pino';
+import {
+  formatterStream,
+  type LineSink,
+  type LogFormat,
+  type LogLevel,
+  resolveLogFormat,
+  showsStacks,
+} from './log-format.js';
+
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log-format.js';
 
 export type Logger = pino.Logger;
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export interface LoggerOptions {
+  readonly level?: LogLevel;
+  /** `auto` (default): the terminal format when the destination is a terminal, JSON otherwise. */
+  readonly format?: LogFormat;
+  /** Where lines go; default stderr (stdout is for command results). */
+  readonly destination?: LineSink;
+  /** Whether the destination is a terminal, for `auto`; default: whether stderr is one. */
+  readonly isTTY?: boolean;
+}
 
 /**
- * Structured JSON logs on stderr (stdout is for command results). Authorization headers and
- * anything named like a secret are redacted, so a token never reaches a log line.
+ * Logs on stderr: pino's JSON lines, or logfmt or the terminal format written from them.
+ * Authorization headers and anything named like a secret are redacted before a record is
+ * serialised, so a token reaches no line in any format.
  */
-export function createLogger(level: LogLevel = 'info'): Logger {
+export function createLogger(options: LogLevel | LoggerOptions = 'info'): Logger {
+  const o: LoggerOptions = typeof options === 'string' ? { level: options } : options;
+  const level = o.level ?? 'info';
+  const output = resolveLogFormat(o.format ?? 'auto', o.isTTY ?? process.stderr.isTTY === true);
+  const sink = o.destination ?? pino.destination({ fd: 2, sync: false });
+  const stream = output === 'json' ? sink : formatterStream(output, sink, { stacks: showsStacks(level) });
   return pino(
     {
       level,
@@ -19,6 +42,6 @@ export function createLogger(level: LogLevel = 'info'): Logger {
         censor: '[redacted]',
       },
     },
-    pino.destination({ fd: 2, sync: false }),
+    stream as pino.DestinationStream,
   );
 }

@@ -2,12 +2,16 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatProblem, loadConfig } from '../config/load.js';
 import type { Plan } from '../config/plan.js';
-import { LOG_LEVELS, type LogLevel } from '../log.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LoggerOptions, type LogLevel } from '../log.js';
 
 /** Options every command takes (declared on the program, usable before or after the command). */
 export interface GlobalOptions {
   readonly config?: string;
   readonly logLevel: LogLevel;
+  /** Whether `--log-level` or `--debug` was given: then it wins over the config's `log.level`. */
+  readonly logLevelGiven?: boolean;
+  /** `--log-format`, when given: it wins over the config's `log.format`. */
+  readonly logFormat?: LogFormat;
   readonly debug: boolean;
 }
 
@@ -24,12 +28,32 @@ export class CliFailure extends Error {
 }
 
 export function globalOptions(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals<{ config?: string; logLevel?: string; debug?: boolean }>();
+  const o = cmd.optsWithGlobals<{ config?: string; logLevel?: string; logFormat?: string; debug?: boolean }>();
   const logLevel = (o.logLevel ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new CliFailure(`--log-level must be one of ${LOG_LEVELS.join(', ')}`, 2);
   }
-  return { config: o.config, logLevel: o.debug ? 'debug' : logLevel, debug: o.debug === true };
+  const logFormat = o.logFormat as LogFormat | undefined;
+  if (logFormat !== undefined && !LOG_FORMATS.includes(logFormat)) {
+    throw new CliFailure(`--log-format must be one of ${LOG_FORMATS.join(', ')}`, 2);
+  }
+  // `--log-level` has a default, so only its source tells a level typed from the default one.
+  const levelSource = cmd.getOptionValueSourceWithGlobals('logLevel');
+  return {
+    config: o.config,
+    logLevel: o.debug ? 'debug' : logLevel,
+    logLevelGiven: o.debug === true || (levelSource !== undefined && levelSource !== 'default'),
+    logFormat,
+    debug: o.debug === true,
+  };
+}
+
+/** The logger of `run` and `worker`: the command line's level and format, else the config's `log:`. */
+export function loggerOptions(opts: GlobalOptions, plan: Plan): LoggerOptions {
+  return {
+    level: opts.logLevelGiven ? opts.logLevel : (plan.log?.level ?? opts.logLevel),
+    format: opts.logFormat ?? plan.log?.format ?? 'auto',
+  };
 }
 
 /** `--config`, else `$TOCSIN_CONFIG`, else `config/tocsin.yml` (CONTRACT §1). */

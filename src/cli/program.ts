@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { TocsinError } from '../errors.js';
-import { LOG_LEVELS } from '../log.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import { VERSION } from '../package-info.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { importCommand } from './commands/import.js';
@@ -19,6 +19,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option('-c, --config <file>', 'config file (default: $TOCSIN_CONFIG, then config/tocsin.yml)')
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-format <format>', 'log lines: auto (terminal: text, else JSON), json or logfmt (default: log.format, else auto)').choices(LOG_FORMATS))
     .option('--debug', 'debug logs, and stack traces on failure')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

@@ -203,6 +203,7 @@ async function loadMain(ctx: Ctx, src: YamlSource): Promise<Plan | undefined> {
     alertmanager: data.alertmanager,
     engine: data.engine,
     metrics: data.metrics,
+    log: data.log,
   };
 }
 

@@ -2,6 +2,7 @@ import type {
   AlertmanagerSpec,
   ComponentSpec,
   EngineSpec,
+  LogSpec,
   MaintenanceSpec,
   MetricsSpec,
   NotifierSpec,
@@ -69,4 +70,6 @@ export interface Plan {
   readonly engine?: EngineSpec;
   /** `/metrics` options; optional for hand-built plans (defaults: no per-probe histograms). */
   readonly metrics?: MetricsSpec;
+  /** Logging of `run` and `worker` (the command line wins); optional for hand-built plans. */
+  readonly log?: LogSpec;
 }

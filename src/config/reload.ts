@@ -38,7 +38,7 @@ const AT_START: readonly { readonly key: string; readonly of: (p: Plan) => unkno
   { key: 'queue', of: (p) => p.queue },
   { key: 'vantage', of: (p) => p.vantage },
   { key: 'metrics', of: (p) => p.metrics },
-  { key: 'log', of: (p) => (p as { log?: unknown }).log },
+  { key: 'log', of: (p) => p.log },
 ];
 
 /** Probe counts and settings needing a restart, from the running plan to the reloaded one. */

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { TlsSpec } from '../../probes/shared/tls-spec.js';
 import { redisUrlProblem } from '../redis/connection.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log-format.js';
 import { Duration } from './duration.js';
 
 /** Identifiers of components and probes: what metrics labels, URLs and rules refer to. */
@@ -263,6 +264,18 @@ export const MetricsSpec = z
   .strict();
 export type MetricsSpec = z.infer<typeof MetricsSpec>;
 
+/**
+ * Logging of `run` and `worker`: `--log-level` and `--log-format` win over these. `auto` writes
+ * JSON lines unless stderr is a terminal (docs/configuration.md, "log").
+ */
+export const LogSpec = z
+  .object({
+    level: z.enum(LOG_LEVELS).optional(),
+    format: z.enum(LOG_FORMATS).default('auto'),
+  })
+  .strict();
+export type LogSpec = z.infer<typeof LogSpec>;
+
 /** The top-level file. `probes` and `rules` entries are checked one by one by the loader. */
 export const ConfigFileSpec = z
   .object({
@@ -278,6 +291,7 @@ export const ConfigFileSpec = z
     alertmanager: AlertmanagerSpec.default({ component_label: 'component', rule: 'alertmanager' }),
     engine: EngineSpec.default({ correlation_window: 120_000, reopen_cooldown: 1_800_000, stale_intervals: 3 }),
     metrics: MetricsSpec.default({ per_probe_histograms: false }),
+    log: LogSpec.default({ format: 'auto' }),
   })
   .strict();
 export type ConfigFileSpec = z.infer<typeof ConfigFileSpec>;

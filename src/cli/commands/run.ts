@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
-import { globalOptions, loadPlanOrFail } from '../options.js';
+import { globalOptions, loadPlanOrFail, loggerOptions } from '../options.js';
 import { shutdownGraceMs, stopOnSignals } from '../shutdown.js';
 import { releaseYoungGeneration } from '../young-generation.js';
 
@@ -12,7 +12,7 @@ export function runCommand(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const opts = globalOptions(cmd);
       const plan = await loadPlanOrFail(opts);
-      const logger = createLogger(opts.logLevel);
+      const logger = createLogger(loggerOptions(opts, plan));
       // Loaded here, not at the top: the daemon's modules (HTTP server, store, queue) are what
       // every other command would otherwise pay for at start-up.
       const { startDaemon } = await import('../../daemon.js');

@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { PROBE_KINDS } from '../../../probes/index.js';
 import { systemClock } from '../../clock.js';
 import { createLogger } from '../../log.js';
-import { CliFailure, globalOptions, loadPlanOrFail } from '../options.js';
+import { CliFailure, globalOptions, loadPlanOrFail, loggerOptions } from '../options.js';
 import { shutdownGraceMs, stopOnSignals } from '../shutdown.js';
 import { releaseYoungGeneration } from '../young-generation.js';
 import { redisPassword } from '../../queue/bullmq-keys.js';
@@ -58,7 +58,7 @@ export function workerCommand(program: Command): void {
         );
       }
       if (cmdOpts.sourceAddress) await checkLocalAddress(cmdOpts.sourceAddress);
-      const logger = createLogger(opts.logLevel);
+      const logger = createLogger(loggerOptions(opts, plan));
       // Loaded on use: BullMQ and ioredis are for the fleet's workers only.
       const { startProbeWorker } = await import('../../worker/worker.js');
       const worker = startProbeWorker({
