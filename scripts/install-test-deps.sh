@@ -8,10 +8,15 @@
 #   prometheus-alertmanager - a real Alertmanager routing alerts to the daemon (binary `prometheus-alertmanager`)
 #   chromium               - Debian's Chromium for the console's browser test (driven by playwright-core; never a downloaded browser)
 #   prometheus-blackbox-exporter - the real exporter, for `tocsin import blackbox`'s same-verdict test
+# and what the tests need besides:
+#   g++, make, python3     - node-gyp builds better-sqlite3 from source (`npm ci`, and the install test's `npm install -g`)
+#   ps, pgrep (procps)     - the demo test checks that every process the demo started is gone
+#   systemd-analyze (systemd) - `systemd-analyze verify` on contrib/systemd/tocsin.service
 set -euo pipefail
 
 declare -A need=([promtool]=prometheus [haproxy]=haproxy [redis-server]=redis-server [openssl]=openssl
-  [docker-compose]=docker-compose [prometheus-alertmanager]=prometheus-alertmanager [chromium]=chromium [prometheus-blackbox-exporter]=prometheus-blackbox-exporter)
+  [docker-compose]=docker-compose [prometheus-alertmanager]=prometheus-alertmanager [chromium]=chromium [prometheus-blackbox-exporter]=prometheus-blackbox-exporter
+  [g++]=g++ [make]=make [python3]=python3 [ps]=procps [pgrep]=procps [systemd-analyze]=systemd)
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")

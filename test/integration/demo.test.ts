@@ -51,14 +51,23 @@ function startDemo(): DemoRun {
   };
 }
 
+/**
+ * Runs a procps tool whose exit status 1 means "no process matched": that is an empty answer. Any
+ * other failure (the tool missing, a bad option) is thrown, or every "nothing left running" check
+ * below would pass without looking (procps: scripts/install-test-deps.sh).
+ */
+function procps(cmd: 'ps' | 'pgrep', args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8' });
+  } catch (err) {
+    if ((err as { status?: number | null }).status === 1) return '';
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${(err as Error).message} (Debian package procps)`);
+  }
+}
+
 /** The demo's child processes: pid and command name (`ps --ppid`). */
 function children(pid: number): { pid: number; comm: string }[] {
-  let text = '';
-  try {
-    text = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)], { encoding: 'utf8' });
-  } catch {
-    return []; // ps exits 1 when there is none
-  }
+  const text = procps('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)]);
   return text
     .trim()
     .split('\n')
@@ -71,11 +80,7 @@ function children(pid: number): { pid: number; comm: string }[] {
 
 /** Processes whose command line mentions `dir` (the demo's temporary directory): HAProxy, s3rver, the daemon. */
 function processesUsing(dir: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-a', '-f', dir], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
+  return procps('pgrep', ['-a', '-f', dir]).trim().split('\n').filter(Boolean);
 }
 
 function alive(pid: number): boolean {
