@@ -19,12 +19,18 @@ export const TIMELINE_KINDS = [
   'maintenance',
 ] as const;
 
+/** The phase of a public update, as status pages name them; the detector's own entries have none. */
+export const UPDATE_PHASES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
+export type UpdatePhase = (typeof UPDATE_PHASES)[number];
+
 export const TimelineEntry = z.object({
   at: z.string(),
   kind: z.enum(TIMELINE_KINDS),
   text: z.string(),
   /** `tocsin` for generated entries, the token's name for an operator's. */
   author: z.string(),
+  /** An operator's public update only (CONTRACT §6, `notes` `{text, phase?}`); absent otherwise. */
+  phase: z.enum(UPDATE_PHASES).optional(),
 });
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
 
