@@ -41,10 +41,12 @@ export class ResultDelivery {
       void this.drain();
       return;
     }
+    const producedAt = this.deps.clock.now();
     try {
       await appendFleetMessage(this.deps.redis, msg);
     } catch {
-      this.#hold(msg);
+      // Results buffered while this send was failing are newer: it goes back before them.
+      this.#hold(msg, producedAt);
     }
   }
 
@@ -68,7 +70,8 @@ export class ResultDelivery {
     }
   }
 
-  #hold(msg: FleetMessage): void {
+  /** Buffers a message: at the back, or in its place by `producedAt` when a send of it failed. */
+  #hold(msg: FleetMessage, producedAt?: number): void {
     const { logger, limits, clock } = this.deps;
     if (!this.#buffering) {
       this.#buffering = true;
@@ -77,7 +80,8 @@ export class ResultDelivery {
         'Redis cannot take results: keeping them in the buffer, delivered in order once it answers',
       );
     }
-    const dropped = this.buffer.push(msg, clock.now());
+    const { buffer } = this;
+    const dropped = producedAt === undefined ? buffer.push(msg, clock.now()) : buffer.putBack(msg, producedAt);
     if (dropped > 0 && !this.#overflowing) {
       this.#overflowing = true;
       logger.warn({ maxResults: limits.maxResults }, 'result buffer full: dropping the oldest results');

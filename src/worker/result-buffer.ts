@@ -10,11 +10,14 @@ export interface BufferLimits {
 /** `queue.buffer`'s defaults (src/config/schema.ts): 10,000 probes every 30 s for 10 minutes. */
 export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxResults: 200_000, maxAgeMs: 600_000 };
 
+/** Results in a message (a skipped check counts as one, so the bound holds for any mix). */
+const weightOf = (msg: FleetMessage): number => (msg.type === 'results' ? Math.max(1, msg.results.length) : 1);
+
 interface Held {
   readonly msg: FleetMessage;
   /** Results in the message (a skipped check counts as one, so the bound holds for any mix). */
   readonly weight: number;
-  /** When it was buffered. */
+  /** When it was produced: buffered then, or sent then and put back when the send failed. */
   readonly at: number;
 }
 
@@ -44,9 +47,26 @@ export class ResultBuffer {
 
   /** Adds a message at the back; returns how many results the bound pushed out of the front. */
   push(msg: FleetMessage, now: number): number {
-    const weight = msg.type === 'results' ? Math.max(1, msg.results.length) : 1;
-    this.#items.push({ msg, weight, at: now });
-    this.#size += weight;
+    return this.#hold({ msg, weight: weightOf(msg), at: now }, this.#items.length);
+  }
+
+  /**
+   * Puts back a message produced at `producedAt` whose send failed, before everything produced
+   * after it: a send that was already on its way when Redis went away fails only once the
+   * connection is given up, after later results were buffered, and must neither overtake them
+   * nor outlive them when the bound drops the oldest. The scan goes from the back: such a
+   * message is one of the few in flight when the outage began.
+   */
+  putBack(msg: FleetMessage, producedAt: number): number {
+    let i = this.#items.length;
+    while (i > this.#head && (this.#items[i - 1] as Held).at > producedAt) i--;
+    return this.#hold({ msg, weight: weightOf(msg), at: producedAt }, i);
+  }
+
+  #hold(held: Held, index: number): number {
+    if (index === this.#items.length) this.#items.push(held);
+    else this.#items.splice(index, 0, held);
+    this.#size += held.weight;
     let dropped = 0;
     while (this.#size > this.limits.maxResults && !this.empty) dropped += this.#dropHead();
     this.droppedOverflow += dropped;

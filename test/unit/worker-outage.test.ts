@@ -54,6 +54,26 @@ describe('ResultBuffer (a worker\'s results while Redis is away)', () => {
     expect(b.droppedExpired).toBe(3);
   });
 
+  it('puts a message whose send failed back before what was produced after it, for order and for the bound', () => {
+    const probe = (id: string): FleetMessage => ({ type: 'skipped', v: 1, vantage: 'a', probe: id });
+    const b = new ResultBuffer({ maxResults: 3, maxAgeMs: 60_000 });
+    b.push(probe('t10'), 10);
+    b.push(probe('t30'), 30);
+    // Sent at 20, while Redis was still thought up; the send failed once the outage was noticed.
+    b.putBack(probe('t20'), 20);
+    expect(b.peek(10)).toEqual([probe('t10'), probe('t20'), probe('t30')]);
+    // A later one overflows the bound: the oldest produced goes, not the one put back last.
+    expect(b.push(probe('t40'), 40)).toBe(1);
+    expect(b.peek(10)).toEqual([probe('t20'), probe('t30'), probe('t40')]);
+    // Older than everything held: to the front, then the first to go.
+    b.putBack(probe('t5'), 5);
+    expect(b.peek(10)).toEqual([probe('t20'), probe('t30'), probe('t40')]);
+    expect(b.droppedOverflow).toBe(2);
+    // And age counts from production: t20 is the first to expire.
+    expect(b.expire(20 + 60_001)).toBe(1);
+    expect(b.peek(10)).toEqual([probe('t30'), probe('t40')]);
+  });
+
   it('holds 200,000 messages and delivers them in order without quadratic shifting', () => {
     const b = new ResultBuffer({ maxResults: 200_000, maxAgeMs: 60_000 });
     for (let i = 0; i < 200_000; i++) b.push({ type: 'skipped', v: 1, vantage: 'a', probe: String(i) }, i);
