@@ -245,7 +245,7 @@ export interface ScenarioFigures {
 
 async function runScenario(
   scenario: ScenarioName,
-  opts: { faultS: number; recoveryS: number },
+  opts: { faultS: number; recoveryS: number; recheckS: number | undefined },
 ): Promise<ScenarioFigures> {
   const dir = mkdtempSync(join(tmpdir(), `tocsin-bench-noise-${scenario}-`));
   const topo = new Topology();
@@ -315,7 +315,9 @@ ${VANTAGES.map(
     );
     stoppers.push(() => prometheus.stop());
 
-    // Tocsin, fleet mode.
+    // Tocsin, fleet mode; re-checks as the defaults have them unless `--recheck S` (0: none).
+    const recheck =
+      opts.recheckS === undefined ? '' : `, recheck: ${opts.recheckS > 0 ? `{ interval: ${opts.recheckS}s }` : 'false'}`;
     const redis: RedisServer = await startRedisServer();
     stoppers.push(() => redis.stop());
     const configFile = join(dir, 'tocsin.yml');
@@ -333,7 +335,7 @@ ${checks
   .map(([id]) => `  - { id: ${id}, name: Service ${id}, group: Apps, region: PAR, depends_on: [gateway] }`)
   .join('\n')}
 probes:
-${checks.map(([id, url]) => `  - { id: ${id}-http, kind: http, component: ${id}, url: "${url}", interval: ${INTERVAL_S}s, timeout: ${TIMEOUT_S}s }`).join('\n')}
+${checks.map(([id, url]) => `  - { id: ${id}-http, kind: http, component: ${id}, url: "${url}", interval: ${INTERVAL_S}s, timeout: ${TIMEOUT_S}s${recheck} }`).join('\n')}
 notifiers:
   - { kind: webhook, url: "http://127.0.0.1:${receiver.port}/tocsin", events: [incident.opened, incident.resolved] }
 `,
@@ -438,14 +440,16 @@ const EXPECTED: Record<ScenarioName, { incidents: number; root?: string }> = {
 };
 
 export async function noiseBench(args: readonly string[]): Promise<ScenarioFigures[]> {
-  checkOptions(args, ['fault', 'recovery', 'only']);
+  checkOptions(args, ['fault', 'recovery', 'only', 'recheck']);
   const faultS = numberOption(args, 'fault', 120);
   const recoveryS = numberOption(args, 'recovery', 30);
   const only = numberOption(args, 'only', 0, 0);
+  const recheckS = args.some((a) => a.startsWith('--recheck')) ? numberOption(args, 'recheck', 0, 0) : undefined;
   requireBinary(BLACKBOX_BIN);
   requireStack();
   process.stdout.write(
-    `\n## noise: Prometheus + Blackbox exporter + Alertmanager vs Tocsin (fleet, 3 vantages), 6 checks every ${INTERVAL_S} s from 3 vantages, fault ${faultS} s then ${recoveryS} s of recovery per scenario\n`,
+    `\n## noise: Prometheus + Blackbox exporter + Alertmanager vs Tocsin (fleet, 3 vantages), 6 checks every ${INTERVAL_S} s from 3 vantages, fault ${faultS} s then ${recoveryS} s of recovery per scenario, ` +
+      `Tocsin's re-checks ${recheckS === undefined ? 'as configured by default (2 s)' : recheckS > 0 ? `every ${recheckS} s` : 'off'}\n`,
   );
   process.stdout.write(`${machineLine()}\n`);
   const loads: number[] = [];
@@ -454,7 +458,7 @@ export async function noiseBench(args: readonly string[]): Promise<ScenarioFigur
   const chosen = only > 0 ? all.slice(only - 1, only) : all;
   const figures: ScenarioFigures[] = [];
   try {
-    for (const s of chosen) figures.push(await runScenario(s, { faultS, recoveryS }));
+    for (const s of chosen) figures.push(await runScenario(s, { faultS, recoveryS, recheckS }));
   } finally {
     clearInterval(loadTimer);
   }

@@ -61,14 +61,16 @@ const BENCHMARKS: readonly Benchmark[] = [
   },
   {
     name: 'detection',
-    about: 'fault → draft in the API: stopped target, LB left on old config, slow storage (--runs 20 --interval 1)',
+    about:
+      'fault → draft in the API: stopped target, LB left on old config, slow storage (--runs 20 --interval 1; --timeout S, --max-lag S; --recheck S: with and without re-checks side by side)',
     run: async (a) => {
       await detectionBench(a);
     },
   },
   {
     name: 'noise',
-    about: 'notifications, incidents, root, time to notify: Prometheus+Blackbox+Alertmanager vs Tocsin fleet (--fault 120)',
+    about:
+      'notifications, incidents, root, time to notify: Prometheus+Blackbox+Alertmanager vs Tocsin fleet (--fault 120; --recheck S, 0: no re-checks)',
     run: async (a) => {
       await noiseBench(a);
     },

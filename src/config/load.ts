@@ -7,7 +7,7 @@ import type { ProbeKind } from '../../probes/probe.js';
 import type { TlsSpec } from '../../probes/shared/tls-spec.js';
 import { formatDuration } from './duration.js';
 import { frozenCopy } from './freeze.js';
-import type { Plan, ProbePlan, RuleSource } from './plan.js';
+import type { Plan, ProbePlan, RecheckPlan, RuleSource } from './plan.js';
 import {
   type ConfigProblem,
   describeFsError,
@@ -21,10 +21,12 @@ import {
 import {
   ComponentSpec,
   ConfigFileSpec,
+  DefaultsSpec,
   IncludeSpec,
   NotifierSpec,
   ProbeCommonShape,
   type QueueSpec,
+  type RecheckSpec,
   TokenSpec,
 } from './schema.js';
 import { DEFAULT_PACK_DIR, packFiles } from '../engine/pack.js';
@@ -63,6 +65,8 @@ export type LoadResult =
 const MAX_INCLUDE_DEPTH = 8;
 /** A probe's timeout when none is given, unless half its interval is shorter (CONTRACT §2). */
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Re-checks when neither the probe nor `defaults.recheck` says otherwise (docs/rules.md). */
+export const RECHECK_DEFAULTS = { intervalMs: 2000, max: 5 } as const;
 
 /**
  * Loads and validates a config file and everything it includes into a deep-frozen {@link Plan}.
@@ -168,7 +172,12 @@ async function loadMain(ctx: Ctx, src: YamlSource): Promise<Plan | undefined> {
   checkMaintenance(ctx, at(root, 'maintenance'), raw.maintenance, componentIds);
   checkSecrets(ctx, root, raw);
 
-  const probes = await loadProbes(ctx, at(root, 'probes'), raw.probes, vantages, queue?.kind ?? 'inline');
+  const defaults = pick(DefaultsSpec, raw.defaults ?? {});
+  const probes = await loadProbes(ctx, at(root, 'probes'), raw.probes, {
+    vantages,
+    queueKind: queue?.kind ?? 'inline',
+    recheck: defaults?.recheck,
+  });
   for (const ref of probes.componentRefs) {
     if (!componentIds.has(ref.component))
       report(ctx, ref.site, ['component'], `unknown component "${ref.component}"`);
@@ -468,6 +477,8 @@ interface ProbeEnv {
   /** Undefined when `queue` or `vantage` is invalid: vantage checks are then skipped. */
   readonly vantages: readonly string[] | undefined;
   readonly queueKind: QueueSpec['kind'];
+  /** `defaults.recheck` (undefined when absent or invalid: its problem is reported at the top). */
+  readonly recheck: RecheckSpec | undefined;
   readonly firstAt: Map<string, string>;
   readonly result: ProbesResult;
 }
@@ -476,11 +487,10 @@ async function loadProbes(
   ctx: Ctx,
   site: Site,
   list: unknown,
-  vantages: readonly string[] | undefined,
-  queueKind: QueueSpec['kind'],
+  given: Pick<ProbeEnv, 'vantages' | 'queueKind' | 'recheck'>,
 ): Promise<ProbesResult> {
   const result: ProbesResult = { plans: [], ids: new Set(), labelKeys: new Set(), componentRefs: [] };
-  const env: ProbeEnv = { vantages, queueKind, firstAt: new Map(), result };
+  const env: ProbeEnv = { ...given, firstAt: new Map(), result };
   const visit = (item: unknown, s: Site) => visitProbe(ctx, env, item, s);
   if (Array.isArray(list)) await walkList(ctx, { label: 'probes', visit }, list, site, [site.src.file]);
   return env.result;
@@ -496,6 +506,7 @@ function parseCommon(item: Record<string, unknown>) {
     vantages: pick(ProbeCommonShape.vantages, item.vantages),
     labels: pick(ProbeCommonShape.labels, item.labels),
     tls: pick(ProbeCommonShape.tls, item.tls),
+    recheck: pick(ProbeCommonShape.recheck, item.recheck),
   };
 }
 type CommonKeys = ReturnType<typeof parseCommon>;
@@ -518,7 +529,8 @@ async function visitProbe(ctx: Ctx, env: ProbeEnv, item: unknown, site: Site): P
     report(ctx, site, ['tls', 'ca'], 'unknown key (give ca_file: the loader reads the PEM file)');
   }
   const tls = await loadTls(ctx, site, common.tls);
-  if (!kind || !spec || !timing || !vantages || tls === false) return;
+  const recheck = timing ? checkRecheck(ctx, site, common.recheck, env.recheck, timing) : false;
+  if (!kind || !spec || !timing || !vantages || tls === false || recheck === false) return;
   const { id, component, labels } = common;
   if (id === undefined || component === undefined || labels === undefined) return;
   const full = { ...spec, timeout: timing.timeoutMs, vantages, ...(tls ? { tls } : {}) };
@@ -532,6 +544,7 @@ async function visitProbe(ctx: Ctx, env: ProbeEnv, item: unknown, site: Site): P
     labels,
     targets: kind.targets(full),
     spec: full,
+    ...(recheck ? { recheck } : {}),
     source: { file: site.src.file, line: lineOf(site) },
   });
 }
@@ -604,6 +617,36 @@ function checkTiming(ctx: Ctx, site: Site, common: CommonKeys) {
   return {
     intervalMs: interval,
     timeoutMs: timeout ?? Math.min(DEFAULT_TIMEOUT_MS, Math.floor(interval / 2)),
+  };
+}
+
+/**
+ * The probe's re-checks: its `recheck` over `defaults.recheck` key by key, over the built-in
+ * defaults; undefined when off, false when invalid. A re-check never comes sooner than the
+ * probe's timeout (one check of a series at a time), and one that would not come before the next
+ * regular check is pointless: an error when the probe asks for it, quietly off when it comes
+ * from `defaults` (a probe every 1s gains nothing from re-checks every 2s).
+ */
+function checkRecheck(
+  ctx: Ctx,
+  site: Site,
+  own: RecheckSpec | undefined,
+  defaults: RecheckSpec | undefined,
+  timing: { readonly intervalMs: number; readonly timeoutMs: number },
+): RecheckPlan | undefined | false {
+  if (own === false || (own === undefined && defaults === false)) return undefined;
+  const base = typeof defaults === 'object' ? defaults : {};
+  const mine = typeof own === 'object' ? own : {};
+  const interval = mine.interval ?? base.interval ?? RECHECK_DEFAULTS.intervalMs;
+  if (interval >= timing.intervalMs) {
+    if (mine.interval === undefined) return undefined;
+    const message = `recheck interval ${formatDuration(interval)} must be less than interval ${formatDuration(timing.intervalMs)}`;
+    report(ctx, site, ['recheck', 'interval'], message);
+    return false;
+  }
+  return {
+    intervalMs: Math.max(interval, timing.timeoutMs),
+    max: mine.max ?? base.max ?? RECHECK_DEFAULTS.max,
   };
 }
 

@@ -17,6 +17,14 @@ export interface SourceRef {
   readonly line: number;
 }
 
+/** Re-checks of a probe after a failed check, from its `recheck` and `defaults.recheck`. */
+export interface RecheckPlan {
+  /** From a check's start to its re-check's: `recheck.interval`, never below the probe's timeout. */
+  readonly intervalMs: number;
+  /** Re-checks in a row at most. */
+  readonly max: number;
+}
+
 /** One probe, validated and with defaults applied. `spec` is the whole probe object (snake_case keys). */
 export interface ProbePlan {
   readonly id: string;
@@ -31,6 +39,8 @@ export interface ProbePlan {
   readonly targets: readonly string[];
   /** The parsed probe object as the kind's `run` receives it. */
   readonly spec: Readonly<Record<string, unknown>>;
+  /** Re-checks after a failed check; absent: none (`recheck: false`, or a hand-built plan). */
+  readonly recheck?: RecheckPlan;
   readonly source: SourceRef;
 }
 

@@ -35,7 +35,8 @@ const AT_START: readonly { readonly key: string; readonly of: (p: Plan) => unkno
   { key: 'server.listen', of: (p) => p.server.listen },
   { key: 'server.trust_proxy', of: (p) => p.server.trust_proxy },
   { key: 'store', of: (p) => p.store },
-  { key: 'queue', of: (p) => p.queue },
+  // The re-check rate is the one queue setting a reload applies (the queue's bucket takes it).
+  { key: 'queue', of: (p) => ({ ...p.queue, recheck_rate: undefined }) },
   { key: 'vantage', of: (p) => p.vantage },
   { key: 'metrics', of: (p) => p.metrics },
   { key: 'log', of: (p) => p.log },

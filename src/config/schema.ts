@@ -99,12 +99,20 @@ export const StoreSpec = z.discriminatedUnion('kind', [
 ]);
 export type StoreSpec = z.infer<typeof StoreSpec>;
 
+/**
+ * Re-checks started per second at most, all probes and vantages together (a token bucket holding
+ * one second of them): a zone-wide failure of 10,000 targets re-checks 200 a second, not 10,000.
+ * Default 200 (`DEFAULT_RECHECK_RATE`).
+ */
+const RecheckRate = z.number().positive().max(100_000);
+
 export const QueueSpec = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('inline'),
       /** Checks running at once in this process. Default 256. */
       concurrency: z.number().int().positive().default(256),
+      recheck_rate: RecheckRate.optional(),
     })
     .strict(),
   z
@@ -115,6 +123,7 @@ export const QueueSpec = z.discriminatedUnion('kind', [
       password_env: EnvVarName.optional(),
       vantages: z.array(Id).min(1),
       concurrency: z.number().int().positive().default(256),
+      recheck_rate: RecheckRate.optional(),
       /**
        * What a worker keeps while Redis is unreachable (results of its checks, delivered in order
        * once Redis answers), and how old a result `tocsin run` still takes from the stream.
@@ -237,6 +246,31 @@ export type EngineSpec = z.infer<typeof EngineSpec>;
 /** `- include: glob` in `probes:` and `rules:`; relative to the including file. */
 export const IncludeSpec = z.object({ include: z.string().min(1) }).strict();
 
+/**
+ * Re-checks after a failed check (docs/rules.md, "Re-checks"): `false` turns them off, `true` or
+ * `{}` keeps the defaults, an object sets some keys (the others come from `defaults.recheck`).
+ */
+export const RecheckSpec = z.union([
+  z.boolean(),
+  z
+    .object({
+      /** Time between a check and its re-check; never below the probe's timeout. Default 2s. */
+      interval: Duration.refine((ms) => ms >= 100, { message: 'must be at least 100ms' }).optional(),
+      /** Re-checks in a row at most; then the probe waits for its interval. Default 5. */
+      max: z.number().int().min(1).max(100).optional(),
+    })
+    .strict(),
+]);
+export type RecheckSpec = z.infer<typeof RecheckSpec>;
+
+/** Values every probe takes unless it sets its own. */
+export const DefaultsSpec = z
+  .object({
+    recheck: RecheckSpec.optional(),
+  })
+  .strict();
+export type DefaultsSpec = z.infer<typeof DefaultsSpec>;
+
 /** Keys every probe has, whatever its kind (CONTRACT §2). Kind-specific keys come from the kind. */
 export const ProbeCommonShape = {
   id: Id,
@@ -250,6 +284,8 @@ export const ProbeCommonShape = {
   vantages: z.array(Id).min(1).optional(),
   labels: z.record(z.string(), z.string()).default({}),
   tls: TlsSpec.optional(),
+  /** Re-checks after a failed check; default `defaults.recheck`, else on (2s, at most 5). */
+  recheck: RecheckSpec.optional(),
 };
 
 /** `/metrics`: what the exposition holds beyond CONTRACT §7's per-probe gauges. */
@@ -283,6 +319,7 @@ export const ConfigFileSpec = z
     store: StoreSpec.default({ kind: 'sqlite', path: 'data/tocsin.db' }),
     queue: QueueSpec.default({ kind: 'inline', concurrency: 256 }),
     vantage: Id.default('local'),
+    defaults: DefaultsSpec.default({}),
     components: z.array(ComponentSpec).min(1),
     probes: z.array(z.unknown()),
     rules: z.array(z.unknown()).optional(),

@@ -14,6 +14,7 @@ export const M = {
   schedulerSkipped: 'tocsin_scheduler_skipped_total',
   schedulerInflight: 'tocsin_scheduler_inflight_checks',
   schedulerScheduled: 'tocsin_scheduler_scheduled_checks',
+  rechecks: 'tocsin_rechecks_total',
   vantageStale: 'tocsin_vantage_stale',
   vantageDisagreements: 'tocsin_vantage_disagreements_total',
   vantageMinorityFailing: 'tocsin_vantage_minority_failing_targets',

@@ -1,7 +1,7 @@
 import { redactUrl } from '../../probes/shared/url.js';
 import type { Plan, ProbePlan } from '../config/plan.js';
 import type { ProbeResult } from '../events/probe-result.js';
-import type { Metrics } from './registry.js';
+import { type Metrics, RECHECK_RESULTS } from './registry.js';
 
 const HTTP_PHASES = ['dns', 'connect', 'tls', 'ttfb', 'transfer'] as const;
 
@@ -171,7 +171,10 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): ProbeMetrics
     ];
     if (perProbe) families.push(metrics.checkDuration);
     await Promise.all(families.map((m) => removeSeriesOf(m, id)));
-    if (removed) metrics.schedulerSkipped.remove({ probe: id });
+    if (removed) {
+      metrics.schedulerSkipped.remove({ probe: id });
+      for (const result of RECHECK_RESULTS) metrics.rechecks.remove({ probe: id, result });
+    }
   };
 
   return Object.assign(record, {

@@ -12,6 +12,10 @@ const DETECTION_BUCKETS = [1, 5, 10, 15, 30, 45, 60, 90, 120, 300, 600, 1800];
 /** Scheduler lag should stay in milliseconds; the upper buckets show a backlog. */
 const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** `result` of `tocsin_rechecks_total`: the re-check ran (target answered or not), or was not started. */
+export const RECHECK_RESULTS = ['ok', 'failed', 'skipped'] as const;
+export type RecheckResult = (typeof RECHECK_RESULTS)[number];
+
 /** A family with a series per probe, registered like any prom-client metric (SeriesFamily). */
 function perProbe<L extends string>(
   registry: Registry,
@@ -127,6 +131,14 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean;
       'Checks not started because the previous check of the same probe/target/vantage was still running.',
       'counter',
       ['probe'] as const,
+    ),
+    // Series appear for probes that were re-checked: at most three per probe, most never.
+    rechecks: perProbe(
+      registry,
+      M.rechecks,
+      'Re-checks after a failed check (or a first healthy one), by result (ok|failed|skipped).',
+      'counter',
+      ['probe', 'result'] as const,
     ),
     schedulerInflight: new Gauge({
       name: M.schedulerInflight,

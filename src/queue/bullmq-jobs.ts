@@ -29,6 +29,8 @@ export const ProbeJobData = z.object({
     targets: z.array(z.string()),
     spec: z.record(z.string(), z.unknown()),
   }),
+  /** A re-check after a failure (one job, not a scheduler's), decided by `tocsin run`. */
+  recheck: z.literal(true).optional(),
 });
 export type ProbeJobData = z.infer<typeof ProbeJobData>;
 
@@ -37,7 +39,7 @@ export function toJobData(job: CheckJob): ProbeJobData {
   const { probe } = job;
   const body = {
     vantage: job.vantage,
-    group: job.key.split('\u0000')[1] ?? '',
+    group: groupOf(job),
     targets: [...job.targets],
     probe: {
       id: probe.id,
@@ -52,6 +54,21 @@ export function toJobData(job: CheckJob): ProbeJobData {
   };
   const hash = createHash('sha1').update(JSON.stringify(body)).digest('hex');
   return { v: FLEET_WIRE_VERSION, hash, ...body };
+}
+
+/** The data of a re-check job of a check: its scheduler's, marked (the hash stays the scheduler's). */
+export function toRecheckJobData(job: CheckJob): ProbeJobData {
+  return { ...toJobData(job), recheck: true };
+}
+
+/** Whether a job's data asks for a re-check (older versions send none). */
+export function isRecheckJob(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { recheck?: unknown }).recheck === true;
+}
+
+/** The target group of a check key (probe, group, vantage), as job data carries it. */
+export function groupOf(job: CheckJob): string {
+  return job.key.split('\u0000')[1] ?? '';
 }
 
 /** The check a worker runs from a job's data; `undefined` when the data is not a v1 probe job. */
@@ -80,12 +97,17 @@ export const FleetMessage = z.discriminatedUnion('type', [
     vantage: z.string().min(1),
     lag_ms: z.number().nonnegative(),
     results: z.array(ProbeResult),
+    // Set for a re-check's results and skips (older workers send neither: fine for a reader).
+    recheck: z.literal(true).optional(),
+    group: z.string().optional(),
   }),
   z.object({
     type: z.literal('skipped'),
     v: z.literal(FLEET_WIRE_VERSION),
     vantage: z.string().min(1),
     probe: z.string().min(1),
+    recheck: z.literal(true).optional(),
+    group: z.string().optional(),
   }),
   // A worker's own counters (cumulative since it started), sent every few seconds while Redis
   // answers: what it buffered, dropped and checked on its own during an outage.

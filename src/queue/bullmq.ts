@@ -8,13 +8,14 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ResultsBus } from '../results/bus.js';
 import { phaseOffset } from '../schedule/phase.js';
-import { type FleetMessage, toJobData } from './bullmq-jobs.js';
+import { Rechecker } from '../schedule/rechecker.js';
+import { type FleetMessage, toJobData, toRecheckJobData } from './bullmq-jobs.js';
 import { redactRedisUrl as redactUrl, redisOptions } from '../redis/connection.js';
 import { FLEET_KEYS, queueName, scheduleVersionKey, schedulerId } from './bullmq-keys.js';
 import { readStreamRange, ResultsReader } from './bullmq-results.js';
 import { VantageMonitor, type VantageView } from './bullmq-vantages.js';
 import { WorkerReports } from './bullmq-worker-reports.js';
-import { planJobs } from './jobs.js';
+import { checkKey, planJobs } from './jobs.js';
 import type { CheckJob, DurableResults, ProbeQueue, QueueStats, Replayed } from './port.js';
 import type { ProbeResult } from '../events/probe-result.js';
 
@@ -24,6 +25,8 @@ const JOB_OPTIONS = {
   removeOnComplete: { count: 10 },
   removeOnFail: { count: 50 },
 } as const;
+/** A re-check job: one attempt, gone once run (nothing to keep: its result is on the stream). */
+const RECHECK_JOB_OPTIONS = { attempts: 1, removeOnComplete: true, removeOnFail: true } as const;
 /** Scheduler upserts in flight at once during a sync (10,000 checks are 10,000 upserts). */
 const SYNC_PARALLELISM = 32;
 /** How long `sync` waits for Redis before returning and finishing in the background. */
@@ -68,6 +71,8 @@ export class BullmqQueue implements ProbeQueue {
   #maxAgeMs = DEFAULT_MAX_RESULT_AGE_MS;
   #plan: Plan | undefined;
   #jobs: CheckJob[] = [];
+  #jobByKey = new Map<string, CheckJob>();
+  readonly #rechecker: Rechecker;
   #probes = new Set<string>();
   #vantages = new Set<string>();
   #started = false;
@@ -111,6 +116,7 @@ export class BullmqQueue implements ProbeQueue {
     });
     this.#monitor = new VantageMonitor({ clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
     this.#reports = new WorkerReports(deps.metrics);
+    this.#rechecker = new Rechecker({ clock: deps.clock, metrics: deps.metrics });
     this.#redis.connect().catch(() => {
       // The retry strategy keeps trying; `running` stays false meanwhile.
     });
@@ -129,6 +135,8 @@ export class BullmqQueue implements ProbeQueue {
   async sync(plan: Plan): Promise<void> {
     this.#plan = plan;
     this.#jobs = planJobs(plan, this.deps.kinds, plan.vantages);
+    this.#jobByKey = new Map(this.#jobs.map((j) => [j.key, j]));
+    this.#rechecker.setPlan(plan);
     this.#probes = new Set(plan.probes.map((p) => p.id));
     this.#vantages = new Set(plan.vantages);
     if (plan.queue.kind === 'bullmq') this.#maxAgeMs = plan.queue.buffer.max_age;
@@ -307,11 +315,44 @@ export class BullmqQueue implements ProbeQueue {
     }
     this.#monitor.seen(msg.vantage);
     if (msg.type === 'skipped') {
-      if (this.#probes.has(msg.probe)) deps.metrics.schedulerSkipped.inc({ probe: msg.probe });
+      if (msg.recheck) {
+        const job = this.#jobByKey.get(checkKey(msg.probe, msg.group ?? '', msg.vantage));
+        if (job) this.#rechecker.skipped(job);
+      } else if (this.#probes.has(msg.probe)) deps.metrics.schedulerSkipped.inc({ probe: msg.probe });
       return;
     }
     deps.metrics.schedulerLag.observe(msg.lag_ms / 1000);
-    for (const r of this.#usable(msg.results, msg.vantage)) deps.bus.publish(r);
+    const usable = this.#usable(msg.results, msg.vantage);
+    for (const r of usable) deps.bus.publish(r);
+    if (usable.length > 0) this.#afterCheck(msg.vantage, usable, msg.recheck === true, msg.group);
+  }
+
+  /**
+   * Re-checks are decided here, where every vantage's results arrive, and run by the vantage
+   * that checked: a one-off job on that vantage's queue only (docs/fleet.md, "Re-checks").
+   */
+  #afterCheck(vantage: string, results: readonly ProbeResult[], recheck: boolean, group: string | undefined): void {
+    const first = results[0];
+    if (!first) return;
+    // One message holds one check's results: its group is the target, or `*` for grouped kinds.
+    const job =
+      this.#jobByKey.get(checkKey(first.probe, group ?? first.target ?? '', vantage)) ??
+      this.#jobByKey.get(checkKey(first.probe, '*', vantage));
+    if (!job) return;
+    const at = this.#rechecker.after(job, results, recheck);
+    if (at === undefined) return;
+    if (this.#redis.status !== 'ready') {
+      this.#rechecker.skipped(job);
+      return;
+    }
+    const delay = Math.max(0, at - this.deps.clock.now());
+    // Named after the check it follows: every `tocsin run` reading the stream asks for the same
+    // job, which BullMQ adds once; the next re-check has a name of its own (the job it follows
+    // may not be removed yet when its result is read).
+    const jobId = `recheck~${schedulerId(job)}~${Date.parse(first.at)}`;
+    this.#queue(vantage)
+      .add(job.probe.id, toRecheckJobData(job), { ...RECHECK_JOB_OPTIONS, jobId, delay })
+      .catch(() => this.#rechecker.skipped(job));
   }
 
   /** The results the plan still has a use for: known probe, the message's vantage, not too old. */

@@ -1,9 +1,11 @@
 import type { ProbeKind } from '../../probes/probe.js';
-import type { TimerClock } from '../clock.js';
+import type { TimerClock, TimerHandle } from '../clock.js';
+import type { ProbeResult } from '../events/probe-result.js';
 import type { Plan } from '../config/plan.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ResultsBus } from '../results/bus.js';
+import { Rechecker } from '../schedule/rechecker.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { planJobs } from './jobs.js';
 import type { CheckJob, ProbeQueue, QueueStats } from './port.js';
@@ -24,6 +26,8 @@ export interface InlineQueueDeps {
 interface Waiting {
   readonly job: CheckJob;
   readonly dueAt: number;
+  /** A re-check after a failure (docs/rules.md, "Re-checks"), not a slot of the schedule. */
+  readonly recheck: boolean;
 }
 
 /**
@@ -39,6 +43,9 @@ export class InlineQueue implements ProbeQueue {
   #waitingHead = 0;
   readonly #inflight = new Set<Promise<void>>();
   #stopping: AbortController = new AbortController();
+  readonly #rechecker: Rechecker;
+  /** Re-checks waiting for their time, by job key: one per job at most. */
+  readonly #rechecks = new Map<string, TimerHandle>();
 
   constructor(private readonly deps: InlineQueueDeps) {
     this.#scheduler = new Scheduler(deps.clock, {
@@ -48,6 +55,7 @@ export class InlineQueue implements ProbeQueue {
         if (job) deps.metrics.schedulerSkipped.inc({ probe: job.probe.id }, slots);
       },
     });
+    this.#rechecker = new Rechecker({ clock: deps.clock, metrics: deps.metrics });
   }
 
   get running(): boolean {
@@ -57,6 +65,7 @@ export class InlineQueue implements ProbeQueue {
   async sync(plan: Plan): Promise<void> {
     const jobs = planJobs(plan, this.deps.kinds, [this.deps.vantage]);
     this.#jobs = new Map(jobs.map((j) => [j.key, j]));
+    this.#rechecker.setPlan(plan);
     this.#scheduler.set(jobs.map((j) => ({ key: j.key, intervalMs: j.probe.intervalMs })));
     this.deps.metrics.schedulerScheduled.set(jobs.length);
   }
@@ -68,6 +77,9 @@ export class InlineQueue implements ProbeQueue {
 
   async stop(graceMs: number): Promise<void> {
     this.#scheduler.stop();
+    for (const timer of this.#rechecks.values()) this.deps.clock.clearTimeout(timer);
+    this.#rechecks.clear();
+    this.#rechecker.clearPending();
     for (let i = this.#waitingHead; i < this.#waiting.length; i++) {
       const w = this.#waiting[i];
       if (w) this.#busy.delete(w.job.key);
@@ -102,8 +114,34 @@ export class InlineQueue implements ProbeQueue {
       return;
     }
     this.#busy.add(key);
-    this.#waiting.push({ job, dueAt });
+    this.#waiting.push({ job, dueAt, recheck: false });
     this.#pump();
+  }
+
+  /**
+   * A re-check's time came. It never waits in line: with its job running or waiting, or no free
+   * slot for it (the scheduler is behind), it is skipped and counted; the next regular check goes
+   * on from there.
+   */
+  #onRecheck(key: string): void {
+    this.#rechecks.delete(key);
+    const job = this.#jobs.get(key);
+    if (!job || !this.running) return;
+    const full = this.#inflight.size >= this.deps.concurrency || this.#waitingHead < this.#waiting.length;
+    if (this.#busy.has(key) || full) {
+      this.#rechecker.skipped(job);
+      return;
+    }
+    this.#busy.add(key);
+    this.#waiting.push({ job, dueAt: this.deps.clock.now(), recheck: true });
+    this.#pump();
+  }
+
+  #afterCheck(job: CheckJob, results: readonly ProbeResult[], recheck: boolean): void {
+    const at = this.#rechecker.after(job, results, recheck);
+    if (at === undefined || this.#rechecks.has(job.key)) return;
+    const timer = this.deps.clock.setTimeout(() => this.#onRecheck(job.key), at - this.deps.clock.now());
+    this.#rechecks.set(job.key, timer);
   }
 
   #pump(): void {
@@ -117,7 +155,7 @@ export class InlineQueue implements ProbeQueue {
     }
   }
 
-  #start({ job, dueAt }: Waiting): void {
+  #start({ job, dueAt, recheck }: Waiting): void {
     const { deps } = this;
     const kind = deps.kinds[job.probe.kind];
     if (!kind) {
@@ -130,6 +168,7 @@ export class InlineQueue implements ProbeQueue {
         // A check cut short by shutdown says nothing about the target: drop it rather than report a failure.
         if (this.#stopping.signal.aborted) return;
         for (const r of results) deps.bus.publish(r);
+        this.#afterCheck(job, results, recheck);
       })
       .catch((err: unknown) => deps.logger.error({ err, probe: job.probe.id }, 'check failed unexpectedly'))
       .finally(() => {

@@ -22,10 +22,15 @@ export function planJobs(
       if (!vantages.includes(vantage)) continue;
       for (const targets of groups) {
         const group = kind.grouping === 'all' ? '*' : (targets[0] ?? '');
-        // Joined, not appended: one flat string per job, kept as a map key for the daemon's life.
-        jobs.push({ key: [probe.id, group, vantage].join('\u0000'), probe, targets, vantage });
+        jobs.push({ key: checkKey(probe.id, group, vantage), probe, targets, vantage });
       }
     }
   }
   return jobs;
+}
+
+/** A check's key: probe, target group (the target, or `*` for kinds checking all at once), vantage. */
+export function checkKey(probe: string, group: string, vantage: string): string {
+  // Joined, not appended: one flat string per job, kept as a map key for the daemon's life.
+  return [probe, group, vantage].join('\u0000');
 }

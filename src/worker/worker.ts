@@ -6,8 +6,8 @@ import { createLbSyncProbe } from '../../probes/lb-sync.js';
 import type { ProbeKind } from '../../probes/probe.js';
 import type { TimerClock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { FLEET_WIRE_VERSION, fromJobData } from '../queue/bullmq-jobs.js';
-import { busyKey, FLEET_KEYS, queueName, scheduleVersionKey } from '../queue/bullmq-keys.js';
+import { FLEET_WIRE_VERSION, fromJobData, groupOf, isRecheckJob } from '../queue/bullmq-jobs.js';
+import { busyKey, FLEET_KEYS, queueName, scheduleVersionKey, schedulerId } from '../queue/bullmq-keys.js';
 import { redactRedisUrl as redactUrl, redisOptions } from '../redis/connection.js';
 import type { CheckJob } from '../queue/port.js';
 import { runCheck } from '../queue/run-check.js';
@@ -109,20 +109,31 @@ export function startProbeWorker(opts: ProbeWorkerOptions): ProbeWorker {
   let fallbackChecks = 0;
   let active = 0;
 
-  const skip = (check: CheckJob): Promise<void> => {
+  /** A re-check's messages say so, with the check's group: `tocsin run` counts them and may ask again. */
+  const recheckFields = (check: CheckJob, recheck: boolean) =>
+    recheck ? { recheck: true as const, group: groupOf(check) } : {};
+
+  const skip = (check: CheckJob, recheck = false): Promise<void> => {
     skipped++;
-    return delivery.send({ type: 'skipped', v: FLEET_WIRE_VERSION, vantage, probe: check.probe.id });
+    return delivery.send({ type: 'skipped', v: FLEET_WIRE_VERSION, vantage, probe: check.probe.id, ...recheckFields(check, recheck) });
   };
 
   /** Runs a check and sends its results; false when it was cut short by shutdown. */
-  const check = async (kind: ProbeKind, job: CheckJob, dueAt: number): Promise<boolean> => {
+  const check = async (kind: ProbeKind, job: CheckJob, dueAt: number, recheck = false): Promise<boolean> => {
     const startedAt = clock.now();
     active++;
     try {
       const results = await runCheck(kind, job, { clock, signal: stopping.signal, sourceAddress: opts.sourceAddress });
       // A check cut short by shutdown says nothing about the target: drop it rather than report a failure.
       if (stopping.signal.aborted) return false;
-      await delivery.send({ type: 'results', v: FLEET_WIRE_VERSION, vantage, lag_ms: Math.max(0, startedAt - dueAt), results });
+      await delivery.send({
+        type: 'results',
+        v: FLEET_WIRE_VERSION,
+        vantage,
+        lag_ms: Math.max(0, startedAt - dueAt),
+        results,
+        ...recheckFields(job, recheck),
+      });
       return true;
     } finally {
       active--;
@@ -157,17 +168,19 @@ export function startProbeWorker(opts: ProbeWorkerOptions): ProbeWorker {
     // The slot the scheduler meant the job for (job schedulers record it as prevMillis).
     const prevMillis = (job.opts as { prevMillis?: unknown }).prevMillis;
     const dueAt = typeof prevMillis === 'number' ? prevMillis : job.timestamp + (job.opts.delay ?? 0);
-    const lock = busyKey(vantage, job.repeatJobKey ?? found.key);
+    // A re-check (a plain job) takes its scheduler's lock: it never runs beside a regular check.
+    const recheck = isRecheckJob(job.data);
+    const lock = busyKey(vantage, job.repeatJobKey ?? schedulerId(found));
     const token = `${job.id ?? ''}`;
     const got = await redis
       .set(lock, token, 'PX', found.probe.timeoutMs + LOCK_GRACE_MS, 'NX')
       .catch(() => 'OK' as const);
     if (got !== 'OK') {
-      await skip(found);
+      await skip(found, recheck);
       return;
     }
     try {
-      if (await check(kind, found, dueAt)) completed++;
+      if (await check(kind, found, dueAt, recheck)) completed++;
     } finally {
       await redis.eval(RELEASE_LOCK, 1, lock, token).catch(() => undefined);
     }

@@ -6,10 +6,10 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/incident.js';
 import { DaemonProcess, waitFor } from '../helpers/cli.js';
+import { storedIncidents } from '../helpers/stored-incidents.js';
 
 // A real Alertmanager (Debian's prometheus-alertmanager) routes alerts to a real daemon's
 // POST /api/v1/alerts/alertmanager: a firing DbDown alert on `db` opens a draft, its resolution
@@ -25,20 +25,6 @@ async function freePort(): Promise<number> {
   const port = typeof address === 'object' && address ? address.port : 0;
   await new Promise<void>((resolve) => srv.close(() => resolve()));
   return port;
-}
-
-/** Incidents as stored, read through a read-only connection (the daemon keeps writing). */
-function storedIncidents(dbFile: string): Incident[] {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare('SELECT id, doc FROM incidents ORDER BY opened_at').all() as { id: string; doc: string }[];
-    return rows.map((r) => {
-      const timeline = db.prepare('SELECT at, kind, text, author FROM timeline WHERE incident_id = ? ORDER BY seq').all(r.id);
-      return { ...(JSON.parse(r.doc) as Incident), timeline: timeline as Incident['timeline'] };
-    });
-  } finally {
-    db.close();
-  }
 }
 
 describe('Alertmanager intake (real prometheus-alertmanager, real daemon)', () => {

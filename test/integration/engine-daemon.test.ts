@@ -1,33 +1,15 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/incident.js';
 import { DaemonProcess, runCli, waitFor } from '../helpers/cli.js';
+import { storedIncidents } from '../helpers/stored-incidents.js';
 import { Target } from '../helpers/target.js';
 
 // The rules engine live: the daemon probes a real loopback HTTP server, the server is stopped,
 // a draft incident appears in SQLite and in /metrics; the daemon is SIGKILLed mid-incident and
 // started again without a duplicate; the server comes back and the incident resolves.
-
-/** Incidents as stored, read through a read-only connection (the daemon keeps writing). */
-function storedIncidents(dbFile: string): (Incident & { revision: number })[] {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare('SELECT id, revision, doc FROM incidents ORDER BY opened_at').all() as {
-      id: string;
-      revision: number;
-      doc: string;
-    }[];
-    return rows.map((r) => {
-      const timeline = db.prepare('SELECT at, kind, text, author FROM timeline WHERE incident_id = ? ORDER BY seq').all(r.id);
-      return { ...(JSON.parse(r.doc) as Incident), timeline: timeline as Incident['timeline'], revision: r.revision };
-    });
-  } finally {
-    db.close();
-  }
-}
 
 async function metrics(url: string): Promise<string> {
   return (await fetch(`${url}/metrics`)).text();

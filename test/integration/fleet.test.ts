@@ -1,5 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, runCli, TOCSIN_BIN, waitFor } from '../helpers/cli.js';
+import { DaemonProcess, runCli, waitFor } from '../helpers/cli.js';
+import { metric, sum, WorkerProcess } from '../helpers/fleet-workers.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { Target } from '../helpers/target.js';
 
@@ -24,32 +24,6 @@ const VANTAGES = [
   { name: 'b', source: '127.0.0.3' },
   { name: 'c', source: '127.0.0.4' },
 ] as const;
-
-/** A `tocsin worker` child process. */
-class WorkerProcess {
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  constructor(readonly child: ChildProcess) {
-    child.stderr?.on('data', (d) => {
-      this.stderr += d;
-    });
-    this.exited = once(child, 'exit').then(([code]) => code as number | null);
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-}
-
-function metric(text: string, name: string, labels: Record<string, string> = {}): number[] {
-  const values: number[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || !/[{ ]/.test(line.charAt(name.length))) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) values.push(Number(line.split(' ').pop()));
-  }
-  return values;
-}
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 describe('fleet mode: tocsin run + 3 tocsin workers over a real redis-server', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-fleet-'));
@@ -99,22 +73,8 @@ probes:
     const started = await DaemonProcess.start(configFile, dir);
     daemon = started.daemon;
     url = started.url;
-    for (const v of VANTAGES) {
-      const child = spawn(
-        process.execPath,
-        [TOCSIN_BIN, 'worker', '--config', configFile, '--vantage', v.name, '--source-address', v.source],
-        { cwd: dir, env: { ...process.env, TOCSIN_CONFIG: '' }, stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      workers.set(v.name, new WorkerProcess(child));
-    }
-    await Promise.all(
-      [...workers.values()].map((w) =>
-        waitFor(() => {
-          if (w.child.exitCode !== null) throw new Error(`daemon exited: worker ${w.stderr}`);
-          return w.stderr.includes('tocsin worker ready') ? true : undefined;
-        }, 20_000),
-      ),
-    );
+    for (const v of VANTAGES) workers.set(v.name, WorkerProcess.start(configFile, dir, v));
+    await Promise.all([...workers.values()].map((w) => w.ready()));
   }, 60_000);
 
   afterAll(async () => {
