@@ -18,6 +18,7 @@ const SERIAL = [
   'test/integration/redis-store-outage.test.ts',
   'test/integration/demo.test.ts',
   'test/integration/console-browser.test.ts',
+  'test/integration/status-history-browser.test.ts',
   'test/integration/install.test.ts',
 ];
 

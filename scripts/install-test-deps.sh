@@ -8,6 +8,8 @@
 #   prometheus-alertmanager - a real Alertmanager routing alerts to the daemon (binary `prometheus-alertmanager`)
 #   chromium               - Debian's Chromium for the console's browser test (driven by playwright-core; never a downloaded browser)
 #   prometheus-blackbox-exporter - the real exporter, for `tocsin import blackbox`'s same-verdict test
+#   xmllint (libxml2-utils) - the status feeds are well-formed XML (strict parser, XPath counts of required elements)
+#   python3-feedparser     - a real feed reader's parser reads the Atom and RSS feeds (Debian's /usr/bin/python3)
 # and what the tests need besides:
 #   g++, make, python3     - node-gyp builds better-sqlite3 from source (`npm ci`, and the install test's `npm install -g`)
 #   ps, pgrep (procps)     - the demo test checks that every process the demo started is gone
@@ -15,12 +17,14 @@
 set -euo pipefail
 
 declare -A need=([promtool]=prometheus [haproxy]=haproxy [redis-server]=redis-server [openssl]=openssl
-  [docker-compose]=docker-compose [prometheus-alertmanager]=prometheus-alertmanager [chromium]=chromium [prometheus-blackbox-exporter]=prometheus-blackbox-exporter
+  [docker-compose]=docker-compose [prometheus-alertmanager]=prometheus-alertmanager [chromium]=chromium [prometheus-blackbox-exporter]=prometheus-blackbox-exporter [xmllint]=libxml2-utils
   [g++]=g++ [make]=make [python3]=python3 [ps]=procps [pgrep]=procps [systemd-analyze]=systemd)
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
 done
+# A Python module, not a command: Debian's interpreter must import it (another python3 may come first in PATH).
+/usr/bin/python3 -c 'import feedparser' >/dev/null 2>&1 || missing+=(python3-feedparser)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "test dependencies present"
   exit 0

@@ -26,7 +26,8 @@ import { VantageAgreement } from './results/vantage-agreement.js';
 import { openStore, passwordInUrl } from './store/open.js';
 import type { IncidentsContext } from './incidents/manager.js';
 import { startIncidentRuntime } from './incidents/runtime.js';
-import type { IncidentStore } from './store/port.js';
+import type { IncidentStore, UptimeStore } from './store/port.js';
+import { startUptimeRecorder } from './status/history-recorder.js';
 import type { RedisStore } from './store/redis.js';
 import { startLeaderRuntime } from './lease/standby.js';
 
@@ -74,7 +75,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const warn: WarnFn = (fields, msg) => logger.warn(fields, msg);
 
   const onUnreplicated = (): void => metrics.storeUnreplicatedWrites.inc();
-  const store: IncidentStore = await openStore(plan, { warn, env: opts.env, onUnreplicated });
+  const store: IncidentStore & UptimeStore = await openStore(plan, { warn, env: opts.env, onUnreplicated });
+  // Listening before anything writes incidents: every published change reaches uptime history.
+  const uptime = await startUptimeRecorder({ store, clock, logger });
   if (plan.queue.kind === 'bullmq') {
     const w = passwordInUrl(plan.queue.redis_url, 'queue.redis_url', 'queue.password_env');
     if (w) warn({ key: 'queue.redis_url' }, w);
@@ -192,6 +195,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       logger,
       incidents: incidents.ctx,
       history,
+      uptime: store,
     });
     await api.listen({ host: plan.server.listen.host, port: plan.server.listen.port });
   } catch (err) {
@@ -220,6 +224,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await incidents.stop();
       await api.close();
       await writer.stop();
+      await uptime.stop();
       await store.close();
       logger.info('tocsin stopped');
     },

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ProbeQueue } from '../queue/port.js';
 import type { LatestResults } from '../results/latest.js';
-import type { IncidentStore } from '../store/port.js';
+import type { IncidentStore, UptimeStore } from '../store/port.js';
 import type { TokenTable } from './auth.js';
 import type { AuthThrottle } from './throttle.js';
 import type { ResultHistory } from '../console/history.js';
@@ -26,6 +26,8 @@ export interface ApiContext {
   readonly incidents: IncidentsContext;
   /** Recent checks per series for the console's latency sparklines (absent: no history shown). */
   readonly history?: ResultHistory;
+  /** Where uptime history is read (the store); absent, the page and the API show none. */
+  readonly uptime?: Pick<UptimeStore, 'uptimeDays' | 'openUptimeSpans'> & Pick<IncidentStore, 'getState'>;
   /** Re-reads the configuration (`POST /-/reload`); absent, the route is not there. */
   readonly reload?: () => Promise<ReloadOutcome>;
   /** Backoff of addresses guessing tokens; buildApi makes one on the system clock when absent. */

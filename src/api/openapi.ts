@@ -7,12 +7,16 @@ import type { Role } from './auth.js';
 import {
   AlertmanagerAccepted,
   AlertmanagerWebhook,
+  ComponentHistory,
+  ComponentHistoryQuery,
   ComponentList,
   ComponentPage,
   ComponentStatus,
   ComponentView,
   ConfirmBody,
+  CreateIncidentBody,
   DismissBody,
+  EditIncidentBody,
   ErrorResponse,
   Health,
   IncidentList,
@@ -50,10 +54,13 @@ const NAMED = {
   ComponentStatus,
   ComponentView,
   ComponentList,
+  ComponentHistory,
   ConfirmBody,
   DismissBody,
   ResolveBody,
   NoteBody,
+  CreateIncidentBody,
+  EditIncidentBody,
   ProbeResult,
   ProbeList,
   Health,
@@ -84,12 +91,14 @@ interface Operation {
   readonly parameters?: JsonObject[];
   readonly body?: { readonly name: Named; readonly required: boolean };
   readonly ok: JsonObject;
+  /** The status `ok` answers with (default 200; 201 for a creation). */
+  readonly okStatus?: number;
   readonly errors?: readonly number[];
   readonly extra?: Record<string, JsonObject>;
 }
 
 function operation(id: string, tag: string, op: Operation): JsonObject {
-  const responses: Record<string, JsonObject> = { 200: op.ok, ...op.extra };
+  const responses: Record<string, JsonObject> = { [op.okStatus ?? 200]: op.ok, ...op.extra };
   for (const status of op.errors ?? []) {
     responses[status] = { description: ERRORS[status] ?? 'error', content: json('ErrorResponse') };
   }
@@ -211,6 +220,19 @@ function build(): JsonObject {
           ok: { description: 'one page; `next_cursor` is null on the last one', content: json('IncidentList') },
           errors: [400, 401],
         }),
+        post: operation('createIncident', 'incidents', {
+          summary:
+            'an operator-written incident, published at once (review `confirmed`); past `opened_at`/`resolved_at` make a retroactive post',
+          role: 'operator',
+          parameters: capParams,
+          body: { name: 'CreateIncidentBody', required: true },
+          okStatus: 201,
+          ok: {
+            description: 'the new incident document (its URL in `Location`), summarised as `GET /api/v1/incidents/{id}` answers it',
+            content: json('SummarisedIncident'),
+          },
+          errors: [400, 401, 403, 413],
+        }),
       },
       '/api/v1/incidents/{id}': {
         get: operation('getIncident', 'incidents', {
@@ -222,6 +244,15 @@ function build(): JsonObject {
             content: json('SummarisedIncident'),
           },
           errors: [400, 401, 404],
+        }),
+        patch: operation('editIncident', 'incidents', {
+          summary:
+            'edits the title, components and impacts of a draft or a published incident (an `edited` timeline entry); the detector keeps what is set',
+          role: 'operator',
+          parameters: [idParam, ...capParams],
+          body: { name: 'EditIncidentBody', required: true },
+          ok: incidentOk,
+          errors: [400, 401, 403, 404, 409, 413],
         }),
       },
       '/api/v1/incidents/{id}/components': {
@@ -245,13 +276,25 @@ function build(): JsonObject {
       '/api/v1/incidents/{id}/confirm': verb('confirmIncident', 'review pending → confirmed', 'ConfirmBody', false),
       '/api/v1/incidents/{id}/dismiss': verb('dismissIncident', 'review pending → dismissed (reason required)', 'DismissBody', true),
       '/api/v1/incidents/{id}/resolve': verb('resolveIncident', 'status open → resolved, by hand', 'ResolveBody', false),
-      '/api/v1/incidents/{id}/notes': verb('addNote', 'adds a `note` timeline entry', 'NoteBody', true),
+      '/api/v1/incidents/{id}/notes': verb('addNote', 'adds a `note` timeline entry, a public update in its `phase` if given', 'NoteBody', true),
       '/api/v1/components': {
         get: operation('listComponents', 'components', {
           summary: 'each component with its current status',
           role: 'viewer',
           ok: { description: 'the components, in config order', content: json('ComponentList') },
           errors: [401],
+        }),
+      },
+      '/api/v1/components/{id}/history': {
+        get: operation('componentHistory', 'components', {
+          summary: 'one component\'s uptime per day, from published incidents and maintenance (docs/status-page.md)',
+          role: 'viewer',
+          parameters: [
+            { name: 'id', in: 'path', required: true, description: 'the component id', schema: { type: 'string' } },
+            ...queryParameters(ComponentHistoryQuery.shape),
+          ],
+          ok: { description: 'every day of the window, oldest first', content: json('ComponentHistory') },
+          errors: [400, 401, 404],
         }),
       },
       '/api/v1/probes': {

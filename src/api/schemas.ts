@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ProbeResult } from '../events/probe-result.js';
-import { IMPACTS, INCIDENT_STATUSES, REVIEW_STATES, Signal } from '../incidents/incident.js';
+import { IMPACTS, INCIDENT_STATUSES, REVIEW_STATES, Signal, UPDATE_PHASES } from '../incidents/incident.js';
 import { API_LIST_LIMIT, ComponentCounts, type ListLimit, MAX_LIST_LIMIT, SignalCounts, SummarisedIncident } from '../incidents/summary.js';
 
 // The HTTP API's request and response shapes (CONTRACT §6). Handlers validate with them and
@@ -46,16 +46,21 @@ export function textProblem(text: string): string | undefined {
   return `control characters are not allowed (U+${ch.toString(16).toUpperCase().padStart(4, '0')} at ${found.index})`;
 }
 
-/** An operator's text (note, reason): trimmed, not empty, bounded, no control characters. */
-const Text = z
-  .string()
-  .trim()
-  .min(1)
-  .max(MAX_TEXT_CHARS)
-  .check((ctx) => {
-    const problem = textProblem(ctx.value);
-    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-  });
+/** An operator's words of at most `max` characters: trimmed, not empty, no control characters. */
+function operatorText(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .check((ctx) => {
+      const problem = textProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    });
+}
+
+/** An operator's text (note, reason). */
+const Text = operatorText(MAX_TEXT_CHARS);
 
 /** A non-negative decimal integer in a query string: `10`, not `1e1`, `10.0`, ` 10` or `0x0a`. */
 const DECIMAL = /^\d+$/;
@@ -165,9 +170,53 @@ export type DismissBody = z.infer<typeof DismissBody>;
 export const ResolveBody = z.strictObject({ note: Text.optional() });
 export type ResolveBody = z.infer<typeof ResolveBody>;
 
-/** `POST …/notes`: the text of a `note` timeline entry. */
-export const NoteBody = z.strictObject({ text: Text });
+/** A public update's phase, as status pages name them (CONTRACT §6). */
+const Phase = z.enum(UPDATE_PHASES).describe('the public update phase: investigating, identified, monitoring or resolved');
+
+/** `POST …/notes`: the text of a `note` timeline entry, and its public update phase if any. */
+export const NoteBody = z.strictObject({ text: Text, phase: Phase.optional() });
 export type NoteBody = z.infer<typeof NoteBody>;
+
+/** An incident's title as operators write it: a heading, not a paragraph. */
+export const MAX_TITLE_CHARS = 200;
+/** Components an operator may list in one incident or edit (the whole list of a large incident fits). */
+export const MAX_LISTED_COMPONENTS = 10_000;
+/** Body limit of creating and editing incidents: MAX_LISTED_COMPONENTS components with long ids fit. */
+export const EDIT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** An incident's title as an operator writes it. */
+const Title = operatorText(MAX_TITLE_CHARS);
+
+/** Affected components with their impacts; each must be a component of the config (checked by the verb). */
+const ListedComponents = z
+  .array(z.strictObject({ id: z.string().min(1).describe('a component id of the config'), impact: z.enum(IMPACTS) }))
+  .min(1, { error: 'must list at least one component' })
+  .max(MAX_LISTED_COMPONENTS);
+
+/** An operator's time: RFC 3339 with an offset. */
+const Time = z.iso.datetime({ offset: true, error: 'expected an RFC 3339 time with an offset, e.g. 2024-11-18T21:00:00Z' });
+
+/** `POST /api/v1/incidents`: an operator-written incident, published at once. */
+export const CreateIncidentBody = z.strictObject({
+  title: Title,
+  components: ListedComponents.describe('affected components, the first one the root'),
+  opened_at: Time.optional().describe('when it started (default: now); a past time makes a retroactive post'),
+  resolved_at: Time.optional().describe('when it ended: the incident is created resolved (not before opened_at, not in the future)'),
+  update: z
+    .strictObject({ text: Text, phase: Phase.optional() })
+    .optional()
+    .describe('the first public update (default: the title)'),
+});
+export type CreateIncidentBody = z.infer<typeof CreateIncidentBody>;
+
+/** `PATCH /api/v1/incidents/{id}`: what changes; `components` is the whole new list. */
+export const EditIncidentBody = z
+  .strictObject({
+    title: Title.optional(),
+    components: ListedComponents.optional().describe('the whole list of affected components: those left out are removed'),
+  })
+  .refine((b) => b.title !== undefined || b.components !== undefined, { error: 'expected title or components' });
+export type EditIncidentBody = z.infer<typeof EditIncidentBody>;
 
 /** `GET /api/v1/incidents`: newest first; `next_cursor` is null on the last page. */
 export const IncidentList = z.object({
@@ -208,6 +257,38 @@ export type ComponentView = z.infer<typeof ComponentView>;
 
 export const ComponentList = z.object({ components: z.array(ComponentView) });
 export type ComponentList = z.infer<typeof ComponentList>;
+
+/** Query string of `GET /api/v1/components/{id}/history`. */
+export const ComponentHistoryQuery = z.object({
+  days: pageSize(1, 90, 90).describe('how many days, ending today (default 90, at most 90)'),
+});
+export type ComponentHistoryQuery = z.infer<typeof ComponentHistoryQuery>;
+
+const HistoryWorst = z.enum([...COMPONENT_STATUSES, 'no_data']);
+
+/** One day of a component's uptime history (docs/status-page.md, "Uptime history"). */
+export const HistoryDay = z.object({
+  day: z.string().describe('UTC day, YYYY-MM-DD'),
+  uptime: z.number().nullable().describe('percent: 1 − (major + 0.3 × partial) / the day\'s seconds so far; null: no data'),
+  worst: HistoryWorst.describe('the worst state of the day; `no_data` before history started'),
+  seconds: z.object({
+    major_outage: z.number().int(),
+    partial_outage: z.number().int(),
+    degraded_performance: z.number().int(),
+    under_maintenance: z.number().int(),
+  }),
+});
+export type HistoryDay = z.infer<typeof HistoryDay>;
+
+/** `GET /api/v1/components/{id}/history`: every day of the window, oldest first. */
+export const ComponentHistory = z.object({
+  id: z.string(),
+  uptime: z.number().nullable().describe('percent over the days with data'),
+  days_with_incidents: z.number().int(),
+  since: z.string().nullable().describe('the first day with data'),
+  days: z.array(HistoryDay),
+});
+export type ComponentHistory = z.infer<typeof ComponentHistory>;
 
 /** `GET /api/v1/probes`: each probe with its latest result per target and vantage. */
 export const ProbeList = z.object({
@@ -266,7 +347,23 @@ export const StatusPage = z.looseObject({
     .boolean()
     .describe('true when the store is unreachable and this is the last good page, served as it was'),
   components: z.array(
-    z.looseObject({ id: z.string(), name: z.string(), group: z.string(), status: ComponentStatus }),
+    z.looseObject({
+      id: z.string(),
+      name: z.string(),
+      group: z.string(),
+      status: ComponentStatus,
+      history: z
+        .looseObject({
+          from: z.string(),
+          to: z.string(),
+          since: z.string().nullable(),
+          uptime: z.number().nullable(),
+          days_with_incidents: z.number().int(),
+          days: z.array(z.looseObject({ day: z.string(), uptime: z.number().nullable(), worst: HistoryWorst })),
+        })
+        .optional()
+        .describe('uptime over the last 90 days; `days` lists only the days that were not fully operational'),
+    }),
   ),
   incidents: z.array(
     z.looseObject({

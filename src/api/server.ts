@@ -18,6 +18,9 @@ import { incidentRoutes } from './routes/incidents.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { probeRoutes } from './routes/probes.js';
 import { statusRoutes } from './routes/status.js';
+import { statusFeedRoutes } from './routes/status-feeds.js';
+import { publishedSource } from './routes/status-source.js';
+import { statusV2Routes } from './routes/status-v2.js';
 import { AuthThrottle } from './throttle.js';
 
 /** Request bodies are small JSON documents (notes, reasons, Alertmanager batches). */
@@ -77,6 +80,10 @@ export function buildApi(given: ApiContext, opts: { console?: ConsoleOptions } =
   probeRoutes(app, ctx);
   alertmanagerRoutes(app, ctx);
   statusRoutes(app, ctx);
+  // The feeds and the Statuspage-compatible JSON: one source, so one last good read while the store is away.
+  const published = publishedSource(ctx);
+  statusFeedRoutes(app, ctx, published);
+  statusV2Routes(app, ctx, published);
   incidentRoutes(app, ctx);
   componentRoutes(app, ctx);
   reloadRoutes(app, ctx);

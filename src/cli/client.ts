@@ -1,5 +1,6 @@
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
-import type { ComponentList, IncidentList } from '../api/schemas.js';
+import type { ComponentList, CreateIncidentBody, EditIncidentBody, IncidentList } from '../api/schemas.js';
+import type { UpdatePhase } from '../incidents/incident.js';
 import type { ListLimit, SummarisedIncident } from '../incidents/summary.js';
 import type { ReloadAnswer } from '../config/reload.js';
 
@@ -95,8 +96,18 @@ export class ApiClient {
     return this.#call<SummarisedIncident>('POST', `${incidentPath(id)}/resolve`, { data: note === undefined ? {} : { note } });
   }
 
-  addNote(id: string, text: string): Promise<SummarisedIncident> {
-    return this.#call<SummarisedIncident>('POST', `${incidentPath(id)}/notes`, { data: { text } });
+  addNote(id: string, text: string, phase?: UpdatePhase): Promise<SummarisedIncident> {
+    return this.#call<SummarisedIncident>('POST', `${incidentPath(id)}/notes`, { data: phase ? { text, phase } : { text } });
+  }
+
+  /** An operator-written incident (`POST /api/v1/incidents`). */
+  createIncident(body: CreateIncidentBody): Promise<SummarisedIncident> {
+    return this.#call<SummarisedIncident>('POST', '/api/v1/incidents', { data: body });
+  }
+
+  /** Edits title, components and impacts (`PATCH /api/v1/incidents/{id}`). */
+  editIncident(id: string, body: EditIncidentBody): Promise<SummarisedIncident> {
+    return this.#call<SummarisedIncident>('PATCH', incidentPath(id), { data: body });
   }
 
   components(): Promise<ComponentList> {
@@ -108,7 +119,7 @@ export class ApiClient {
     return this.#call<ReloadAnswer>('POST', '/-/reload', { data: {} });
   }
 
-  async #call<T>(method: 'GET' | 'POST', path: string, opts: { params?: object; data?: object } = {}): Promise<T> {
+  async #call<T>(method: 'GET' | 'POST' | 'PATCH', path: string, opts: { params?: object; data?: object } = {}): Promise<T> {
     let res;
     try {
       res = await this.#http.request<unknown>({ method, url: path, params: opts.params, data: opts.data });

@@ -94,10 +94,16 @@ summary{cursor:pointer;color:#59636e;font-size:.85rem}
 .timeline time{color:#59636e;font-size:.8rem}
 .kind{font-size:.72rem;font-weight:600;text-transform:uppercase;color:#59636e}
 .author{color:#59636e;font-size:.8rem}
+.phase{font-size:.72rem;font-weight:600;padding:0 .3rem;border-radius:.25rem;background:#ddf4ff;color:#0969da}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem;padding-top:.75rem;border-top:1px solid #eff2f5}
-form.act{display:flex;flex:1 1 22rem;gap:.35rem}
-form.act input[type=text],form.act input:not([type]){flex:1 1 auto;min-width:0}
-input{font:inherit;padding:.4rem .5rem;border:1px solid #d1d9e0;border-radius:.375rem;background:#fff}
+form.act{display:flex;flex:1 1 22rem;flex-wrap:wrap;gap:.35rem}
+select,textarea{max-width:100%;min-width:0}
+form.act input[type=text],form.act input:not([type]){flex:1 1 10rem;min-width:0}
+input,select,textarea{font:inherit;padding:.4rem .5rem;border:1px solid #d1d9e0;border-radius:.375rem;background:#fff}
+details.edit form.act,form.write{flex-direction:column;align-items:stretch;gap:.5rem}
+details.edit label,form.write label{display:flex;flex-direction:column;gap:.2rem;font-size:.85rem;color:#59636e}
+form.write{display:flex;margin-top:.5rem}
+form.write .btn,details.edit .btn{align-self:flex-start}
 .btn{font:inherit;font-weight:600;padding:.4rem .8rem;border-radius:.375rem;border:1px solid #d1d9e0;background:#f6f8fa;color:#1f2328;cursor:pointer;white-space:nowrap}
 .btn.primary{background:#1f883d;border-color:#1a7f37;color:#fff}
 .btn.warn{background:#fff;border-color:${C.major_outage};color:${C.major_outage}}

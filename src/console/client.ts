@@ -29,6 +29,8 @@ interface Node {
 interface Field extends Node {
   readonly type: string;
   readonly value: string;
+  /** What the page came with (a prefilled title): not something someone typed. */
+  readonly defaultValue: string;
 }
 interface Template extends Node {
   innerHTML: string;
@@ -132,14 +134,14 @@ function patch(container: Node, html: string): void {
   for (const el of Array.from(container.children).slice(wanted.length)) el.remove();
 }
 
-/** Someone is working in this item: it has the focus, or a field with text in it. */
+/** Someone is working in this item: it has the focus, or a field with text they typed in it. */
 function busy(el: Node): boolean {
   if (el.contains(document.activeElement) && document.activeElement !== null && document.activeElement.getAttribute('type') !== 'submit') {
     return true;
   }
   return Array.from(el.querySelectorAll('input,textarea'))
     .map((f) => f as Field)
-    .some((f) => f.type !== 'hidden' && f.value !== '');
+    .some((f) => f.type !== 'hidden' && f.value !== f.defaultValue);
 }
 
 /** An expanded or collapsed timeline stays as the reader left it. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { worstStatus } from '../engine/types.js';
-import type { Incident } from '../incidents/incident.js';
+import { type Incident, UPDATE_PHASES } from '../incidents/incident.js';
 import {
   firstPreferred,
   formatCount,
@@ -9,7 +9,8 @@ import {
   plural,
   summariseIncident,
 } from '../incidents/summary.js';
-import { MAX_TEXT_CHARS } from '../api/schemas.js';
+import { MAX_TEXT_CHARS, MAX_TITLE_CHARS } from '../api/schemas.js';
+import { PHASE_WORDS } from '../status/public-text.js';
 import { escapeHtml, moreLine, STATUS_WORDS } from '../status/html.js';
 import { CSRF_FIELD } from './csrf.js';
 import type { ConsoleComponent, ConsoleProbe, ConsoleView } from './model.js';
@@ -37,9 +38,20 @@ export const CONSOLE_PATHS = {
   incident: (id: string, all: IncidentPageLists = {}) =>
     `/console/incidents/${encodeURIComponent(id)}${incidentQuery(all)}`,
   verb: (id: string, verb: ConsoleVerb) => `/console/incidents/${encodeURIComponent(id)}/${verb}`,
+  /** An operator-written incident (the "Write an incident" form). */
+  create: '/console/incidents',
 } as const;
 
-export type ConsoleVerb = 'confirm' | 'dismiss' | 'resolve' | 'notes';
+export type ConsoleVerb = 'confirm' | 'dismiss' | 'resolve' | 'notes' | 'edit';
+
+/** The phase select of the note and new-incident forms: no phase, or one of the public update phases. */
+function phaseSelect(label: string): string {
+  const options = UPDATE_PHASES.map((p) => `<option value="${p}">${PHASE_WORDS[p]}</option>`).join('');
+  return `<select name="phase" aria-label="${escapeHtml(label)}"><option value="">No phase</option>${options}</select>`;
+}
+
+/** Impacts as the forms take them, one `id=impact` per line. */
+const IMPACT_HINT = 'one per line: component-id=major, partial or degraded';
 
 /** What an incident page lists in whole (`?components=all`, `?signals=all`); else the first ones. */
 export interface IncidentPageLists {
@@ -150,6 +162,7 @@ export function renderConsolePage(view: ConsoleView): string {
     view.flash ? flashBox(view.flash) : '',
     view.principal.role === 'viewer' ? '<p class="readonly">Signed in with a viewer token: read only.</p>' : '',
     '<p class="live-state" id="live-state" aria-live="polite"></p>',
+    view.principal.role === 'operator' ? writeIncidentForm(view.csrf) : '',
   ];
   for (const s of SECTIONS) {
     if (s === 'nav') continue;
@@ -305,7 +318,8 @@ function incidentCard(
     .map(
       (e) =>
         `<li class="tl-${e.kind}"><time datetime="${escapeHtml(e.at)}">${escapeHtml(utc(e.at))}</time> ` +
-        `<span class="kind">${escapeHtml(e.kind.replace('_', ' '))}</span> ${escapeHtml(e.text)}` +
+        `<span class="kind">${escapeHtml(e.kind.replace('_', ' '))}</span> ` +
+        `${e.phase ? `<span class="phase">${PHASE_WORDS[e.phase]}</span> ` : ''}${escapeHtml(e.text)}` +
         ` <span class="author">— ${escapeHtml(e.author)}</span></li>`,
     )
     .join('');
@@ -341,8 +355,45 @@ function actions(inc: Incident, csrf: string, back: 'home' | 'incident'): string
   if (inc.status === 'open' && inc.review !== 'dismissed') {
     out.push(form('resolve', `<input name="note" maxlength="${MAX_TEXT_CHARS}" placeholder="Resolution note (optional)" aria-label="Resolution note">`, 'Resolve', 'plain'));
   }
-  out.push(form('notes', `<input name="text" maxlength="${MAX_TEXT_CHARS}" required placeholder="Add a note to the timeline" aria-label="Note">`, 'Add note', 'plain'));
-  return `<div class="actions">${out.join('')}</div>`;
+  out.push(
+    form(
+      'notes',
+      `<input name="text" maxlength="${MAX_TEXT_CHARS}" required placeholder="Add a note to the timeline" aria-label="Note">` +
+        phaseSelect('Public update phase'),
+      'Add note',
+      'plain',
+    ),
+  );
+  // Title, components and impacts of a draft or a published incident; a dismissed one is not an incident.
+  const edit =
+    inc.review === 'dismissed'
+      ? ''
+      : '<details class="edit" data-d="edit"><summary>Edit title, components and impacts</summary>' +
+        form(
+          'edit',
+          `<label>Title <input name="title" maxlength="${MAX_TITLE_CHARS}" value="${escapeHtml(inc.title)}" aria-label="Title"></label>` +
+            `<label>Set impacts <textarea name="set" rows="3" placeholder="${IMPACT_HINT}" aria-label="Impacts to set"></textarea></label>` +
+            '<label>Remove components <input name="remove" placeholder="component ids, separated by spaces or commas" aria-label="Components to remove"></label>',
+          'Save edit',
+          'plain',
+        ) +
+        '</details>';
+  return `<div class="actions">${out.join('')}</div>${edit}`;
+}
+
+/** The form of an operator-written incident: published at once; past times make a retroactive post. */
+function writeIncidentForm(csrf: string): string {
+  return (
+    '<details class="card write" data-d="write"><summary>Write an incident (published at once)</summary>' +
+    `<form method="post" action="${CONSOLE_PATHS.create}" class="write" data-verb="create">${csrfField(csrf)}` +
+    `<label>Title <input name="title" maxlength="${MAX_TITLE_CHARS}" required aria-label="Title"></label>` +
+    `<label>Components and impacts <textarea name="components" rows="3" required placeholder="${IMPACT_HINT} (the first is the root)" aria-label="Components and impacts"></textarea></label>` +
+    '<label>Started (UTC, empty: now) <input name="opened_at" type="datetime-local" step="60" aria-label="Started at, UTC"></label>' +
+    '<label>Ended (UTC, for a post about the past) <input name="resolved_at" type="datetime-local" step="60" aria-label="Ended at, UTC"></label>' +
+    `<label>First public update <input name="update" maxlength="${MAX_TEXT_CHARS}" placeholder="(default: the title)" aria-label="First public update"></label>` +
+    phaseSelect('Phase of the first update') +
+    '<button class="btn primary" type="submit" data-action="create">Publish</button></form></details>'
+  );
 }
 
 function componentsBoard(components: readonly ConsoleComponent[]): string {

@@ -32,14 +32,17 @@ export function recompute(ctx: EngineContext, id: string): void {
   if (!inc) return;
   const x = incIndex(ctx, inc);
   const doc = inc.doc;
-  const root = nearestCommonWith(ctx, x)?.id ?? doc.root_component;
+  const common = nearestCommonWith(ctx, x)?.id;
+  // A root an operator removed stays out: the document keeps the root the edit gave it.
+  const root = common !== undefined && !x.removed.has(common) ? common : doc.root_component;
   const rootHasProbes = (probesOfComponent.get(root)?.length ?? 0) > 0;
   // A root without probes of its own is inferred: as bad as its worst affected dependent.
   const inferred = !x.affected.has(root) && !rootHasProbes;
   const changedImpacts: { id: string; was: Impact; now: Impact }[] = [];
   const added: string[] = [];
   for (const c of x.dirty) {
-    if (!x.affected.has(c)) continue;
+    // Operators' word stands: a component they removed is not listed again, an impact they set is kept.
+    if (!x.affected.has(c) || x.removed.has(c) || x.pinned.has(c)) continue;
     const active = activeSignalsOfComponent(ctx, inc, x.signalsOf.get(c) ?? []);
     // A component whose signals recovered keeps its last impact: it was affected.
     if (active.length === 0) continue;
@@ -53,7 +56,7 @@ export function recompute(ctx: EngineContext, id: string): void {
   x.rebuild = false;
   const wasRoot = doc.root_component;
   const first = doc.components[0];
-  const rootImpact = inferred ? worstImpact(x) : x.impact.get(root);
+  const rootImpact = x.pinned.get(root) ?? (inferred ? worstImpact(x) : x.impact.get(root));
   // The root leads the list: a new root (or a new first impact of it) re-orders the list.
   const rebuild =
     forced ||
@@ -115,7 +118,7 @@ export function recompute(ctx: EngineContext, id: string): void {
   }
   const regions = regionsChanged ? [...x.regionCounts.keys()].sort() : doc.regions;
   const severity = severityOf(inc, x, root, rootImpact);
-  const title = titleFor(ctx, inc, x, root, regions);
+  const title = doc.overrides?.title ? doc.title : titleFor(ctx, inc, x, root, regions);
   if (
     componentsChanged ||
     regionsChanged ||

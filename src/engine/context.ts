@@ -117,6 +117,10 @@ export interface IncIndex {
   rebuild: boolean;
   /** Earliest `since` of its signals, ms (the other end of `IncState.lastActivity`). */
   firstActivity: number;
+  /** Components an operator removed (`doc.overrides.removed`): their signals do not list them again. */
+  readonly removed: ReadonlySet<string>;
+  /** Impacts an operator set (`doc.overrides.impacts`): the detector keeps them. */
+  readonly pinned: ReadonlyMap<string, Impact>;
 }
 
 export interface EngineContext {

@@ -30,7 +30,12 @@ function place(ctx: EngineContext, sig: SignalState): IncState | undefined {
   const { state, cfg } = ctx;
   const c = sig.component;
   const open = openIncidents(ctx);
-  const holds = (i: IncState) => incIndex(ctx, i).affected.has(c) || i.doc.root_component === c;
+  // A component an operator removed from an incident is not held by it: its signals that were
+  // active then stay where they are, a new failure of it is placed like any other.
+  const holds = (i: IncState) => {
+    const x = incIndex(ctx, i);
+    return (x.affected.has(c) && !x.removed.has(c)) || i.doc.root_component === c;
+  };
   // 1. A component (or root) of an open incident: join it. A dismissed one takes back only the
   // failure it was dismissed for: the same rule on the same component (S13).
   const sameFailure = (i: IncState) =>
@@ -84,14 +89,15 @@ function place(ctx: EngineContext, sig: SignalState): IncState | undefined {
  * Other open incidents whose components all depend on `holder`'s root are the same failure seen
  * earlier: they move into `holder` (oldest first), so one zone is one incident even when some
  * of its apps were drafted before the zone itself failed. Only drafts move: a dismissed one is
- * the operators' word, and a confirmed one is already public, so both stay as they are.
+ * the operators' word, a confirmed one is already public, and an edited one carries what an
+ * operator set (docs/incidents.md, "Edits"), so they stay as they are.
  */
 function mergeUnder(ctx: EngineContext, holder: IncState): void {
   if (holder.doc.review === 'dismissed') return;
   // The root the signal just gave it (the document follows at the next recompute).
   const root = nearestCommonWith(ctx, incIndex(ctx, holder))?.id ?? holder.doc.root_component;
   for (const other of openIncidents(ctx)) {
-    if (other === holder || other.doc.review !== 'pending') continue;
+    if (other === holder || other.doc.review !== 'pending' || other.doc.overrides) continue;
     const x = incIndex(ctx, other);
     if (x.affected.size > 0 && x.common.has(root)) absorb(ctx, holder, other);
   }

@@ -41,6 +41,8 @@ function buildIndex(ctx: EngineContext, inc: IncState): IncIndex {
     dirty: new Set(),
     rebuild: false,
     firstActivity: Number.POSITIVE_INFINITY,
+    removed: new Set(inc.doc.overrides?.removed ?? []),
+    pinned: new Map(Object.entries(inc.doc.overrides?.impacts ?? {})),
   };
   for (const sg of inc.doc.signals) x.firstActivity = Math.min(x.firstActivity, Date.parse(sg.since));
   const docImpacts = new Map(inc.doc.components.map((c) => [c.id, c.impact]));

@@ -95,8 +95,9 @@ export function join(ctx: EngineContext, inc: IncState, sig: SignalState, kind: 
   linkSignal(ctx, inc, sig);
   inc.lastActivity = Math.max(inc.lastActivity, sig.since);
   const isNew = addAffectedComponent(ctx, inc, sig.component);
-  // After a restart the same failure re-detected re-attaches without a new entry.
-  if (silent) return;
+  // After a restart the same failure re-detected re-attaches without a new entry; a component
+  // an operator removed is not announced again.
+  if (silent || x.removed.has(sig.component)) return;
   const name = ctx.cfg.topology.get(sig.component).name;
   if (isNew || kind === 'component_added') {
     entry(ctx, inc, isNew ? 'component_added' : 'signal_added', `${isNew ? 'Also affected: ' : ''}${signalText(ctx, sig)}.`, name);
@@ -225,7 +226,7 @@ export function refresh(ctx: EngineContext, sig: SignalState): void {
   // More targets failing than before is news for the reader; fewer is said by impact changes.
   const had = new Set(before?.targets ?? []);
   const grew = after.targets.some((t) => !had.has(t));
-  if (grew && inc.doc.status === 'open') {
+  if (grew && inc.doc.status === 'open' && !x.removed.has(sig.component)) {
     entry(ctx, inc, 'signal_added', `${signalText(ctx, sig)}.`, ctx.cfg.topology.get(sig.component).name);
   }
 }
@@ -248,7 +249,7 @@ export function recover(ctx: EngineContext, sig: SignalState): void {
   const i = x.sigPos.get(signalKey(sig.rule, sig.probe));
   const s = i === undefined ? undefined : inc.doc.signals[i];
   if (i !== undefined && s) inc.doc.signals[i] = { ...s, until };
-  if (inc.doc.status !== 'open') return;
+  if (inc.doc.status !== 'open' || x.removed.has(sig.component)) return;
   const stillActive = (x.signalsOf.get(sig.component) ?? []).some((k) => {
     const other = state.signals[k];
     return k !== sig.key && other?.active === true && other.incident === inc.doc.id;
@@ -279,7 +280,8 @@ export function maybeResolve(ctx: EngineContext, id: string): void {
 export function adoptStored(ctx: EngineContext, incidents: readonly Incident[]): void {
   const { state } = ctx;
   for (const doc of incidents) {
-    if (state.incidents[doc.id]) continue;
+    // An operator's own post is theirs to resolve: the detector does not track it.
+    if (state.incidents[doc.id] || doc.origin === 'operator') continue;
     // Resolved ones within the reopen cool-down too: a failure coming back reopens them (as it
     // would have without the restart), and a replayed opening does not reuse their id.
     const resolvedAt = doc.resolved_at ? Date.parse(doc.resolved_at) : Number.NaN;
@@ -289,9 +291,12 @@ export function adoptStored(ctx: EngineContext, incidents: readonly Incident[]):
     state.incidents[doc.id] = {
       doc: structuredClone(doc),
       // An inferred root (no probe of its own) is not an affected component.
+      // Components an operator removed stay affected (the root still spans them) but unlisted;
+      // correlation does not hold them for new failures.
       affected: doc.components
         .map((c) => c.id)
-        .filter((id) => id !== doc.root_component || (ctx.cfg.probesOfComponent.get(id)?.length ?? 0) > 0),
+        .filter((id) => id !== doc.root_component || (ctx.cfg.probesOfComponent.get(id)?.length ?? 0) > 0)
+        .concat(doc.overrides?.removed ?? []),
       signals: [],
       lastActivity: Date.parse(doc.opened_at),
       resolvedAtMs: doc.status === 'open' ? Number.NaN : resolvedAt,

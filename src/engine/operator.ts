@@ -14,6 +14,7 @@ import { applyOperatorAction, lastStatusEntry, resolvedByHand } from '../inciden
 import { TocsinError } from '../errors.js';
 import { touch, writeHeld } from './changes.js';
 import type { EngineContext } from './context.js';
+import { incIndex } from './incident-index.js';
 import { adoptStored } from './lifecycle.js';
 import type { IncState } from './state.js';
 import type { OperatorAction } from './types.js';
@@ -53,7 +54,7 @@ export function recordStoredVerb(
   takeOperatorFields(ctx, inc, stored, action.action === 'resolve');
 }
 
-/** Operators' changes found in the store (made by another process): review and resolution by hand. */
+/** Operators' changes found in the store (made by another process): review, edits and resolution by hand. */
 export function followStored(ctx: EngineContext, stored: Incident): void {
   const inc = ctx.state.incidents[stored.id];
   if (inc) takeOperatorFields(ctx, inc, stored, resolvedElsewhere(inc, stored));
@@ -113,7 +114,10 @@ function resolvedElsewhere(inc: IncState, stored: Incident): boolean {
   return !seen;
 }
 
-/** The review, a resolution by hand (when `byHand`) and dismissal's memory (CONTRACT §5.9), from `doc`. */
+/**
+ * The review, an edit, a resolution by hand (when `byHand`) and dismissal's memory (CONTRACT
+ * §5.9), from `doc`.
+ */
 function takeOperatorFields(ctx: EngineContext, inc: IncState, doc: Incident, byHand: boolean): void {
   ctx.version++;
   // Only on the change: a component's memory of a dismissal ends when a new draft names it, and
@@ -123,12 +127,36 @@ function takeOperatorFields(ctx: EngineContext, inc: IncState, doc: Incident, by
     for (const c of inc.affected) dismissed[c] = inc.doc.id;
   }
   inc.doc.review = doc.review;
+  if (doc.overrides && doc.overrides.at !== inc.doc.overrides?.at) takeEdit(ctx, inc, doc);
   if (byHand && doc.status === 'resolved' && inc.doc.status === 'open') {
     inc.doc.status = 'resolved';
     inc.doc.resolved_at = doc.resolved_at;
     const at = Date.parse(doc.resolved_at ?? '');
     inc.resolvedAtMs = Math.max(Number.isFinite(at) ? at : ctx.state.now, ctx.state.now);
   }
+}
+
+/**
+ * An operator's edit (src/incidents/edit.ts) found in the stored document: its title, components
+ * and impacts replace the engine's, and its `overrides` tell recompute what to keep. Components
+ * an operator added become affected (their failures join this incident); the incident's lookups
+ * are rebuilt from the edited document. Runs once per edit, not per event.
+ */
+function takeEdit(ctx: EngineContext, inc: IncState, doc: Incident): void {
+  const x = incIndex(ctx, inc);
+  const pinned = doc.overrides?.impacts ?? {};
+  for (const c of doc.components) {
+    if (c.id in pinned && c.id !== doc.root_component && !x.affected.has(c.id)) inc.affected.push(c.id);
+  }
+  Object.assign(inc.doc, {
+    title: doc.title,
+    root_component: doc.root_component,
+    components: doc.components.slice(),
+    severity: doc.severity,
+    regions: doc.regions.slice(),
+    overrides: doc.overrides,
+  });
+  ctx.incIdx.delete(inc.doc.id);
 }
 
 /** A document's fields without its timeline, as text (compared once per incident after a restore). */

@@ -1,4 +1,5 @@
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { ComponentCatalog, IncidentEdit } from '../incidents/edit-types.js';
+import type { Incident, TimelineEntry, UpdatePhase } from '../incidents/incident.js';
 
 export type Impact = Incident['components'][number]['impact'];
 export type Severity = Incident['severity'];
@@ -67,7 +68,7 @@ export interface ExternalSignal {
   readonly at: number;
 }
 
-export type OperatorActionKind = 'confirm' | 'dismiss' | 'resolve' | 'note';
+export type OperatorActionKind = 'confirm' | 'dismiss' | 'resolve' | 'note' | 'edit';
 
 /** An operator's verb on an incident; `text` is the note, or the optional comment of the others. */
 export interface OperatorAction {
@@ -81,4 +82,9 @@ export interface OperatorAction {
   readonly reason?: string;
   /** Required for note; optional comment on confirm/resolve. */
   readonly text?: string;
+  /** A note's public update phase (CONTRACT §6). */
+  readonly phase?: UpdatePhase;
+  /** Required for edit: what changes, and the config's components to check and name them. */
+  readonly edit?: IncidentEdit;
+  readonly catalog?: ComponentCatalog;
 }

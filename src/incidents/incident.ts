@@ -17,6 +17,7 @@ export const TIMELINE_KINDS = [
   'dismissed',
   'note',
   'maintenance',
+  'edited',
 ] as const;
 
 /** The phase of a public update, as status pages name them; the detector's own entries have none. */
@@ -45,6 +46,26 @@ export const Signal = z.object({
 });
 export type Signal = z.infer<typeof Signal>;
 
+/**
+ * What operators set on an incident and the detector must keep (extension of CONTRACT §4): a
+ * title they wrote, impacts they set per component, components they removed. The engine goes on
+ * correlating into the incident (docs/incidents.md, "Edits").
+ */
+export const Overrides = z.object({
+  /** When the last edit was made: which of two copies of the document has the later edit. */
+  at: z.string(),
+  /** An operator wrote the title: the detector no longer retitles. */
+  title: z.boolean().optional(),
+  /** Components whose impact an operator set (or added): the detector keeps that impact. */
+  impacts: z.record(z.string(), z.enum(IMPACTS)).optional(),
+  /** Components an operator removed: their signals stay with the incident but do not list them again. */
+  removed: z.array(z.string()).optional(),
+});
+export type Overrides = z.infer<typeof Overrides>;
+
+/** Who wrote an incident: the detector (a draft) or an operator (`POST /api/v1/incidents`). */
+export const INCIDENT_ORIGINS = ['detector', 'operator'] as const;
+
 /** The incident document (CONTRACT §4). */
 export const Incident = z.object({
   id: z.string(),
@@ -61,5 +82,9 @@ export const Incident = z.object({
   timeline: z.array(TimelineEntry),
   /** What identifies "the same failure" for reopening and for dismissals (extension). */
   fingerprint: z.string(),
+  /** Absent for the detector's drafts; `operator` for an incident an operator wrote (extension). */
+  origin: z.enum(INCIDENT_ORIGINS).optional(),
+  /** What operators edited and the detector keeps (extension); absent until an edit. */
+  overrides: Overrides.optional(),
 });
 export type Incident = z.infer<typeof Incident>;

@@ -3,7 +3,8 @@ import type { Engine } from '../engine/engine.js';
 import type { IncidentChange, OperatorAction, OperatorActionKind } from '../engine/types.js';
 import { TocsinError } from '../errors.js';
 import type { IncidentFields, IncidentStore, IncidentWrite, SaveOutcome } from '../store/port.js';
-import type { Incident, TimelineEntry } from './incident.js';
+import { type ComponentCatalog, type IncidentEdit, type NewIncident, newOperatorIncident } from './edit.js';
+import type { Incident, TimelineEntry, UpdatePhase } from './incident.js';
 import { applyOperatorAction, lastStatusEntry, resolvedByHand } from './transitions.js';
 
 /** Attempts of one save before giving up (each conflict re-reads the stored document). */
@@ -43,10 +44,17 @@ interface StoredHead {
   readonly resolved_at: Incident['resolved_at'];
   /** An operator resolved it and nothing reopened it since (the detector keeps that resolution). */
   readonly byHand: boolean;
+  /** What operators' edits set (absent before any): a detector change made before the edit keeps it. */
+  readonly edited: EditedFields | undefined;
 }
 
+/** The fields an operator's edit writes (src/incidents/edit.ts). */
+type EditedFields = Pick<Incident, 'title' | 'root_component' | 'components' | 'severity' | 'regions' | 'overrides'>;
+
 function headOf(doc: IncidentFields, revision: number, entries: number, byHand: boolean): StoredHead {
-  return { revision, entries, review: doc.review, status: doc.status, resolved_at: doc.resolved_at, byHand };
+  const { title, root_component, components, severity, regions, overrides } = doc;
+  const edited = overrides ? { title, root_component, components, severity, regions, overrides } : undefined;
+  return { revision, entries, review: doc.review, status: doc.status, resolved_at: doc.resolved_at, byHand, edited };
 }
 
 function storedHead(stored: { incident: Incident; revision: number }): StoredHead {
@@ -155,16 +163,27 @@ export class IncidentWriter {
   verb(op: OperatorAction, engine?: Engine): Promise<Incident> {
     const progress: VerbProgress = { abandoned: false, inFlight: false };
     const work = this.exclusive(() => this.#verb(op, engine, progress));
-    return answerWithin(work, VERB_ANSWER_MS, () => {
-      progress.abandoned = true;
-      if (!progress.inFlight) {
-        return new TocsinError('UNAVAILABLE', `store unavailable: no answer within ${VERB_ANSWER_MS} ms; nothing was written`);
-      }
-      return new TocsinError(
-        'OUTCOME_UNKNOWN',
-        `store unavailable: no answer to the write within ${VERB_ANSWER_MS} ms; whether this request took effect is unknown until the store answers: read the incident before retrying`,
-      );
+    return answerWithin(work, VERB_ANSWER_MS, () => lateAnswer(progress));
+  }
+
+  /**
+   * An incident an operator wrote (src/incidents/edit.ts): stored whole as new, in the write
+   * queue like a verb and answered within the same deadline. The detector does not track it.
+   */
+  create(doc: Incident): Promise<Incident> {
+    const progress: VerbProgress = { abandoned: false, inFlight: false };
+    const work = this.exclusive(async () => {
+      if (progress.abandoned) throw new TocsinError('UNAVAILABLE', 'store unavailable: the request timed out');
+      const write: IncidentWrite = { incident: doc, append: doc.timeline, expectedRevision: null, expectedEntries: 0 };
+      progress.inFlight = true;
+      const outcome = await this.#store.saveIncident(write).catch((err: unknown) => this.#settleUnanswered(write, err));
+      if (!outcome.ok) throw new TocsinError('CONFLICT', `incident ${doc.id} exists already`);
+      if (outcome.revision === 1) this.#heads.set(doc.id, headOf(doc, 1, doc.timeline.length, resolvedByHand(doc)));
+      const change = { incident: doc, appended: doc.timeline, opened: true, rule: 'operator', firstFailureMs: Date.parse(doc.opened_at) };
+      for (const l of this.#listeners) l(change, doc);
+      return doc;
     });
+    return answerWithin(work, VERB_ANSWER_MS, () => lateAnswer(progress));
   }
 
   async #verb(op: OperatorAction, engine: Engine | undefined, progress: VerbProgress): Promise<Incident> {
@@ -356,6 +375,18 @@ export class IncidentWriter {
   }
 }
 
+/** The error a caller gets when a write's answer is late: whether it may still take effect. */
+function lateAnswer(progress: VerbProgress): TocsinError {
+  progress.abandoned = true;
+  if (!progress.inFlight) {
+    return new TocsinError('UNAVAILABLE', `store unavailable: no answer within ${VERB_ANSWER_MS} ms; nothing was written`);
+  }
+  return new TocsinError(
+    'OUTCOME_UNKNOWN',
+    `store unavailable: no answer to the write within ${VERB_ANSWER_MS} ms; whether this request took effect is unknown until the store answers: read the incident before retrying`,
+  );
+}
+
 /**
  * `work`'s outcome, or `late()`'s error if it has none after `ms`; `work` goes on regardless
  * (its outcome then goes nowhere: it must not need a caller, see VerbProgress).
@@ -386,16 +417,19 @@ function tookEffect(write: IncidentWrite, timeline: readonly TimelineEntry[]): b
 }
 
 /**
- * The detector's fields over what operators own: the review as stored, and a resolution by
- * hand unless the change reopens the incident.
+ * The detector's fields over what operators own: the review as stored, a resolution by hand
+ * unless the change reopens the incident, and an operator's edit the change was computed
+ * without (made before the engine heard of the edit).
  */
 function detectorFields(change: IncidentChange, head: StoredHead): IncidentFields {
   const { timeline: _timeline, ...fields } = change.incident;
   const keepResolved = head.byHand && fields.status === 'open' && change.appended.every((e) => e.kind !== 'reopened');
+  const staleEdit = head.edited && head.edited.overrides?.at !== fields.overrides?.at;
   return {
     ...fields,
     review: head.review,
     ...(keepResolved ? { status: head.status, resolved_at: head.resolved_at } : {}),
+    ...(staleEdit ? head.edited : {}),
   };
 }
 
@@ -426,10 +460,9 @@ function operatorVerb(
   ctx: IncidentsContext,
   id: string,
   action: OperatorActionKind,
-  input: { by: string; reason?: string; text?: string },
+  input: Pick<OperatorAction, 'by' | 'reason' | 'text' | 'phase' | 'edit' | 'catalog'>,
 ): Promise<Incident> {
-  const { by, reason, text } = input;
-  const op: OperatorAction = { incidentId: id, action, by, at: ctx.clock.now(), reason, text };
+  const op: OperatorAction = { incidentId: id, action, at: ctx.clock.now(), ...input };
   return ctx.writer.verb(op, ctx.engine);
 }
 
@@ -460,7 +493,29 @@ export function resolveIncident(
   return operatorVerb(ctx, id, 'resolve', { by: input.by, text: input.note });
 }
 
-/** A `note` timeline entry. */
-export function addNote(ctx: IncidentsContext, id: string, input: { by: string; text: string }): Promise<Incident> {
-  return operatorVerb(ctx, id, 'note', input);
+/** A `note` timeline entry; with a phase, a public update in that phase. */
+export function addNote(
+  ctx: IncidentsContext,
+  id: string,
+  input: { by: string; text: string; phase?: UpdatePhase | undefined },
+): Promise<Incident> {
+  const { by, text, phase } = input;
+  return operatorVerb(ctx, id, 'note', { by, text, ...(phase ? { phase } : {}) });
+}
+
+/** Edits a draft's or a published incident's title, components and impacts (an `edited` entry). */
+export function editIncident(
+  ctx: IncidentsContext,
+  id: string,
+  input: { by: string; edit: IncidentEdit; catalog: ComponentCatalog },
+): Promise<Incident> {
+  return operatorVerb(ctx, id, 'edit', input);
+}
+
+/** An incident an operator writes, published at once; past times make a retroactive post. */
+export function createIncident(
+  ctx: IncidentsContext,
+  input: NewIncident & { by: string; catalog: ComponentCatalog },
+): Promise<Incident> {
+  return ctx.writer.create(newOperatorIncident(input, input.by, ctx.clock.now(), input.catalog));
 }

@@ -30,12 +30,14 @@ export function incidentMetricsRecorder(metrics: Metrics, known: readonly Incide
   publish();
   return (change, stored) => {
     const rule = change.rule || 'unknown';
-    if (change.opened) {
+    // An operator's own post is neither a draft nor a review of one: only the gauge counts it.
+    const drafted = stored.origin !== 'operator';
+    if (change.opened && drafted) {
       metrics.incidentsOpened.inc({ rule });
       metrics.detectionDelay.observe(Math.max(0, Date.parse(stored.opened_at) - change.firstFailureMs) / 1000);
     }
     for (const e of change.appended) {
-      if (e.kind === 'confirmed' || e.kind === 'dismissed') metrics.incidentReviews.inc({ rule, review: e.kind });
+      if (drafted && (e.kind === 'confirmed' || e.kind === 'dismissed')) metrics.incidentReviews.inc({ rule, review: e.kind });
     }
     state.set(stored.id, `${stored.status}|${stored.review}`);
     publish();

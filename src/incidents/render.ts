@@ -1,3 +1,4 @@
+import { phasedLabel } from '../status/public-text.js';
 import type { Incident } from './incident.js';
 import { formatCount, type ListLimit, PAGE_LIST_LIMIT, plural, type SummarisedIncident, countsOf, impactBreakdown } from './summary.js';
 
@@ -38,7 +39,9 @@ export function renderMarkdown(
     ...shown.map((c) => `- ${name(c.id)}: ${resolved ? 'OK' : `KO (${IMPACT_WORDS[c.impact] ?? c.impact})`}`),
     ...(hidden > 0 ? [`- and ${formatCount(hidden)} more`] : []),
     '',
-    ...incident.timeline.map((e) => `EDIT ${e.at.slice(11, 16)} UTC: ${e.text}${e.author === 'tocsin' ? '' : ` (${e.author})`}`),
+    ...incident.timeline.map(
+      (e) => `${phasedLabel(`EDIT ${e.at.slice(11, 16)} UTC`, e.phase)}: ${e.text}${e.author === 'tocsin' ? '' : ` (${e.author})`}`,
+    ),
     '',
   ];
   return lines.join('\n');

@@ -1,5 +1,6 @@
 import type { OperatorAction } from '../engine/types.js';
 import { TocsinError } from '../errors.js';
+import { applyEdit } from './edit.js';
 import type { Incident, TimelineEntry } from './incident.js';
 
 /**
@@ -8,8 +9,10 @@ import type { Incident, TimelineEntry } from './incident.js';
  *
  * review: pending → confirmed | dismissed (both final: confirming a dismissed incident, or
  * dismissing a confirmed one, is a CONFLICT). status: open → resolved by hand (CONFLICT when
- * already resolved). Notes are always allowed. Confirming a resolved draft is allowed: that is
- * how a short outage is published after the fact (SCENARIOS S8, "retroactive").
+ * already resolved). Notes are always allowed; a note may carry a public update phase. Edits
+ * (edit.ts) apply to drafts and published incidents, not to dismissed ones. Confirming a
+ * resolved draft is allowed: that is how a short outage is published after the fact (SCENARIOS
+ * S8, "retroactive").
  */
 export type TransitionResult =
   | { readonly ok: true; readonly incident: Incident; readonly entry: TimelineEntry }
@@ -48,8 +51,17 @@ export function applyOperatorAction(doc: Incident, action: OperatorAction): Tran
     case 'note': {
       const text = action.text?.trim() ?? '';
       if (text === '') return fail('INVALID', 'text: required for a note');
-      const entry = { at, kind: 'note' as const, text, author: action.by };
+      const entry = { at, kind: 'note' as const, text, author: action.by, ...(action.phase ? { phase: action.phase } : {}) };
       return { ok: true, incident: { ...doc, timeline: [...doc.timeline, entry] }, entry };
+    }
+    case 'edit': {
+      if (!action.edit || !action.catalog) return fail('INVALID', 'body: nothing to change');
+      try {
+        return { ok: true, ...applyEdit(doc, action.edit, action.by, at, action.catalog) };
+      } catch (err) {
+        if (err instanceof TocsinError) return { ok: false, error: err };
+        throw err;
+      }
     }
   }
 }

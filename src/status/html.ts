@@ -1,5 +1,6 @@
 import type { ComponentStatus } from '../engine/types.js';
 import { firstPreferred, formatCount, impactBreakdown, plural } from '../incidents/summary.js';
+import { everyDay, type PublicHistory } from './history.js';
 import type { PublicComponent, PublicIncident, PublicMaintenance, StatusModel } from './model.js';
 
 /**
@@ -70,6 +71,10 @@ h3{font-size:1rem;margin:1rem 0 .25rem;color:#59636e}
 .retro{color:#8250df}
 .none{color:#59636e}
 .stale{border-left:.3rem solid #9a6700}
+.hist{flex-basis:100%;margin:.15rem 0 .1rem}
+.bars{display:block;width:100%;height:2rem}
+.legend{display:flex;justify-content:space-between;color:#59636e;font-size:.8rem}
+.sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 footer{color:#59636e;font-size:.85rem;margin:2rem 0 1rem}
 a{color:#0969da}
 `;
@@ -187,6 +192,49 @@ function componentRow(c: PublicComponent): string {
     `<div class="row" data-component="${escapeHtml(c.id)}" data-status="${c.status}">` +
     `<span>${escapeHtml(c.name)}${region}</span>` +
     `<span class="status" style="color:${COLOURS[c.status]}"><span class="dot" style="background:${COLOURS[c.status]}"></span>${STATUS_WORDS[c.status]}</span>` +
+    (c.history ? historyBars(c.history) : '') +
+    '</div>'
+  );
+}
+
+/** A day without data (before history started): grey, not green. */
+const NO_DATA_COLOUR = '#d1d9e0';
+/** Days a bar's text fallback names one by one; the rest are counted. */
+const LISTED_DAYS = 10;
+
+/** `99.95%`, truncated (never rounded up to 100% while there was downtime). */
+export function uptimeText(uptime: number | null): string {
+  return uptime === null ? 'no data' : `${(Math.floor(uptime * 100) / 100).toFixed(2)}%`;
+}
+
+/**
+ * A component's 90 daily bars as inline SVG (no script, nothing fetched: the page's CSP holds).
+ * Each bar's `<title>` is the browser's own tooltip; a visually hidden paragraph says the same
+ * in text for screen readers and text browsers.
+ */
+function historyBars(h: PublicHistory): string {
+  const days = everyDay(h);
+  const step = 6;
+  const rects = days.map((d, i) => {
+    const colour = d.worst === 'no_data' ? NO_DATA_COLOUR : COLOURS[d.worst];
+    const words = d.worst === 'no_data' ? 'No data' : `${uptimeText(d.uptime)} uptime, ${STATUS_WORDS[d.worst]}`;
+    return (
+      `<rect x="${i * step}" y="0" width="${step - 1.5}" height="32" rx="1" fill="${colour}" data-day="${escapeHtml(d.day)}" data-worst="${d.worst}">` +
+      `<title>${escapeHtml(d.day)}: ${escapeHtml(words)}</title></rect>`
+    );
+  });
+  const summary = `${uptimeText(h.uptime)} uptime over ${days.length} days; ${plural(h.days_with_incidents, 'day')} with incidents`;
+  const notable = h.days.filter((d) => d.worst !== 'operational' && d.worst !== 'no_data');
+  const listed = notable
+    .slice(-LISTED_DAYS)
+    .map((d) => `${d.day} ${STATUS_WORDS[d.worst as ComponentStatus].toLowerCase()} (${uptimeText(d.uptime)})`);
+  const more = notable.length - listed.length;
+  const detail = listed.length > 0 ? `: ${listed.join(', ')}${more > 0 ? `, and ${formatCount(more)} earlier` : ''}` : '';
+  return (
+    `<div class="hist" data-uptime="${h.uptime ?? ''}">` +
+    `<svg class="bars" viewBox="0 0 ${days.length * step} 32" preserveAspectRatio="none" aria-hidden="true">${rects.join('')}</svg>` +
+    `<div class="legend" aria-hidden="true"><span>${days.length} days ago</span><span>${escapeHtml(uptimeText(h.uptime))} uptime</span><span>Today</span></div>` +
+    `<p class="sr">${escapeHtml(summary + detail)}</p>` +
     '</div>'
   );
 }

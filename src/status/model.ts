@@ -1,12 +1,14 @@
-import { publicGeneratedText, type PublicWording, publicWording } from './public-text.js';
+import { phasedLabel, publicGeneratedText, type PublicWording, publicWording } from './public-text.js';
 import type { Plan } from '../config/plan.js';
 import type { MaintenanceSpec } from '../config/schema.js';
 import { compileWindow, type Window } from '../engine/maintenance.js';
 import { Topology } from '../engine/topology.js';
 import { type ComponentStatus, worstStatus } from '../engine/types.js';
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { Incident, TimelineEntry, UpdatePhase } from '../incidents/incident.js';
 import { type ComponentCounts, PAGE_LIST_LIMIT, summariseIncident } from '../incidents/summary.js';
 import type { IncidentStore } from '../store/port.js';
+import { type PublicHistory, publicHistory, type UptimeHistory } from './history.js';
+import { nextOccurrence } from './occurrence.js';
 
 /**
  * The public status page's model (CONTRACT §6, `/status` and `/status.json`): what anyone on the
@@ -38,6 +40,7 @@ export const PUBLIC_KINDS: ReadonlySet<TimelineEntry['kind']> = new Set([
   'reopened',
   'note',
   'maintenance',
+  'edited',
 ]);
 
 export interface PublicComponent {
@@ -47,6 +50,8 @@ export interface PublicComponent {
   readonly region?: string;
   readonly description?: string;
   readonly status: ComponentStatus;
+  /** Uptime over the last 90 days (docs/status-page.md, "Uptime history"), when history is kept. */
+  readonly history?: PublicHistory;
 }
 
 export interface PublicTimelineEntry {
@@ -55,6 +60,8 @@ export interface PublicTimelineEntry {
   readonly text: string;
   /** `14:02 UTC` for the first entry (the post), `EDIT 14:11 UTC` after; the date is added when the day differs. */
   readonly label: string;
+  /** An operator's update phase (investigating, identified, monitoring, resolved); absent otherwise. */
+  readonly phase?: UpdatePhase;
 }
 
 export interface PublicIncident {
@@ -105,6 +112,8 @@ export interface StatusInput {
   readonly incidents: readonly Incident[];
   /** The engine's live statuses (`engine.componentStatuses()`), when a live engine runs. */
   readonly live?: Readonly<Record<string, ComponentStatus>>;
+  /** Uptime history as read at `now` (src/status/history.ts); without it, components carry none. */
+  readonly history?: UptimeHistory;
   readonly now: number;
 }
 
@@ -152,6 +161,7 @@ export function statusModel(input: StatusInput): StatusModel {
       ...(c.region !== undefined ? { region: c.region } : {}),
       ...(c.description !== undefined ? { description: c.description } : {}),
       status,
+      ...(input.history ? { history: publicHistory(input.history, c.id) } : {}),
     };
   });
   const overall = worstStatus(components.map((c) => c.status));
@@ -236,7 +246,8 @@ function publicIncident(inc: Incident, nameOf: (id: string) => string, wording: 
     const at = utcIso(e.at);
     const day = at.slice(0, 10);
     const time = `${day === postDay ? '' : `${day} `}${at.slice(11, 16)} UTC`;
-    return { at: e.at, kind: pub.kind, text: pub.text, label: i === 0 ? time : `EDIT ${time}` };
+    const label = phasedLabel(i === 0 ? time : `EDIT ${time}`, e.phase);
+    return { at: e.at, kind: pub.kind, text: pub.text, label, ...(e.phase ? { phase: e.phase } : {}) };
   });
   // Signals are not published; components past the first ones are counted, not listed.
   const summary = summariseIncident(inc, { components: PAGE_LIST_LIMIT, signals: 0 });
@@ -257,7 +268,7 @@ function publicIncident(inc: Incident, nameOf: (id: string) => string, wording: 
 }
 
 /** An RFC 3339 time as UTC ISO (entries may carry an offset); unparsable text is kept as is. */
-function utcIso(at: string): string {
+export function utcIso(at: string): string {
   const ms = Date.parse(at);
   return Number.isFinite(ms) ? new Date(ms).toISOString() : at;
 }
@@ -335,33 +346,6 @@ function oneOffUpcoming(spec: MaintenanceSpec, now: number): { start: number; en
   const start = Date.parse(spec.start);
   const end = Date.parse(spec.end);
   return start > now && start <= now + MAINTENANCE_AHEAD_MS ? { start, end } : undefined;
-}
-
-/**
- * The first occurrence of a recurring window starting in `(now, until]`. `activeAt(t)` answers the
- * latest start in `(t - duration, t]`, so probing every `duration` covers every minute once
- * (about one cron match per minute ahead in all, whatever the duration); the earliest start of
- * the first hit's span is then found by walking back through overlapping occurrences.
- */
-export function nextOccurrence(
-  window: Window,
-  durationMs: number,
-  now: number,
-  until: number,
-): { start: number; end: number } | undefined {
-  if (durationMs <= 0) return undefined;
-  for (let t = now + durationMs; t - durationMs < until; t += durationMs) {
-    const probeAt = Math.min(t, until);
-    let hit = window.activeAt(probeAt);
-    if (!hit || hit.start <= now) continue;
-    for (;;) {
-      const earlier = window.activeAt(hit.start - 1);
-      if (!earlier || earlier.start <= now) break;
-      hit = earlier;
-    }
-    return hit;
-  }
-  return undefined;
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import type { Plan } from '../config/plan.js';
 import type { ErrorCode } from '../events/error-codes.js';
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { Incident, TimelineEntry, UpdatePhase } from '../incidents/incident.js';
 
 /** What the public wording needs from the config. */
 export interface PublicWording {
@@ -155,4 +155,20 @@ export function publicGeneratedText(e: TimelineEntry, inc: Incident, w: PublicWo
     default:
       return '';
   }
+}
+
+/** A public update phase as the page heads its line with it. */
+export const PHASE_WORDS: Record<UpdatePhase, string> = {
+  investigating: 'Investigating',
+  identified: 'Identified',
+  monitoring: 'Monitoring',
+  resolved: 'Resolved',
+};
+
+/**
+ * An entry's label with its phase, as status pages head an update: `EDIT 14:05 UTC — Identified`
+ * (the page writes `label: text`). Only operators' updates carry a phase.
+ */
+export function phasedLabel(label: string, phase: UpdatePhase | undefined): string {
+  return phase ? `${label} — ${PHASE_WORDS[phase]}` : label;
 }

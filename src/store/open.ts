@@ -1,7 +1,7 @@
 import type { Plan } from '../config/plan.js';
 import type { WarnFn } from '../private-files.js';
 import { passwordsInUrl } from '../redis/connection.js';
-import type { IncidentStore } from './port.js';
+import type { IncidentStore, UptimeStore } from './port.js';
 import { SqliteStore } from './sqlite.js';
 
 /**
@@ -12,7 +12,7 @@ import { SqliteStore } from './sqlite.js';
 export async function openStore(
   plan: Plan,
   opts: { warn?: WarnFn; env?: NodeJS.ProcessEnv; onUnreplicated?: () => void } = {},
-): Promise<IncidentStore> {
+): Promise<IncidentStore & UptimeStore> {
   switch (plan.store.kind) {
     case 'sqlite':
       return SqliteStore.open(plan.store.path, opts);

@@ -1,6 +1,8 @@
 import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
 
+type Impact = Incident['components'][number]['impact'];
+
 export interface IncidentFilter {
   readonly status?: Incident['status'];
   readonly review?: Incident['review'];
@@ -78,4 +80,65 @@ export class JsonText {
 /** The JSON text a state value is stored as. */
 export function stateText(value: unknown): string {
   return value instanceof JsonText ? value.text : JSON.stringify(value);
+}
+
+/**
+ * What one published incident says of one component, for uptime history (docs/status-page.md,
+ * "Uptime history"): the impact from `start` to `end` (ms; `null` while the incident is open).
+ * `counted`: the time up to which this span is counted in the component's day rows; the rest
+ * of an open span (from `counted` to now) is added when history is read.
+ */
+export interface UptimeSpan {
+  readonly incident: string;
+  readonly component: string;
+  readonly impact: Impact;
+  readonly start: number;
+  readonly end: number | null;
+  readonly counted: number;
+}
+
+/**
+ * One component's day (UTC, `YYYY-MM-DD`) in seconds per state of its published incidents. Only
+ * days with some are stored: a day without a row was operational.
+ */
+export interface UptimeDay {
+  readonly day: string;
+  readonly component: string;
+  readonly major: number;
+  readonly partial: number;
+  readonly degraded: number;
+}
+
+/** One change of uptime history: spans put and removed, and day rows (all zero: the row goes). */
+export interface UptimeWrite {
+  readonly put: readonly UptimeSpan[];
+  readonly remove: readonly { readonly incident: string; readonly component: string }[];
+  readonly days: readonly UptimeDay[];
+}
+
+/**
+ * Called after each incident write a store took (the uptime recorder listens). It must not throw
+ * or wait: the write is done, and its caller is waiting for the answer.
+ */
+export type SavedListener = (incident: IncidentFields) => void;
+
+/**
+ * Uptime history kept beside the incidents (both adapters implement it; the shared contract
+ * suite tests it). Sizes are bounded: spans of the last 90 days (one per published incident and
+ * component) and at most one day row per component and day; `pruneUptime` drops older ones.
+ */
+export interface UptimeStore {
+  /** `listener` hears of every incident write this store (and its fenced views) took. */
+  onIncidentSaved(listener: SavedListener): void;
+  /** The spans of one incident. */
+  uptimeFootprint(incident: string): Promise<UptimeSpan[]>;
+  /** The spans of these components still open or ending at or after `from` (ms). */
+  uptimeSpans(components: readonly string[], from: number): Promise<UptimeSpan[]>;
+  /** Every open span, or those of one component. */
+  openUptimeSpans(component?: string): Promise<UptimeSpan[]>;
+  saveUptime(write: UptimeWrite): Promise<void>;
+  /** Day rows from `from` to `to` (days, inclusive), of every component or of one. */
+  uptimeDays(from: string, to: string, component?: string): Promise<UptimeDay[]>;
+  /** Drops day rows before `beforeDay` and spans that ended before `before` (ms). */
+  pruneUptime(beforeDay: string, before: number): Promise<void>;
 }

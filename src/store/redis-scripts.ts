@@ -160,3 +160,153 @@ if fenced then return fenced end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `;
+
+/**
+ * Uptime history (layout in docs/fleet.md): `uptime:fp:<incident>` (hash: component →
+ * `impact|start|end|counted`, end empty while open), `uptime:comp:<component>` (sorted set of
+ * incidents by span start), `uptime:open` (set of `incident\0component` for open spans),
+ * `uptime:ends` (sorted set of closed spans by end, for pruning), `uptime:day:<YYYY-MM-DD>`
+ * (hash: component → `major|partial|degraded` seconds) and `uptime:days` (sorted set of the days
+ * that have a hash, by their start in ms).
+ */
+const UPTIME_SPAN = `
+local function spanKey(prefix, incident) return prefix .. 'uptime:fp:' .. incident end
+local function member(incident, component) return incident .. '\\0' .. component end
+local function endOf(value)
+  local _, _, e = string.match(value, '^([^|]*)|([^|]*)|([^|]*)|')
+  return e
+end
+local function isOpen(value) return endOf(value) == '' end
+`;
+
+/**
+ * saveUptime. ARGV: prefix, number of spans put, number removed, then per span put: incident,
+ * component, impact, start, end ('' = open), counted; per removal: incident, component; then
+ * per day: day, its start in ms, component, major, partial, degraded (all 0: the row goes).
+ */
+export const SAVE_UPTIME = `${UPTIME_SPAN}
+local prefix, puts, removes = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local i = 4
+for _ = 1, puts do
+  local incident, component, impact, s, e, counted = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local m = member(incident, component)
+  redis.call('HSET', spanKey(prefix, incident), component, impact .. '|' .. s .. '|' .. e .. '|' .. counted)
+  redis.call('ZADD', prefix .. 'uptime:comp:' .. component, s, incident)
+  if e == '' then
+    redis.call('SADD', prefix .. 'uptime:open', m)
+    redis.call('ZREM', prefix .. 'uptime:ends', m)
+  else
+    redis.call('SREM', prefix .. 'uptime:open', m)
+    redis.call('ZADD', prefix .. 'uptime:ends', e, m)
+  end
+  i = i + 6
+end
+for _ = 1, removes do
+  local incident, component = ARGV[i], ARGV[i + 1]
+  local m = member(incident, component)
+  redis.call('HDEL', spanKey(prefix, incident), component)
+  redis.call('ZREM', prefix .. 'uptime:comp:' .. component, incident)
+  redis.call('SREM', prefix .. 'uptime:open', m)
+  redis.call('ZREM', prefix .. 'uptime:ends', m)
+  i = i + 2
+end
+while i + 5 <= #ARGV do
+  local day, ms, component = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local major, partial, degraded = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local key = prefix .. 'uptime:day:' .. day
+  if tonumber(major) + tonumber(partial) + tonumber(degraded) == 0 then
+    redis.call('HDEL', key, component)
+  else
+    redis.call('HSET', key, component, major .. '|' .. partial .. '|' .. degraded)
+    redis.call('ZADD', prefix .. 'uptime:days', ms, day)
+  end
+  i = i + 6
+end
+return 1
+`;
+
+/**
+ * uptimeSpans. ARGV: prefix, from (ms), mode ('all': spans open or ending at or after `from`;
+ * 'open': open spans only), then the components. Returns a flat array: incident, component, value.
+ */
+export const UPTIME_SPANS = `${UPTIME_SPAN}
+local prefix, from, mode = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local out = {}
+for i = 4, #ARGV do
+  local component = ARGV[i]
+  for _, incident in ipairs(redis.call('ZRANGE', prefix .. 'uptime:comp:' .. component, 0, -1)) do
+    local value = redis.call('HGET', spanKey(prefix, incident), component)
+    if value then
+      local e = endOf(value)
+      if e == '' or (mode == 'all' and tonumber(e) >= from) then
+        out[#out + 1] = incident
+        out[#out + 1] = component
+        out[#out + 1] = value
+      end
+    end
+  end
+end
+return out
+`;
+
+/** openUptimeSpans of every component. ARGV: prefix. Returns incident, component, value triples. */
+export const OPEN_UPTIME_SPANS = `${UPTIME_SPAN}
+local prefix = ARGV[1]
+local out = {}
+for _, m in ipairs(redis.call('SMEMBERS', prefix .. 'uptime:open')) do
+  local cut = string.find(m, '\\0', 1, true)
+  local incident, component = string.sub(m, 1, cut - 1), string.sub(m, cut + 1)
+  local value = redis.call('HGET', spanKey(prefix, incident), component)
+  if value and isOpen(value) then
+    out[#out + 1] = incident
+    out[#out + 1] = component
+    out[#out + 1] = value
+  end
+end
+return out
+`;
+
+/**
+ * uptimeDays. ARGV: prefix, from and to (the days' starts in ms), component ('' = every one).
+ * Returns a flat array: day, component, value.
+ */
+export const UPTIME_DAYS = `
+local prefix, from, to, component = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local out = {}
+for _, day in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'uptime:days', from, to)) do
+  local key = prefix .. 'uptime:day:' .. day
+  if component == '' then
+    local row = redis.call('HGETALL', key)
+    for i = 1, #row, 2 do
+      out[#out + 1] = day
+      out[#out + 1] = row[i]
+      out[#out + 1] = row[i + 1]
+    end
+  else
+    local value = redis.call('HGET', key, component)
+    if value then
+      out[#out + 1] = day
+      out[#out + 1] = component
+      out[#out + 1] = value
+    end
+  end
+end
+return out
+`;
+
+/** pruneUptime. ARGV: prefix, the first kept day's start (ms), the oldest kept span end (ms). */
+export const PRUNE_UPTIME = `${UPTIME_SPAN}
+local prefix, firstDay, before = ARGV[1], ARGV[2], ARGV[3]
+for _, day in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'uptime:days', '-inf', '(' .. firstDay)) do
+  redis.call('DEL', prefix .. 'uptime:day:' .. day)
+  redis.call('ZREM', prefix .. 'uptime:days', day)
+end
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'uptime:ends', '-inf', '(' .. before)) do
+  local cut = string.find(m, '\\0', 1, true)
+  local incident, component = string.sub(m, 1, cut - 1), string.sub(m, cut + 1)
+  redis.call('HDEL', spanKey(prefix, incident), component)
+  redis.call('ZREM', prefix .. 'uptime:comp:' .. component, incident)
+  redis.call('ZREM', prefix .. 'uptime:ends', m)
+end
+return 1
+`;

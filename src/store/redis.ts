@@ -2,9 +2,30 @@ import { Redis, type Result } from 'ioredis';
 import { TocsinError } from '../errors.js';
 import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
-import { type IncidentFilter, type IncidentStore, type IncidentWrite, type SaveOutcome, stateText } from './port.js';
+import {
+  type IncidentFilter,
+  type IncidentStore,
+  type IncidentWrite,
+  type SavedListener,
+  type SaveOutcome,
+  stateText,
+  type UptimeDay,
+  type UptimeSpan,
+  type UptimeStore,
+  type UptimeWrite,
+} from './port.js';
 import { daemonRedisOptions, isSentinelUrl, redisOptions } from '../redis/connection.js';
-import { LIST_INCIDENTS, PUT_STATE, SAVE_INCIDENT, SAVE_LATEST } from './redis-scripts.js';
+import {
+  LIST_INCIDENTS,
+  OPEN_UPTIME_SPANS,
+  PRUNE_UPTIME,
+  PUT_STATE,
+  SAVE_INCIDENT,
+  SAVE_LATEST,
+  SAVE_UPTIME,
+  UPTIME_DAYS,
+  UPTIME_SPANS,
+} from './redis-scripts.js';
 
 export { daemonRedisOptions } from '../redis/connection.js';
 
@@ -20,6 +41,11 @@ declare module 'ioredis' {
     tocsinPutState(
       state: string, fenceKey: string, field: string, json: string, token: string
     ): Result<number, Context>;
+    tocsinSaveUptime(...args: string[]): Result<number, Context>;
+    tocsinUptimeSpans(...args: string[]): Result<string[], Context>;
+    tocsinOpenUptimeSpans(prefix: string): Result<string[], Context>;
+    tocsinUptimeDays(prefix: string, from: string, to: string, component: string): Result<string[], Context>;
+    tocsinPruneUptime(prefix: string, firstDay: string, before: string): Result<number, Context>;
   }
 }
 
@@ -38,6 +64,8 @@ interface Counts {
   unreplicated: number;
   skipUntil: number;
   onUnreplicated?: (() => void) | undefined;
+  /** Listeners of incident writes (`onIncidentSaved`), heard through every fenced view too. */
+  saved: SavedListener[];
 }
 /** Results per script call: keeps one call from blocking Redis for long with 10k probes. */
 const LATEST_CHUNK = 500;
@@ -122,7 +150,7 @@ function scoreOf(openedAt: string): string {
  * opened_at index all incidents, each status, each review and each pair; latest results and
  * engine state are hashes. Every change that touches several keys is one Lua script.
  */
-export class RedisStore implements IncidentStore {
+export class RedisStore implements IncidentStore, UptimeStore {
   readonly #client: Redis;
   readonly #prefix: string;
   readonly #fence: Fence | undefined;
@@ -138,7 +166,7 @@ export class RedisStore implements IncidentStore {
     fence: Fence | undefined,
     ownsClient: boolean,
     wait: ReplicasWait = { count: 0, timeoutMs: 0 },
-    counts: Counts = { unreplicated: 0, skipUntil: 0 },
+    counts: Counts = { unreplicated: 0, skipUntil: 0, saved: [] },
   ) {
     this.#client = client;
     this.#prefix = prefix;
@@ -174,6 +202,12 @@ export class RedisStore implements IncidentStore {
     client.defineCommand('tocsinListIncidents', { numberOfKeys: 2, lua: LIST_INCIDENTS });
     client.defineCommand('tocsinSaveLatest', { numberOfKeys: 2, lua: SAVE_LATEST });
     client.defineCommand('tocsinPutState', { numberOfKeys: 2, lua: PUT_STATE });
+    // Uptime history keys are derived from the prefix inside the scripts, as the indices are.
+    client.defineCommand('tocsinSaveUptime', { numberOfKeys: 0, lua: SAVE_UPTIME });
+    client.defineCommand('tocsinUptimeSpans', { numberOfKeys: 0, lua: UPTIME_SPANS });
+    client.defineCommand('tocsinOpenUptimeSpans', { numberOfKeys: 0, lua: OPEN_UPTIME_SPANS });
+    client.defineCommand('tocsinUptimeDays', { numberOfKeys: 0, lua: UPTIME_DAYS });
+    client.defineCommand('tocsinPruneUptime', { numberOfKeys: 0, lua: PRUNE_UPTIME });
     return new RedisStore(client, prefix, undefined, owns, wait);
   }
 
@@ -291,12 +325,81 @@ export class RedisStore implements IncidentStore {
         incident.review,
         scoreOf(incident.opened_at),
         token,
-        ...append.map((e) => JSON.stringify({ at: e.at, kind: e.kind, text: e.text, author: e.author })),
+        ...append.map((e) =>
+          JSON.stringify({ at: e.at, kind: e.kind, text: e.text, author: e.author, phase: e.phase }),
+        ),
       ),
     );
     if (revision === 0) return { ok: false, conflict: true };
     await this.#waitForReplicas();
+    for (const l of this.#counts.saved) l(incident);
     return { ok: true, revision };
+  }
+
+  onIncidentSaved(listener: SavedListener): void {
+    this.#counts.saved.push(listener);
+  }
+
+  async uptimeFootprint(incident: string): Promise<UptimeSpan[]> {
+    const row = await this.#run(() => this.#client.hgetall(this.#key(`uptime:fp:${incident}`)));
+    return Object.entries(row).map(([component, value]) => parseSpan(incident, component, value));
+  }
+
+  async uptimeSpans(components: readonly string[], from: number): Promise<UptimeSpan[]> {
+    const out: UptimeSpan[] = [];
+    for (let i = 0; i < components.length; i += UPTIME_CHUNK) {
+      const flat = await this.#run(() =>
+        this.#client.tocsinUptimeSpans(this.#prefix, String(from), 'all', ...components.slice(i, i + UPTIME_CHUNK)),
+      );
+      out.push(...spansOf(flat));
+    }
+    return out;
+  }
+
+  async openUptimeSpans(component?: string): Promise<UptimeSpan[]> {
+    const flat = await this.#run(() =>
+      component === undefined
+        ? this.#client.tocsinOpenUptimeSpans(this.#prefix)
+        : this.#client.tocsinUptimeSpans(this.#prefix, '0', 'open', component),
+    );
+    return spansOf(flat);
+  }
+
+  /** In chunks (one script call each): a zone's thousands of rows would hold Redis for long in one. */
+  async saveUptime(write: UptimeWrite): Promise<void> {
+    const { put, remove, days } = write;
+    for (let i = 0; i < Math.max(put.length, remove.length, days.length); i += UPTIME_CHUNK) {
+      const puts = put.slice(i, i + UPTIME_CHUNK);
+      const removes = remove.slice(i, i + UPTIME_CHUNK);
+      const args = [this.#prefix, String(puts.length), String(removes.length)];
+      for (const s of puts) {
+        args.push(s.incident, s.component, s.impact, String(s.start), s.end === null ? '' : String(s.end), String(s.counted));
+      }
+      for (const r of removes) args.push(r.incident, r.component);
+      for (const d of days.slice(i, i + UPTIME_CHUNK)) {
+        args.push(d.day, String(dayStart(d.day)), d.component, String(d.major), String(d.partial), String(d.degraded));
+      }
+      await this.#run(() => this.#client.tocsinSaveUptime(...args));
+    }
+  }
+
+  async uptimeDays(from: string, to: string, component?: string): Promise<UptimeDay[]> {
+    const flat = await this.#run(() =>
+      this.#client.tocsinUptimeDays(this.#prefix, String(dayStart(from)), String(dayStart(to)), component ?? ''),
+    );
+    const out: UptimeDay[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const [major, partial, degraded] = (flat[i + 2] as string).split('|').map(Number);
+      const [day, component] = [flat[i] as string, flat[i + 1] as string];
+      out.push({ day, component, major: major ?? 0, partial: partial ?? 0, degraded: degraded ?? 0 });
+    }
+    // As SQLite orders them: by day, then component bytewise.
+    const bytewise = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return out.sort((a, b) => bytewise(a.day, b.day) || bytewise(a.component, b.component));
+  }
+
+  async pruneUptime(beforeDay: string, before: number): Promise<void> {
+    await this.#run(() => this.#client.tocsinPruneUptime(this.#prefix, String(dayStart(beforeDay)), String(before)));
   }
 
   async getState(key: string): Promise<unknown> {
@@ -362,6 +465,33 @@ export class RedisStore implements IncidentStore {
       throw storeError(err);
     }
   }
+}
+
+/** Items per uptime script call. */
+const UPTIME_CHUNK = 500;
+
+function dayStart(day: string): number {
+  return Date.parse(`${day}T00:00:00.000Z`);
+}
+
+function parseSpan(incident: string, component: string, value: string): UptimeSpan {
+  const [impact, start, end, counted] = value.split('|');
+  return {
+    incident,
+    component,
+    impact: impact as UptimeSpan['impact'],
+    start: Number(start),
+    end: end === '' || end === undefined ? null : Number(end),
+    counted: Number(counted),
+  };
+}
+
+function spansOf(flat: readonly string[]): UptimeSpan[] {
+  const out: UptimeSpan[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    out.push(parseSpan(flat[i] as string, flat[i + 1] as string, flat[i + 2] as string));
+  }
+  return out;
 }
 
 function withTimeline(doc: string, timeline: readonly string[]): Incident {

@@ -4,18 +4,49 @@ import Database from 'better-sqlite3';
 import { ensurePrivateDir, restrictFile, type WarnFn } from '../private-files.js';
 import type { ProbeResult } from '../events/probe-result.js';
 import type { Incident, TimelineEntry } from '../incidents/incident.js';
-import { type IncidentFilter, type IncidentStore, type IncidentWrite, type SaveOutcome, stateText } from './port.js';
+import {
+  type IncidentFilter,
+  type IncidentStore,
+  type IncidentWrite,
+  type SavedListener,
+  type SaveOutcome,
+  stateText,
+  type UptimeDay,
+  type UptimeSpan,
+  type UptimeStore,
+  type UptimeWrite,
+} from './port.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 
 interface IncidentRow {
   doc: string;
   revision: number;
 }
+interface SpanRow {
+  incident_id: string;
+  component: string;
+  impact: UptimeSpan['impact'];
+  start_ms: number;
+  end_ms: number | null;
+  counted_ms: number;
+}
+const SPAN_COLUMNS = 'incident_id, component, impact, start_ms, end_ms, counted_ms';
+function spanOf(r: SpanRow): UptimeSpan {
+  return {
+    incident: r.incident_id,
+    component: r.component,
+    impact: r.impact,
+    start: r.start_ms,
+    end: r.end_ms,
+    counted: r.counted_ms,
+  };
+}
 interface TimelineRow {
   at: string;
   kind: TimelineEntry['kind'];
   text: string;
   author: string;
+  phase: TimelineEntry['phase'] | null;
 }
 
 /**
@@ -23,8 +54,9 @@ interface TimelineRow {
  * writes). Incident documents are JSON without their timeline; timeline entries are rows, so an
  * append is an insert and "append-only" is enforced by the primary key.
  */
-export class SqliteStore implements IncidentStore {
+export class SqliteStore implements IncidentStore, UptimeStore {
   readonly #db: Database.Database;
+  readonly #saved: SavedListener[] = [];
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -117,7 +149,7 @@ export class SqliteStore implements IncidentStore {
   async saveIncident(write: IncidentWrite): Promise<SaveOutcome> {
     const db = this.#db;
     const { incident, append, expectedRevision, expectedEntries } = write;
-    return db.transaction((): SaveOutcome => {
+    const outcome = db.transaction((): SaveOutcome => {
       const row = db.prepare('SELECT revision FROM incidents WHERE id = ?').get(incident.id) as
         | { revision: number }
         | undefined;
@@ -145,10 +177,80 @@ export class SqliteStore implements IncidentStore {
         JSON.stringify(doc),
       );
       const insert = db.prepare(
-        'INSERT INTO timeline (incident_id, seq, at, kind, text, author) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO timeline (incident_id, seq, at, kind, text, author, phase) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
-      append.forEach((e, i) => insert.run(incident.id, stored + i, e.at, e.kind, e.text, e.author));
+      append.forEach((e, i) => insert.run(incident.id, stored + i, e.at, e.kind, e.text, e.author, e.phase ?? null));
       return { ok: true, revision };
+    })();
+    if (outcome.ok) for (const l of this.#saved) l(incident);
+    return outcome;
+  }
+
+  onIncidentSaved(listener: SavedListener): void {
+    this.#saved.push(listener);
+  }
+
+  async uptimeFootprint(incident: string): Promise<UptimeSpan[]> {
+    const rows = this.#db.prepare(`SELECT ${SPAN_COLUMNS} FROM uptime_spans WHERE incident_id = ?`).all(incident) as SpanRow[];
+    return rows.map(spanOf);
+  }
+
+  async uptimeSpans(components: readonly string[], from: number): Promise<UptimeSpan[]> {
+    const query = this.#db.prepare(
+      `SELECT ${SPAN_COLUMNS} FROM uptime_spans WHERE component = ? AND (end_ms IS NULL OR end_ms >= ?)`,
+    );
+    const out: UptimeSpan[] = [];
+    for (const c of components) for (const r of query.all(c, from) as SpanRow[]) out.push(spanOf(r));
+    return out;
+  }
+
+  async openUptimeSpans(component?: string): Promise<UptimeSpan[]> {
+    const rows = (
+      component === undefined
+        ? this.#db.prepare(`SELECT ${SPAN_COLUMNS} FROM uptime_spans WHERE end_ms IS NULL`).all()
+        : this.#db.prepare(`SELECT ${SPAN_COLUMNS} FROM uptime_spans WHERE component = ? AND end_ms IS NULL`).all(component)
+    ) as SpanRow[];
+    return rows.map(spanOf);
+  }
+
+  async saveUptime(write: UptimeWrite): Promise<void> {
+    const db = this.#db;
+    const put = db.prepare(
+      `INSERT INTO uptime_spans (${SPAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (incident_id, component) DO UPDATE SET impact = excluded.impact, start_ms = excluded.start_ms,
+         end_ms = excluded.end_ms, counted_ms = excluded.counted_ms`,
+    );
+    const remove = db.prepare('DELETE FROM uptime_spans WHERE incident_id = ? AND component = ?');
+    const day = db.prepare(
+      `INSERT INTO uptime_days (day, component, major, partial, degraded) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (day, component) DO UPDATE SET major = excluded.major, partial = excluded.partial, degraded = excluded.degraded`,
+    );
+    const noDay = db.prepare('DELETE FROM uptime_days WHERE day = ? AND component = ?');
+    db.transaction(() => {
+      for (const s of write.put) put.run(s.incident, s.component, s.impact, s.start, s.end, s.counted);
+      for (const r of write.remove) remove.run(r.incident, r.component);
+      for (const d of write.days) {
+        if (d.major + d.partial + d.degraded === 0) noDay.run(d.day, d.component);
+        else day.run(d.day, d.component, d.major, d.partial, d.degraded);
+      }
+    })();
+  }
+
+  async uptimeDays(from: string, to: string, component?: string): Promise<UptimeDay[]> {
+    const columns = 'day, component, major, partial, degraded';
+    return (
+      component === undefined
+        ? this.#db.prepare(`SELECT ${columns} FROM uptime_days WHERE day BETWEEN ? AND ? ORDER BY day, component`).all(from, to)
+        : this.#db
+            .prepare(`SELECT ${columns} FROM uptime_days WHERE component = ? AND day BETWEEN ? AND ? ORDER BY day`)
+            .all(component, from, to)
+    ) as UptimeDay[];
+  }
+
+  async pruneUptime(beforeDay: string, before: number): Promise<void> {
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM uptime_days WHERE day < ?').run(beforeDay);
+      this.#db.prepare('DELETE FROM uptime_spans WHERE end_ms < ?').run(before);
     })();
   }
 
@@ -169,9 +271,11 @@ export class SqliteStore implements IncidentStore {
 
   #withTimeline(doc: string, id: string): Incident {
     const timeline = this.#db
-      .prepare('SELECT at, kind, text, author FROM timeline WHERE incident_id = ? ORDER BY seq')
+      .prepare('SELECT at, kind, text, author, phase FROM timeline WHERE incident_id = ? ORDER BY seq')
       .all(id) as TimelineRow[];
-    return { ...(JSON.parse(doc) as Omit<Incident, 'timeline'>), timeline };
+    // Entries without a phase have no `phase` key, as they were written.
+    const entries = timeline.map(({ phase, ...e }): TimelineEntry => (phase ? { ...e, phase } : e));
+    return { ...(JSON.parse(doc) as Omit<Incident, 'timeline'>), timeline: entries };
   }
 }
 

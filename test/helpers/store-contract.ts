@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../src/events/probe-result.js';
 import type { Incident } from '../../src/incidents/incident.js';
-import type { IncidentStore } from '../../src/store/port.js';
+import type { IncidentStore, UptimeStore } from '../../src/store/port.js';
 import { saveDoc } from './store-writes.js';
+import { uptimeContract } from './uptime-contract.js';
 
 /** An incident document for store tests. */
 export function incident(id: string, openedAt: string, overrides: Partial<Incident> = {}): Incident {
@@ -34,9 +35,10 @@ function result(probe: string, target: string, vantage: string, at: string, ok =
  */
 export function storeContract(
   name: string,
-  open: () => Promise<IncidentStore>,
-  reopen?: () => Promise<IncidentStore>,
+  open: () => Promise<IncidentStore & UptimeStore>,
+  reopen?: () => Promise<IncidentStore & UptimeStore>,
 ) {
+  uptimeContract(name, open, reopen);
   describe(`IncidentStore contract: ${name}`, () => {
     let store: IncidentStore;
     beforeEach(async () => {
@@ -110,6 +112,20 @@ export function storeContract(
       });
       expect(saved).toEqual({ ok: true, revision: 2 });
       expect((await store.getIncident('inc_a'))?.incident.timeline).toEqual([...a.timeline, note]);
+    });
+
+    it('keeps an entry\'s update phase and extension fields of the document, and no phase where none was given', async () => {
+      const a = { ...incident('inc_a', '2026-01-01T00:00:00.000Z'), origin: 'operator' as const };
+      await store.saveIncident({ incident: a, append: a.timeline, expectedRevision: null, expectedEntries: 0 });
+      const update = { at: '2026-01-01T00:01:00.000Z', kind: 'note' as const, text: 'fix deployed', author: 'ops', phase: 'monitoring' as const };
+      const edited = { ...a, title: 'Edited', overrides: { at: '2026-01-01T00:01:00.000Z', title: true, removed: ['x'] } };
+      const write = { incident: edited, append: [update], expectedRevision: 1, expectedEntries: 1 };
+      const saved = await store.saveIncident(write);
+      expect(saved).toEqual({ ok: true, revision: 2 });
+      const got = (await store.getIncident('inc_a'))?.incident;
+      expect(got).toEqual({ ...edited, timeline: [...a.timeline, update] });
+      expect(got?.timeline.map((e) => 'phase' in e)).toEqual([...a.timeline.map(() => false), true]);
+      expect((await store.listIncidents())[0]).toEqual(got);
     });
 
     it('refuses a write computed from other entries than those stored, changing nothing', async () => {

@@ -167,9 +167,31 @@ probes:
     expect(await page.locator('[data-live="drafts"] article').count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, 'console-confirmed.png'), fullPage: true });
 
+    // Retitle it, post an update in a phase, and write an incident of our own, all from the forms.
+    const openCard = page.locator(`[data-live="open"] article[data-key="${apiId}"]`);
+    await openCard.locator('details.edit summary').click();
+    await openCard.locator('form[data-verb="edit"] input[name="title"]').fill('Public API errors');
+    await openCard.locator('button[data-action="edit"]').click();
+    await expect.poll(() => page.textContent('.flash.ok')).toContain(`Edited ${apiId}: Public API errors`);
+    await openCard.locator('form[data-verb="notes"] input[name="text"]').fill('A bad deploy; rolling back.');
+    await openCard.locator('form[data-verb="notes"] select[name="phase"]').selectOption('identified');
+    await openCard.locator('button[data-action="notes"]').click();
+    await expect.poll(() => page.textContent('.flash.ok')).toContain(`Note added to ${apiId}`);
+    await page.locator('details.write summary').click();
+    const write = page.locator('form[data-verb="create"]');
+    await write.locator('input[name="title"]').fill('Payment provider delays');
+    await write.locator('textarea[name="components"]').fill('shop=degraded');
+    await write.locator('input[name="update"]').fill('Our payment provider reports delays.');
+    await write.locator('select[name="phase"]').selectOption('investigating');
+    await write.locator('button[data-action="create"]').click();
+    await expect.poll(() => page.textContent('.flash.ok')).toContain('Published inc_');
+
     await page.goto(`${url}/status`);
     const published = page.locator(`article#${apiId}`);
     expect(await published.textContent()).toContain('We are investigating errors on the public API.');
+    expect(await published.textContent()).toContain('Public API errors');
+    expect(await published.textContent()).toMatch(/EDIT \d\d:\d\d UTC — Identified: A bad deploy; rolling back\./);
+    expect(await page.textContent('body')).toContain('Our payment provider reports delays.');
     expect(await page.locator(`article#${shopId}`).count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, 'console-status-page.png'), fullPage: true });
 

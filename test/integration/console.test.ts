@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProbe } from '../../probes/http.js';
 import { TokenTable } from '../../src/api/auth.js';
@@ -18,6 +18,7 @@ import { InlineQueue } from '../../src/queue/inline.js';
 import { ResultsBus } from '../../src/results/bus.js';
 import { LatestResults } from '../../src/results/latest.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { cookies, cookieValue, hidden } from '../helpers/console-forms.js';
 import { appId, largeIncident } from '../helpers/large-incident.js';
 import { makePlan } from '../helpers/plan.js';
 import { saveDoc } from '../helpers/store-writes.js';
@@ -58,22 +59,6 @@ async function fail(engine: Engine, writer: IncidentWriter, c: string, base: num
     await writer.apply(engine.ingest(event));
   }
   await writer.apply(engine.flush());
-}
-
-function cookies(res: LightMyRequestResponse): string[] {
-  const h = res.headers['set-cookie'];
-  return h === undefined ? [] : Array.isArray(h) ? h : [h];
-}
-
-function cookieValue(res: LightMyRequestResponse, name: string): string | undefined {
-  const c = cookies(res).find((x) => x.startsWith(`${name}=`));
-  return c?.slice(name.length + 1).split(';')[0];
-}
-
-function hidden(html: string, name: string): string {
-  const m = new RegExp(`name="${name}" value="([^"]+)"`).exec(html);
-  if (!m?.[1]) throw new Error(`no hidden field ${name}`);
-  return m[1];
 }
 
 describe('operator console over HTTP', () => {

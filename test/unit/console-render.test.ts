@@ -51,20 +51,37 @@ function formsOf(html: string, id: string): string[] {
 describe('console rendering', () => {
   it('offers each incident only the verbs its state allows, each form with the CSRF token', () => {
     const { sections } = renderSections(view());
-    expect(formsOf(sections.drafts, 'inc_draft')).toEqual(['confirm', 'dismiss', 'resolve', 'notes']);
-    expect(formsOf(sections.open, 'inc_open')).toEqual(['resolve', 'notes']);
+    expect(formsOf(sections.drafts, 'inc_draft')).toEqual(['confirm', 'dismiss', 'resolve', 'notes', 'edit']);
+    expect(formsOf(sections.open, 'inc_open')).toEqual(['resolve', 'notes', 'edit']);
+    // A dismissed draft is not an incident: nothing to edit.
     expect(formsOf(sections.recent, 'inc_gone')).toEqual(['notes']);
-    expect(formsOf(sections.recent, 'inc_done')).toEqual(['notes']);
+    expect(formsOf(sections.recent, 'inc_done')).toEqual(['notes', 'edit']);
     const forms = [...sections.drafts.matchAll(/<form [^>]*>([\s\S]*?)<\/form>/g)];
-    expect(forms).toHaveLength(4);
+    expect(forms).toHaveLength(5);
     for (const f of forms) expect(f[1]).toContain('<input type="hidden" name="_csrf" value="csrf-token-abc">');
     expect(sections.drafts).toMatch(/<input name="reason" [^>]*required/);
   });
 
   it('offers a retroactive confirmation of a draft that already resolved', () => {
     const { sections } = renderSections(view({ drafts: [incident({ id: 'inc_r', status: 'resolved', resolved_at: '2024-11-18T21:10:00Z' })] }));
-    expect(formsOf(sections.drafts, 'inc_r')).toEqual(['confirm', 'dismiss', 'notes']);
+    expect(formsOf(sections.drafts, 'inc_r')).toEqual(['confirm', 'dismiss', 'notes', 'edit']);
     expect(sections.drafts).toContain('Confirm (retroactive)');
+  });
+
+  it('offers a phase on notes, an edit form with the current title, and a form to write an incident', () => {
+    const page = renderConsolePage(view());
+    const { sections } = renderSections(view());
+    const note = /<form [^>]*data-verb="notes"[^>]*>([\s\S]*?)<\/form>/.exec(sections.open)?.[1] ?? '';
+    expect(note).toContain('<select name="phase"');
+    for (const phase of ['investigating', 'identified', 'monitoring', 'resolved']) expect(note).toContain(`<option value="${phase}">`);
+    const edit = /<form [^>]*data-verb="edit"[^>]*>([\s\S]*?)<\/form>/.exec(sections.open)?.[1] ?? '';
+    expect(edit).toMatch(/<input name="title" [^>]*value="[^"]+"/);
+    expect(edit).toContain('name="set"');
+    expect(edit).toContain('name="remove"');
+    const write = /<form [^>]*action="\/console\/incidents" [^>]*>([\s\S]*?)<\/form>/.exec(page)?.[1] ?? '';
+    expect(write).toContain('<input type="hidden" name="_csrf" value="csrf-token-abc">');
+    for (const name of ['title', 'components', 'opened_at', 'resolved_at', 'update', 'phase']) expect(write).toContain(`name="${name}"`);
+    expect(renderConsolePage(view({ principal: { name: 'dash', role: 'viewer' } }))).not.toContain('action="/console/incidents"');
   });
 
   it('gives a viewer no action at all', () => {
@@ -164,7 +181,7 @@ describe('a 10,000-component incident in the console (CONTRACT §5.11)', () => {
     expect(card).toContain('and 9,980 more (10,000 signals; slow: 1,000, outage: 9,000)');
     expect(card).toContain(`href="/console/incidents/${big.id}?signals=all"`);
     // The actions are still there.
-    expect(formsOf(card, big.id)).toEqual(['confirm', 'dismiss', 'resolve', 'notes']);
+    expect(formsOf(card, big.id)).toEqual(['confirm', 'dismiss', 'resolve', 'notes', 'edit']);
   });
 
   it('bounds each group of the components board, those in trouble first', () => {

@@ -12,10 +12,10 @@ import {
   isRetroactive,
   maintenanceWindows,
   MAX_INCIDENTS,
-  nextOccurrence,
   publicEntry,
   statusModel,
 } from '../../src/status/model.js';
+import { nextOccurrence } from '../../src/status/occurrence.js';
 import { publicWording } from '../../src/status/public-text.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { makePlan } from '../helpers/plan.js';

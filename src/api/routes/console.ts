@@ -21,12 +21,13 @@ import {
   sessionCookie,
 } from '../../console/sessions.js';
 import { TocsinError } from '../../errors.js';
-import type { Incident } from '../../incidents/incident.js';
-import { addNote, confirmIncident, dismissIncident, resolveIncident } from '../../incidents/manager.js';
+import { type ComponentImpact, componentCatalog, editedList, parseComponentImpact } from '../../incidents/edit.js';
+import { type Incident, UPDATE_PHASES, type UpdatePhase } from '../../incidents/incident.js';
+import { addNote, confirmIncident, createIncident, dismissIncident, editIncident, resolveIncident } from '../../incidents/manager.js';
 import type { ApiContext } from '../context.js';
 import { errorBody } from '../errors.js';
 import { checkThrottle, RateLimited, recordAuthFailure } from '../guard.js';
-import { MAX_TEXT_CHARS, textProblem } from '../schemas.js';
+import { MAX_LISTED_COMPONENTS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, textProblem } from '../schemas.js';
 
 /** The sign-in form's own CSRF cookie (double submit: there is no session yet to hold a token). */
 const SIGN_IN_COOKIE = 'tocsin_signin';
@@ -235,9 +236,73 @@ export function consoleRoutes(app: FastifyInstance, ctx: ApiContext, opts: Conso
       },
       notes: {
         done: 'Note added to',
-        run: (id, by, req) => addNote(ctx.incidents, id, { by, text: requiredText(field(req, 'text'), 'text') }),
+        run: (id, by, req) =>
+          addNote(ctx.incidents, id, { by, text: requiredText(field(req, 'text'), 'text'), phase: phaseField(field(req, 'phase')) }),
+      },
+      edit: {
+        done: 'Edited',
+        run: async (id, by, req) => {
+          const title = optionalTitle(field(req, 'title'));
+          const set = impactLines(field(req, 'set'), 'set');
+          const remove = (field(req, 'remove') ?? '').split(/[\s,]+/).filter((r) => r !== '');
+          let components: ComponentImpact[] | undefined;
+          if (set.length > 0 || remove.length > 0) {
+            // The verb takes the whole list: the stored one with these changes.
+            const found = await ctx.incidents.store.getIncident(id);
+            if (!found) throw new TocsinError('NOT_FOUND', `no incident ${id}`);
+            const list = editedList(found.incident.components, set, remove);
+            if (!list.ok) throw new TocsinError('INVALID', `remove: ${list.message}`);
+            components = list.value;
+          }
+          const catalog = componentCatalog(ctx.plan.components);
+          return editIncident(ctx.incidents, id, { by, edit: { title, components }, catalog });
+        },
       },
     };
+
+    /** The signed-in operator behind a form post, or undefined once the refusal is sent. */
+    const operatorSession = (req: FastifyRequest, reply: FastifyReply): Session | undefined => {
+      const session = sessionOf(req);
+      if (!session) {
+        void html(reply, 401, renderErrorPage('Signed out', 'Your console session ended. Sign in again, then repeat the action.'));
+        return undefined;
+      }
+      const csrf = csrfOf(req, session.csrf);
+      if (!csrf.ok) {
+        void refuse(reply, csrf.reason);
+        return undefined;
+      }
+      if (session.principal.role !== 'operator') {
+        void html(reply, 403, renderErrorPage('Refused', `Token "${session.principal.name}" is a viewer: it may look, not act.`));
+        return undefined;
+      }
+      return session;
+    };
+
+    scope.post(CONSOLE_PATHS.create, { bodyLimit: FORM_BODY_LIMIT_BYTES }, async (req, reply) => {
+      const session = operatorSession(req, reply);
+      if (!session) return reply;
+      try {
+        const phase = phaseField(field(req, 'phase'));
+        const update = optionalText(field(req, 'update'), 'update');
+        if (phase && !update) throw new TocsinError('INVALID', 'phase: give the update it is the phase of');
+        const inc = await createIncident(ctx.incidents, {
+          by: session.principal.name,
+          catalog: componentCatalog(ctx.plan.components),
+          title: requiredTitle(field(req, 'title')),
+          components: impactLines(field(req, 'components'), 'components'),
+          openedAt: formTime(field(req, 'opened_at'), 'opened_at'),
+          resolvedAt: formTime(field(req, 'resolved_at'), 'resolved_at'),
+          update: update ? { text: update, phase } : undefined,
+        });
+        session.flash = { kind: 'ok', text: `Published ${inc.id}: ${inc.title}` };
+        return redirect(reply, `${CONSOLE_PATHS.home}#${encodeURIComponent(inc.id)}`);
+      } catch (err) {
+        if (!(err instanceof TocsinError) || err.code === 'INTERNAL') throw err;
+        session.flash = { kind: 'error', text: `Could not publish the incident: ${err.message}` };
+        return redirect(reply, CONSOLE_PATHS.home);
+      }
+    });
 
     scope.post<{ Params: { id: string; verb: string } }>(
       '/console/incidents/:id/:verb',
@@ -246,15 +311,8 @@ export function consoleRoutes(app: FastifyInstance, ctx: ApiContext, opts: Conso
         const { id, verb } = req.params;
         const action = Object.hasOwn(verbs, verb) ? verbs[verb as ConsoleVerb] : undefined;
         if (!action) return html(reply, 404, renderErrorPage('Not found', `No action ${verb}.`));
-        const session = sessionOf(req);
-        if (!session) {
-          return html(reply, 401, renderErrorPage('Signed out', 'Your console session ended. Sign in again, then repeat the action.'));
-        }
-        const csrf = csrfOf(req, session.csrf);
-        if (!csrf.ok) return refuse(reply, csrf.reason);
-        if (session.principal.role !== 'operator') {
-          return html(reply, 403, renderErrorPage('Refused', `Token "${session.principal.name}" is a viewer: it may look, not act.`));
-        }
+        const session = operatorSession(req, reply);
+        if (!session) return reply;
         const back = field(req, 'back') === 'incident' ? CONSOLE_PATHS.incident(id) : `${CONSOLE_PATHS.home}#${encodeURIComponent(id)}`;
         try {
           const inc = await action.run(id, session.principal.name, req);
@@ -283,6 +341,49 @@ function requiredText(value: string | undefined, name: string): string {
 function optionalText(value: string | undefined, name: string): string | undefined {
   const text = value?.trim() ?? '';
   return text === '' ? undefined : requiredText(text, name);
+}
+
+function requiredTitle(value: string | undefined): string {
+  const title = requiredText(value, 'title');
+  if (title.length > MAX_TITLE_CHARS) throw new TocsinError('INVALID', `title: at most ${MAX_TITLE_CHARS} characters`);
+  return title;
+}
+
+function optionalTitle(value: string | undefined): string | undefined {
+  return value?.trim() ? requiredTitle(value) : undefined;
+}
+
+/** The phase select: empty for none. */
+function phaseField(value: string | undefined): UpdatePhase | undefined {
+  if (!value) return undefined;
+  const phase = UPDATE_PHASES.find((p) => p === value);
+  if (!phase) throw new TocsinError('INVALID', `phase: expected one of ${UPDATE_PHASES.join(', ')}`);
+  return phase;
+}
+
+/** `id=impact` lines (commas too); blank lines are skipped. */
+function impactLines(value: string | undefined, name: string): ComponentImpact[] {
+  const out: ComponentImpact[] = [];
+  for (const [i, line] of (value ?? '').split(/[\r\n,]+/).entries()) {
+    if (line.trim() === '') continue;
+    const parsed = parseComponentImpact(line.trim());
+    if (!parsed.ok) throw new TocsinError('INVALID', `${name}: line ${i + 1}: ${parsed.message}`);
+    out.push(parsed.value);
+  }
+  if (out.length > MAX_LISTED_COMPONENTS) throw new TocsinError('INVALID', `${name}: at most ${MAX_LISTED_COMPONENTS} components`);
+  return out;
+}
+
+/** A `datetime-local` value (`2024-11-18T21:00`, read as UTC as the form says) or an RFC 3339 time; empty: none. */
+function formTime(value: string | undefined, name: string): number | undefined {
+  const text = value?.trim() ?? '';
+  if (text === '') return undefined;
+  const local = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text);
+  const ms = Date.parse(local ? `${text}Z` : text);
+  if (!Number.isFinite(ms) || !(local || /(Z|[+-]\d{2}:\d{2})$/i.test(text))) {
+    throw new TocsinError('INVALID', `${name}: expected a UTC date and time like 2024-11-18T21:00`);
+  }
+  return ms;
 }
 
 function signInCookie(value: string, secure: boolean): string {

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { TocsinError } from '../../errors.js';
 import type { Incident } from '../../incidents/incident.js';
-import { addNote, confirmIncident, dismissIncident, resolveIncident } from '../../incidents/manager.js';
+import { componentCatalog } from '../../incidents/edit.js';
+import { addNote, confirmIncident, createIncident, dismissIncident, editIncident, resolveIncident } from '../../incidents/manager.js';
 import {
   API_LIST_LIMIT,
   componentCounts,
@@ -21,7 +22,10 @@ import { requireRole } from '../guard.js';
 import {
   type ComponentPage,
   ConfirmBody,
+  CreateIncidentBody,
   DismissBody,
+  EDIT_BODY_LIMIT_BYTES,
+  EditIncidentBody,
   IncidentListQuery,
   IncidentParams,
   IncidentPartQuery,
@@ -63,7 +67,8 @@ function limitsOf(q: { components?: ListLimit; signals?: ListLimit }): SummaryLi
 
 /**
  * The incident routes of CONTRACT §6: listing (cursor pagination, newest first), one document,
- * its components and signals a page at a time, and the operator verbs. Documents are answered
+ * its components and signals a page at a time, the operator verbs, and incidents operators write
+ * (`POST`) and edit (`PATCH`; src/incidents/edit.ts). Documents are answered
  * summarised (src/incidents/summary.ts, CONTRACT §5.11): at most 100 components and 100 signals
  * unless asked otherwise, with the counts over all of them.
  * Verbs go through src/incidents/manager.ts, which serialises them with
@@ -160,6 +165,40 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     verb('confirm', ConfirmBody, (id, by, b) => confirmIncident(ctx.incidents, id, { by, note: b.note }));
     verb('dismiss', DismissBody, (id, by, b) => dismissIncident(ctx.incidents, id, { by, reason: b.reason }));
     verb('resolve', ResolveBody, (id, by, b) => resolveIncident(ctx.incidents, id, { by, note: b.note }));
-    verb('notes', NoteBody, (id, by, b) => addNote(ctx.incidents, id, { by, text: b.text }));
+    verb('notes', NoteBody, (id, by, b) => addNote(ctx.incidents, id, { by, text: b.text, phase: b.phase }));
+
+    // An operator-written incident: 201 with the document (a new resource; the verbs answer 200).
+    scope.post(
+      '/api/v1/incidents',
+      { onRequest: authenticate(ctx, 'operator'), bodyLimit: EDIT_BODY_LIMIT_BYTES },
+      async (req, reply): Promise<SummarisedIncident> => {
+        const q = parse(IncidentQuery, req.query, 'query');
+        const b = parse(CreateIncidentBody, req.body, 'body');
+        const created = await createIncident(ctx.incidents, {
+          by: caller(req).name,
+          catalog: componentCatalog(ctx.plan.components),
+          title: b.title,
+          components: b.components,
+          openedAt: b.opened_at === undefined ? undefined : Date.parse(b.opened_at),
+          resolvedAt: b.resolved_at === undefined ? undefined : Date.parse(b.resolved_at),
+          update: b.update,
+        });
+        void reply.code(201).header('location', `/api/v1/incidents/${created.id}`);
+        return summariseDocument(created, limitsOf(q));
+      },
+    );
+
+    scope.patch(
+      '/api/v1/incidents/:id',
+      { onRequest: authenticate(ctx, 'operator'), bodyLimit: EDIT_BODY_LIMIT_BYTES },
+      async (req): Promise<SummarisedIncident> => {
+        const { id } = parse(IncidentParams, req.params, 'id');
+        const q = parse(IncidentQuery, req.query, 'query');
+        const edit = parse(EditIncidentBody, req.body, 'body');
+        const catalog = componentCatalog(ctx.plan.components);
+        const edited = await editIncident(ctx.incidents, id, { by: caller(req).name, edit, catalog });
+        return summariseDocument(edited, limitsOf(q));
+      },
+    );
   });
 }

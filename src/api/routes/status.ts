@@ -1,13 +1,21 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { renderStatusHtml } from '../../status/html.js';
+import { readHistory, type UptimeHistory } from '../../status/history.js';
 import { loadPublishedIncidents, type StatusModel, statusModel } from '../../status/model.js';
 import type { ApiContext } from '../context.js';
+import { storeWithin } from '../deadline.js';
 
 /**
  * Proxies and browsers may reuse a page for this long: a reader hammering reload during an outage
  * costs one render per 15 s per cache, and an update is never more than 15 s late.
  */
 export const STATUS_CACHE_CONTROL = 'public, max-age=15';
+
+/**
+ * A history read is reused by the pages built within this long: at 10,000 components it is tens
+ * of thousands of rows, and readers during an outage ask many times a second; bars are per day.
+ */
+export const HISTORY_REUSE_MS = 5000;
 
 /** Set (`true`) on a page served from the last good rendering because the store is unreachable. */
 export const STATUS_STALE_HEADER = 'x-tocsin-status-stale';
@@ -25,12 +33,29 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
   let last: { model: StatusModel; staleHtml?: string } | undefined;
   /** Inside a store outage: logged once when it starts and once when it ends, never per request. */
   let outage = false;
+  let historyRead: { at: number; read: Promise<UptimeHistory> } | undefined;
+  const readUptime = (uptime: NonNullable<ApiContext['uptime']>, now: number): Promise<UptimeHistory> => {
+    if (!historyRead || now - historyRead.at >= HISTORY_REUSE_MS || now < historyRead.at) {
+      const read = storeWithin(readHistory(uptime, ctx.plan, now));
+      // A failed read is not reused: the next request asks the store again.
+      read.catch(() => {
+        if (historyRead?.read === read) historyRead = undefined;
+      });
+      historyRead = { at: now, read };
+    }
+    return historyRead.read;
+  };
 
   const model = async (): Promise<{ model: StatusModel; stale: boolean; entry?: typeof last }> => {
     const now = ctx.incidents.clock.now();
     let incidents;
+    let history: UptimeHistory | undefined;
     try {
-      incidents = await loadPublishedIncidents(ctx.incidents.store, now);
+      const uptime = ctx.uptime;
+      [incidents, history] = await Promise.all([
+        loadPublishedIncidents(ctx.incidents.store, now),
+        uptime ? readUptime(uptime, now) : undefined,
+      ]);
     } catch (err) {
       // Any store error: the reader gets the last page rather than nothing. Building the model from
       // what was read is pure and stays outside the try, so a bug there still surfaces.
@@ -50,7 +75,13 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
       outage = false;
       ctx.logger.info('status page: store reachable again, serving fresh pages');
     }
-    const fresh = statusModel({ plan: ctx.plan, incidents, live: ctx.incidents.engine?.componentStatuses(), now });
+    const fresh = statusModel({
+      plan: ctx.plan,
+      incidents,
+      live: ctx.incidents.engine?.componentStatuses(),
+      now,
+      ...(history ? { history } : {}),
+    });
     last = { model: fresh };
     return { model: fresh, stale: false };
   };

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_PAGE_SIZE } from '../../api/schemas.js';
-import { type Incident, INCIDENT_STATUSES, REVIEW_STATES } from '../../incidents/incident.js';
+import { type ComponentImpact, editedList, parseComponentImpact } from '../../incidents/edit.js';
+import { type Incident, INCIDENT_STATUSES, REVIEW_STATES, UPDATE_PHASES, type UpdatePhase } from '../../incidents/incident.js';
 import { renderMarkdown } from '../../incidents/render.js';
 import {
   type ComponentCounts,
@@ -149,7 +150,8 @@ export function renderIncident(i: Incident | SummarisedIncident, opts: RenderOpt
       day = e.at.slice(0, 10);
       timeline.push(escapeControls(day));
     }
-    const line = `${e.at.slice(11, 16)} UTC  ${e.kind}  ${e.text.replace(/\s*[\r\n]+\s*/g, ' ')}  (${e.author})`;
+    const kind = e.phase ? `${e.kind} [${e.phase}]` : e.kind;
+    const line = `${e.at.slice(11, 16)} UTC  ${kind}  ${e.text.replace(/\s*[\r\n]+\s*/g, ' ')}  (${e.author})`;
     timeline.push(escapeControls(line));
   }
   return [header, components, signals, ['TIMELINE', ...timeline].join('\n') + '\n'].join('\n');
@@ -200,15 +202,58 @@ function nonEmpty(what: string) {
   };
 }
 
+/** `--component id=impact`, repeatable: the list so far with this one (a later one for the same id wins). */
+export function parseComponentFlag(value: string, previous: ComponentImpact[] = []): ComponentImpact[] {
+  const parsed = parseComponentImpact(value);
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.message);
+  return [...previous.filter((c) => c.id !== parsed.value.id), parsed.value];
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+interface CreateFlags {
+  readonly title: string;
+  readonly component?: ComponentImpact[];
+  readonly openedAt?: string;
+  readonly resolvedAt?: string;
+  readonly update?: string;
+  readonly phase?: UpdatePhase;
+}
+
+interface EditFlags {
+  readonly title?: string;
+  readonly component?: ComponentImpact[];
+  readonly remove?: string[];
+}
+
+/** The phase option of `create` and `note`. */
+function phaseOption(): Option {
+  return new Option('--phase <phase>', 'the public update phase').choices(UPDATE_PHASES);
+}
+
+/** `2024-11-18T21:00:00Z`, or `2024-11-18 21:00` read as UTC: what an operator types. */
+function parseTime(flag: string) {
+  return (value: string): string => {
+    const utc = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$/.test(value) ? `${value.replace(' ', 'T')}Z` : value;
+    const ms = Date.parse(utc);
+    if (!Number.isFinite(ms) || !/(Z|[+-]\d{2}:\d{2})$/i.test(utc)) {
+      throw new InvalidArgumentError(`${flag}: expected an RFC 3339 time (2024-11-18T21:00:00Z) or "YYYY-MM-DD HH:MM" in UTC`);
+    }
+    return new Date(ms).toISOString();
+  };
+}
+
 /**
- * `tocsin incidents list|show|confirm|dismiss|resolve|note`: operator commands over the HTTP API
+ * `tocsin incidents list|show|confirm|dismiss|resolve|note|create|edit`: operator commands over the HTTP API
  * (CONTRACT §1). Tables by default, `--json` for the API's JSON, `--format markdown` for a
  * status-page post. Failures are one line on stderr (exit 1); bad usage exits 2.
  */
 export function incidentsCommand(program: Command): void {
   const incidents = program
     .command('incidents')
-    .description('list, show, confirm, dismiss, resolve and annotate incidents through the API');
+    .description('list, show, confirm, dismiss, resolve, annotate, create and edit incidents through the API');
 
   withClientOptions(
     incidents
@@ -282,12 +327,68 @@ export function incidentsCommand(program: Command): void {
   withClientOptions(
     incidents
       .command('note')
-      .description('add a note to the timeline')
+      .description('add a note to the timeline (with --phase, a public update in that phase)')
       .argument('<id>', 'incident id')
-      .argument('<text...>', 'the note (several words are joined with spaces)'),
-  ).action(async (id: string, words: string[], _opts: unknown, cmd: Command) => {
+      .argument('<text...>', 'the note (several words are joined with spaces)')
+      .addOption(phaseOption()),
+  ).action(async (id: string, words: string[], opts: { phase?: UpdatePhase }, cmd: Command) => {
     const text = words.join(' ');
     if (text.trim() === '') throw new CliFailure('the note must not be empty', 2);
-    await withFlags(cmd, async (client, flags) => showIncident(client, flags, await client.addNote(id, text)));
+    await withFlags(cmd, async (client, flags) =>
+      showIncident(client, flags, await client.addNote(id, text, opts.phase)),
+    );
+  });
+
+  withClientOptions(
+    incidents
+      .command('create')
+      .description('write an incident yourself, published at once (past times make a retroactive post)')
+      .requiredOption('--title <text>', 'the title', nonEmpty('--title'))
+      .option('--component <id=impact>', 'an affected component and its impact (repeat; the first is the root)', parseComponentFlag)
+      .option('--opened-at <time>', 'when it started (default: now), RFC 3339 or "YYYY-MM-DD HH:MM" UTC', parseTime('--opened-at'))
+      .option('--resolved-at <time>', 'when it ended: the incident is created resolved', parseTime('--resolved-at'))
+      .option('--update <text>', 'the first public update (default: the title)', nonEmpty('--update'))
+      .addOption(phaseOption()),
+  ).action(
+    async (opts: CreateFlags, cmd: Command) => {
+      if (!opts.component?.length) throw new CliFailure('--component ID=IMPACT: at least one is required', 2);
+      if (opts.phase && opts.update === undefined) throw new CliFailure('--phase: give the update it is the phase of (--update TEXT)', 2);
+      const body = {
+        title: opts.title,
+        components: opts.component,
+        ...(opts.openedAt ? { opened_at: opts.openedAt } : {}),
+        ...(opts.resolvedAt ? { resolved_at: opts.resolvedAt } : {}),
+        ...(opts.update === undefined ? {} : { update: { text: opts.update, phase: opts.phase } }),
+      };
+      await withFlags(cmd, async (client, flags) => showIncident(client, flags, await client.createIncident(body)));
+    },
+  );
+
+  withClientOptions(
+    incidents
+      .command('edit')
+      .description('edit the title, components or impacts of a draft or a published incident')
+      .argument('<id>', 'incident id')
+      .option('--title <text>', 'the new title', nonEmpty('--title'))
+      .option('--component <id=impact>', 'set a component\'s impact, adding it if not listed (repeat)', parseComponentFlag)
+      .option('--remove <id>', 'a component no longer affected (repeat)', collect),
+  ).action(async (id: string, opts: EditFlags, cmd: Command) => {
+    const set = opts.component ?? [];
+    const remove = opts.remove ?? [];
+    if (opts.title === undefined && set.length === 0 && remove.length === 0) {
+      throw new CliFailure('nothing to edit: give --title, --component or --remove', 2);
+    }
+    await withFlags(cmd, async (client, flags) => {
+      let components: ComponentImpact[] | undefined;
+      if (set.length > 0 || remove.length > 0) {
+        // The API takes the whole list: the current one with these changes.
+        const current = await client.getIncident(id, { components: 'all', signals: 0 });
+        const list = editedList(current.components, set, remove);
+        if (!list.ok) throw new CliFailure(`--remove: ${list.message}`, 1);
+        components = list.value;
+      }
+      const body = { title: opts.title, components };
+      return showIncident(client, flags, await client.editIncident(id, body));
+    });
   });
 }

@@ -1,0 +1,28 @@
+/**
+ * The shapes of an operator's edit, apart from the code that applies them (src/incidents/edit.ts):
+ * the engine's operator actions carry them, and this file depends on the incident document alone,
+ * so the engine and the incidents domain do not import each other.
+ */
+import type { Incident } from './incident.js';
+
+type Impact = Incident['components'][number]['impact'];
+
+/** What an edit or a new incident needs to know of a component of the config. */
+export interface ComponentInfo {
+  readonly name: string;
+  readonly region?: string | undefined;
+}
+/** The config's components by id (undefined: no such component). */
+export type ComponentCatalog = (id: string) => ComponentInfo | undefined;
+
+export interface ComponentImpact {
+  readonly id: string;
+  readonly impact: Impact;
+}
+
+/** `PATCH /api/v1/incidents/{id}`: each field given replaces what the document has. */
+export interface IncidentEdit {
+  readonly title?: string | undefined;
+  /** The whole list of affected components: those left out are removed. */
+  readonly components?: readonly ComponentImpact[] | undefined;
+}
