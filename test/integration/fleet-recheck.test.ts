@@ -29,13 +29,16 @@ describe('fleet re-checks: each vantage re-checks on its own', () => {
   let url = '';
   const workers: WorkerProcess[] = [];
   const metrics = async () => (await fetch(`${url}/metrics`)).text();
+  let refuseB = false;
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    // Refuses only the connections from vantage b's source address.
+    // Refuses only the connections from vantage b's source address, once every vantage has seen it
+    // up: until a vantage's first result arrives, the quorum counts only those that reported, and
+    // b's re-checks could complete its three failures before a's and c's first check lands.
     picky = createServer((_req, res) => res.end('ok\n'));
     picky.on('connection', (socket) => {
-      if (socket.remoteAddress === '127.0.0.3') socket.destroy();
+      if (refuseB && socket.remoteAddress === '127.0.0.3') socket.destroy();
     });
     await new Promise<void>((resolve) => picky.listen(0, '127.0.0.1', resolve));
     const pickyPort = (picky.address() as AddressInfo).port;
@@ -82,6 +85,12 @@ probes:
   });
 
   it('re-checks a failure at the vantage that saw it; a majority opens the draft, a minority nothing', async () => {
+    await waitFor(async () => {
+      const t = await metrics();
+      const seen = VANTAGES.every((v) => sum(metric(t, 'tocsin_probe_checks_total', { probe: 'picky', vantage: v.name, result: 'success' })) > 0);
+      return seen ? true : undefined;
+    }, 60_000, 250);
+    refuseB = true;
     // Every vantage checked `down` once and re-checked it twice: 6 re-checks, all failed.
     const text = await waitFor(async () => {
       const t = await metrics();

@@ -16,6 +16,7 @@ import {
   statusModel,
 } from '../../src/status/model.js';
 import { nextOccurrence } from '../../src/status/occurrence.js';
+import { publishedIncident } from '../helpers/published-incident.js';
 import { publicWording } from '../../src/status/public-text.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { makePlan } from '../helpers/plan.js';
@@ -42,27 +43,8 @@ const plan: Plan = makePlan([], {
   ],
 });
 
-let seq = 0;
-function incident(over: Partial<Incident> & { timeline?: TimelineEntry[] }): Incident {
-  seq++;
-  const opened = over.opened_at ?? '2024-11-18T10:00:00.000Z';
-  return {
-    id: `inc_${String(seq).padStart(3, '0')}`,
-    title: `Incident ${seq}`,
-    status: 'open',
-    review: 'confirmed',
-    severity: 'major',
-    opened_at: opened,
-    resolved_at: null,
-    root_component: 'db',
-    components: [{ id: 'db', impact: 'partial_outage' }],
-    regions: [],
-    signals: [],
-    timeline: [{ at: opened, kind: 'opened', text: 'Tocsin detected a problem.', author: 'tocsin' }],
-    fingerprint: `fp${seq}`,
-    ...over,
-  };
-}
+/** A confirmed, open incident of `db` unless told otherwise (test/helpers/published-incident.ts). */
+const incident = publishedIncident;
 
 async function storeWith(incidents: Incident[]): Promise<SqliteStore> {
   const store = SqliteStore.open(join(dir, `${Math.random().toString(36).slice(2)}.db`));
