@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../helpers/cli.js';
 import { Target } from '../helpers/target.js';
+import { launchChromium } from '../helpers/chromium.js';
 
 // The console in a real browser: Debian's Chromium driven by playwright-core (never a downloaded
 // browser), against a `tocsin run` child process probing real loopback HTTP targets. A stopped
@@ -12,19 +13,7 @@ import { Target } from '../helpers/target.js';
 // reason, another confirmed and then found on the public status page. Screenshots go to
 // test-artifacts/ (gitignored).
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
-/** The flags Chromium needs on a machine with no network beyond loopback (and as root). */
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('operator console in Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-console-browser-'));
@@ -38,9 +27,6 @@ describe('operator console in Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (scripts/install-test-deps.sh)`);
-    }
     mkdirSync(ARTIFACTS, { recursive: true });
     await shop.start();
     await api.start();
@@ -60,12 +46,7 @@ probes:
     const started = await DaemonProcess.start(configFile, dir);
     daemon = started.daemon;
     url = started.url;
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1280, height: 900 },
-    });
+    browser = await launchChromium(profile, { width: 1280, height: 900 });
     page = browser.pages()[0] ?? (await browser.newPage());
   });
 

@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { type Daemon, startDaemon } from '../../src/daemon.js';
@@ -11,6 +11,7 @@ import { HISTORY_SINCE_KEY } from '../../src/status/history.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { incident } from '../helpers/store-contract.js';
 import { saveDoc } from '../helpers/store-writes.js';
+import { launchChromium } from '../helpers/chromium.js';
 
 // The status page's uptime bars in Debian's Chromium (playwright-core, as console-browser.test.ts):
 // a daemon whose store holds 90 days of incidents (confirmed ones, a pending draft and a dismissed
@@ -19,18 +20,6 @@ import { saveDoc } from '../helpers/store-writes.js';
 // The screenshot is docs/status-page-history.png when TOCSIN_WRITE_SCREENSHOTS=1 (the one in
 // the docs comes from such a run), else it goes to the temporary directory.
 
-const CHROMIUM = '/usr/bin/chromium';
-/** The flags Chromium needs on a machine with no network beyond loopback (and as root). */
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const H = 3_600_000;
 const DAY = 24 * H;
 
@@ -61,9 +50,6 @@ describe('status page uptime bars in Chromium', () => {
     });
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (scripts/install-test-deps.sh)`);
-    }
     const configFile = join(dir, 'tocsin.yml');
     writeFileSync(
       configFile,
@@ -108,12 +94,7 @@ maintenance:
     await seed.close();
 
     daemon = await startDaemon({ plan: loaded.plan, logger: createLogger('silent'), env: {} });
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 900, height: 1000 },
-    });
+    browser = await launchChromium(profile, { width: 900, height: 1000 });
     page = browser.pages()[0] ?? (await browser.newPage());
   });
 
