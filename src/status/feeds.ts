@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { escapeHtml } from './html.js';
 import { DAY_MS, isRetroactive, type PublicMaintenance } from './model.js';
-import type { PublicWording } from './public-text.js';
+import { PHASE_WORDS as UPDATE_PHASE_WORDS, type PublicWording } from './public-text.js';
 import { PAGE_NAME } from './statuspage-v2.js';
 import { maintenanceUpdates, publicUpdates } from './updates.js';
-import { listWords } from '../engine/text.js';
+import { IMPACT_WORDS, listWords } from '../engine/text.js';
 import type { Incident, UpdatePhase } from '../incidents/incident.js';
 import { PAGE_LIST_LIMIT, summariseIncident } from '../incidents/summary.js';
 
@@ -46,18 +46,9 @@ export interface FeedInput {
 }
 
 const PHASE_WORDS: Record<FeedItem['category'], string> = {
-  investigating: 'Investigating',
-  identified: 'Identified',
-  monitoring: 'Monitoring',
-  resolved: 'Resolved',
+  ...UPDATE_PHASE_WORDS,
   scheduled: 'Scheduled maintenance',
   in_progress: 'Maintenance in progress',
-};
-
-const IMPACT_WORDS: Record<Incident['components'][number]['impact'], string> = {
-  degraded_performance: 'degraded performance',
-  partial_outage: 'partial outage',
-  major_outage: 'major outage',
 };
 
 /** The newest {@link FEED_ITEMS} updates of the last {@link FEED_DAYS} days, newest first. */

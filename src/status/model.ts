@@ -117,15 +117,34 @@ export interface StatusInput {
   readonly now: number;
 }
 
+/** The page without its incidents: what component statuses and maintenance windows need. */
+export type PublicComponentsView = Omit<StatusModel, 'incidents'>;
+
 /** Builds the public model; pure (same input, same output). */
 export function statusModel(input: StatusInput): StatusModel {
   const { plan, now } = input;
-  const names = new Map(plan.components.map((c) => [c.id, c.name]));
-  const nameOf = (id: string) => names.get(id) ?? id;
-
+  const nameOf = componentNamer(plan.components);
   const published = input.incidents.filter((i) => i.review === 'confirmed');
   const wording = publicWording({ components: plan.components, probes: plan.probes ?? [] });
   const incidents = selectIncidents(published, now).map((i) => publicIncident(i, nameOf, wording));
+  const { generated_at, overall, components, maintenance } = publicComponents(input);
+  return { generated_at, overall, components, incidents, maintenance };
+}
+
+/** Component names by id (the id itself for one the config does not know). */
+function componentNamer(components: StatusInput['plan']['components']): (id: string) => string {
+  const names = new Map(components.map((c) => [c.id, c.name]));
+  return (id) => names.get(id) ?? id;
+}
+
+/**
+ * Component statuses, the overall status and maintenance windows, without building any incident's
+ * public text: only confirmed open incidents weigh on them (`/api/v2` needs no more).
+ */
+export function publicComponents(input: StatusInput): PublicComponentsView {
+  const { plan, now } = input;
+  const nameOf = componentNamer(plan.components);
+  const published = input.incidents.filter((i) => i.review === 'confirmed');
 
   const maintenance = maintenanceWindows(plan.maintenance, now, nameOf);
   const topology = new Topology(
@@ -165,7 +184,7 @@ export function statusModel(input: StatusInput): StatusModel {
     };
   });
   const overall = worstStatus(components.map((c) => c.status));
-  return { generated_at: new Date(now).toISOString(), overall, components, incidents, maintenance };
+  return { generated_at: new Date(now).toISOString(), overall, components, maintenance };
 }
 
 /** Open ones first, then those resolved within {@link RESOLVED_SHOWN_MS}; newest first within each. */

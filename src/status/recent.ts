@@ -18,5 +18,5 @@ export async function loadRecentPublished(store: Pick<IncidentStore, 'listIncide
     store.listIncidents({ review: 'confirmed', limit: RECENT_INCIDENTS }),
   ]);
   const seen = new Set(open.map((i) => i.id));
-  return [...open, ...recent.filter((i) => !seen.has(i.id))].filter((i) => i.review === 'confirmed');
+  return [...open, ...recent.filter((i) => !seen.has(i.id))];
 }

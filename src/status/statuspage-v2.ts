@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type PublicComponent, type PublicMaintenance, type StatusModel, utcIso } from './model.js';
+import { type PublicComponent, type PublicComponentsView, type PublicMaintenance, utcIso } from './model.js';
 import type { PublicWording } from './public-text.js';
 import { announcedAt, incidentPhase, maintenanceUpdates, monitoringAt, publicUpdates } from './updates.js';
 import { type ComponentStatus, worstStatus } from '../engine/types.js';
@@ -92,7 +92,7 @@ export interface V2ScheduledMaintenance extends Omit<V2Incident, 'status'> {
 
 /** What every document is built from; `incidents` may hold anything, only confirmed ones are used. */
 export interface V2Input {
-  readonly model: Pick<StatusModel, 'generated_at' | 'overall' | 'components' | 'maintenance'>;
+  readonly model: PublicComponentsView;
   readonly incidents: readonly Incident[];
   readonly wording: PublicWording;
   /** The public address of `/status` (links and `page.url` are built on it). */
@@ -245,16 +245,22 @@ function v2Incident(inc: Incident, input: V2Input, component: (id: string) => V2
 }
 
 /** Published incidents (only confirmed ones, whatever `input.incidents` holds), newest first. */
-function published(input: V2Input, keep: (i: Incident) => boolean, component = componentIndex(input)): V2Incident[] {
+function published(
+  input: V2Input,
+  keep: (i: Incident) => boolean,
+  limit = Number.POSITIVE_INFINITY,
+  component = componentIndex(input),
+): V2Incident[] {
   return input.incidents
     .filter((i) => i.review === 'confirmed' && keep(i))
     .sort((a, b) => b.opened_at.localeCompare(a.opened_at) || b.id.localeCompare(a.id))
+    .slice(0, limit) // before the mapping: only what is returned is built
     .map((i) => v2Incident(i, input, component));
 }
 
 /** `incidents.json`: the newest published incidents, open or resolved. */
 export function v2Incidents(input: V2Input, limit: number): { page: V2Page; incidents: V2Incident[] } {
-  return { page: v2Page(input), incidents: published(input, () => true).slice(0, limit) };
+  return { page: v2Page(input), incidents: published(input, () => true, limit) };
 }
 
 /** `incidents/unresolved.json`: published incidents still open. */
@@ -315,7 +321,7 @@ export function v2Summary(input: V2Input): {
   return {
     page: v2Page(input),
     components,
-    incidents: published(input, (i) => i.status === 'open', component),
+    incidents: published(input, (i) => i.status === 'open', Number.POSITIVE_INFINITY, component),
     // In progress and upcoming, as Statuspage's summary lists them.
     scheduled_maintenances: maintenances(input, () => true, component),
     status: STATUS_OF[input.model.overall],

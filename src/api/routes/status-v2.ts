@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { statusModel } from '../../status/model.js';
+import { publicComponents } from '../../status/model.js';
 import { publicWording } from '../../status/public-text.js';
 import { RECENT_INCIDENTS } from '../../status/recent.js';
 import {
@@ -22,7 +22,7 @@ export function statusV2Routes(app: FastifyInstance, ctx: ApiContext, source: Pu
   const input = (snapshot: PublishedSnapshot, origin: string): V2Input => {
     // Component statuses and windows as the page computes them; only open incidents weigh on those.
     const open = snapshot.incidents.filter((i) => i.status === 'open');
-    const model = statusModel({ plan: ctx.plan, incidents: open, live: snapshot.live, now: snapshot.now });
+    const model = publicComponents({ plan: ctx.plan, incidents: open, live: snapshot.live, now: snapshot.now });
     return { model, incidents: snapshot.incidents, wording: publicWording(ctx.plan), pageUrl: `${origin}/status` };
   };
   const documents: Record<string, (input: V2Input) => unknown> = {
