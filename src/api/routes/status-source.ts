@@ -3,6 +3,7 @@ import type { ComponentStatus } from '../../engine/types.js';
 import type { Incident } from '../../incidents/incident.js';
 import { loadRecentPublished } from '../../status/recent.js';
 import type { ApiContext } from '../context.js';
+import { lastGoodReader } from './last-good.js';
 import { STATUS_CACHE_CONTROL, STATUS_STALE_HEADER } from './status.js';
 
 /**
@@ -28,35 +29,26 @@ export interface PublishedSource {
 }
 
 export function publishedSource(ctx: ApiContext): PublishedSource {
-  let last: { snapshot: PublishedSnapshot; renders: Map<string, string> } | undefined;
-  /** Inside a store outage: logged once when it starts and once when it ends, never per request. */
-  let outage = false;
+  type Held = { readonly snapshot: PublishedSnapshot; readonly renders: Map<string, string> };
+  const read = lastGoodReader({
+    logger: ctx.logger,
+    words: { what: 'status feeds and /api/v2', kept: 'data', none: 'nothing read yet', fresh: 'data' },
+    fetch: async () => {
+      const now = ctx.incidents.clock.now();
+      return { now, incidents: await loadRecentPublished(ctx.incidents.store) };
+    },
+    build: ({ now, incidents }): Held => ({
+      snapshot: { incidents, live: ctx.incidents.engine?.componentStatuses(), now },
+      renders: new Map(),
+    }),
+    madeAt: (held) => new Date(held.snapshot.now).toISOString(),
+  });
+  let last: Held | undefined;
   return {
     async read() {
-      const now = ctx.incidents.clock.now();
-      let incidents: Incident[];
-      try {
-        incidents = await loadRecentPublished(ctx.incidents.store);
-      } catch (err) {
-        if (!outage) {
-          outage = true;
-          ctx.logger.warn(
-            { err, stale_since: last ? new Date(last.snapshot.now).toISOString() : null },
-            last
-              ? 'status feeds and /api/v2: store unreachable, serving the last good data (marked stale) until it is back'
-              : 'status feeds and /api/v2: store unreachable and nothing read yet, answering 503 until it is back',
-          );
-        }
-        if (!last) throw err;
-        return { snapshot: last.snapshot, stale: true };
-      }
-      if (outage) {
-        outage = false;
-        ctx.logger.info('status feeds and /api/v2: store reachable again, serving fresh data');
-      }
-      const snapshot: PublishedSnapshot = { incidents, live: ctx.incidents.engine?.componentStatuses(), now };
-      last = { snapshot, renders: new Map() };
-      return { snapshot, stale: false };
+      const { value, stale } = await read();
+      last = value;
+      return { snapshot: value.snapshot, stale };
     },
     staleRender(snapshot, key, render) {
       if (last?.snapshot !== snapshot) return render();

@@ -4,6 +4,7 @@ import { readHistory, type UptimeHistory } from '../../status/history.js';
 import { loadPublishedIncidents, type StatusModel, statusModel } from '../../status/model.js';
 import type { ApiContext } from '../context.js';
 import { storeWithin } from '../deadline.js';
+import { lastGoodReader } from './last-good.js';
 
 /**
  * Proxies and browsers may reuse a page for this long: a reader hammering reload during an outage
@@ -30,9 +31,6 @@ export const STATUS_STALE_HEADER = 'x-tocsin-status-stale';
  * answer 503 as it did.
  */
 export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  let last: { model: StatusModel; staleHtml?: string } | undefined;
-  /** Inside a store outage: logged once when it starts and once when it ends, never per request. */
-  let outage = false;
   let historyRead: { at: number; read: Promise<UptimeHistory> } | undefined;
   const readUptime = (uptime: NonNullable<ApiContext['uptime']>, now: number): Promise<UptimeHistory> => {
     if (!historyRead || now - historyRead.at >= HISTORY_REUSE_MS || now < historyRead.at) {
@@ -46,61 +44,42 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return historyRead.read;
   };
 
-  const model = async (): Promise<{ model: StatusModel; stale: boolean; entry?: typeof last }> => {
-    const now = ctx.incidents.clock.now();
-    let incidents;
-    let history: UptimeHistory | undefined;
-    try {
+  /** The page's model, and where its stale HTML is kept: rendered once per outage, not per request. */
+  const model = lastGoodReader({
+    logger: ctx.logger,
+    words: { what: 'status page', kept: 'page', none: 'no page built yet', fresh: 'pages' },
+    fetch: async () => {
+      const now = ctx.incidents.clock.now();
       const uptime = ctx.uptime;
-      [incidents, history] = await Promise.all([
+      const [incidents, history] = await Promise.all([
         loadPublishedIncidents(ctx.incidents.store, now),
         uptime ? readUptime(uptime, now) : undefined,
       ]);
-    } catch (err) {
-      // Any store error: the reader gets the last page rather than nothing. Building the model from
-      // what was read is pure and stays outside the try, so a bug there still surfaces.
-      if (!outage) {
-        outage = true;
-        ctx.logger.warn(
-          { err, stale_since: last?.model.generated_at ?? null },
-          last
-            ? 'status page: store unreachable, serving the last good page (marked stale) until it is back'
-            : 'status page: store unreachable and no page built yet, answering 503 until it is back',
-        );
-      }
-      if (!last) throw err;
-      return { model: last.model, stale: true, entry: last };
-    }
-    if (outage) {
-      outage = false;
-      ctx.logger.info('status page: store reachable again, serving fresh pages');
-    }
-    const fresh = statusModel({
-      plan: ctx.plan,
-      incidents,
-      live: ctx.incidents.engine?.componentStatuses(),
-      now,
-      ...(history ? { history } : {}),
-    });
-    last = { model: fresh };
-    return { model: fresh, stale: false };
-  };
+      return { now, incidents, history };
+    },
+    build: ({ now, incidents, history }): { model: StatusModel; staleHtml?: string } => ({
+      model: statusModel({
+        plan: ctx.plan,
+        incidents,
+        live: ctx.incidents.engine?.componentStatuses(),
+        now,
+        ...(history ? { history } : {}),
+      }),
+    }),
+    madeAt: (page) => page.model.generated_at,
+  });
   const common = (reply: FastifyReply, stale: boolean): FastifyReply => {
     reply.header('cache-control', STATUS_CACHE_CONTROL).header('x-content-type-options', 'nosniff');
     return stale ? reply.header(STATUS_STALE_HEADER, 'true') : reply;
   };
 
   app.get('/status', async (_req, reply) => {
-    const got = await model();
-    let html: string;
-    if (got.stale && got.entry) {
-      // Rendered once per outage, not once per anonymous request.
-      got.entry.staleHtml ??= renderStatusHtml(got.model, { stale: true });
-      html = got.entry.staleHtml;
-    } else {
-      html = renderStatusHtml(got.model);
-    }
-    return common(reply, got.stale)
+    const { value: page, stale } = await model();
+    // Stale: rendered once per outage, not once per anonymous request.
+    const html = stale
+      ? (page.staleHtml ??= renderStatusHtml(page.model, { stale: true }))
+      : renderStatusHtml(page.model);
+    return common(reply, stale)
       .type('text/html; charset=utf-8')
       // No script at all and nothing from elsewhere: injected markup could do nothing even if
       // escaping ever failed.
@@ -109,11 +88,11 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   app.get('/status.json', async (_req, reply) => {
-    const got = await model();
+    const { value: page, stale } = await model();
     // `stale` is added after the model's own fields, which are served unchanged (`generated_at`
     // included: it says how old a stale page is).
-    const body = { ...got.model, stale: got.stale };
+    const body = { ...page.model, stale };
     // Public data, read by other sites' widgets and by scripts.
-    return common(reply, got.stale).header('access-control-allow-origin', '*').type('application/json; charset=utf-8').send(body);
+    return common(reply, stale).header('access-control-allow-origin', '*').type('application/json; charset=utf-8').send(body);
   });
 }
