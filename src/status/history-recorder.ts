@@ -176,7 +176,8 @@ export class UptimeRecorder {
     const remove: { incident: string; component: string }[] = [];
     const days: UptimeDay[] = [];
     const footprint = new Map<string, UptimeSpan>();
-    for (const [c, s] of before) if (!components.includes(c)) footprint.set(c, s);
+    const recomputed = new Set(components); // a zone-wide incident lists 10,000: no scan per entry
+    for (const [c, s] of before) if (!recomputed.has(c)) footprint.set(c, s);
     let earliest = Infinity;
     for (const c of components) {
       const others = byComponent.get(c) ?? [];
