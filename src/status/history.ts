@@ -139,6 +139,23 @@ export function daySeconds(spans: readonly Span[], fromDay: string, now: number)
   return out;
 }
 
+/**
+ * {@link daySeconds} of one span open from `start` to `now`, day by day without its segment
+ * machinery: an incident open for weeks over 10,000 components is read on every page.
+ */
+export function openSpanSeconds(impact: Impact, start: number, now: number): Map<string, ImpactSeconds> {
+  const out = new Map<string, ImpactSeconds>();
+  const today = dayOf(now);
+  for (let day = dayOf(start); day <= today; day = addDays(day, 1)) {
+    const dayStart = dayStartMs(day);
+    const ms = Math.max(0, Math.min(dayStart + DAY_MS, now) - Math.max(dayStart, start));
+    const secs: ImpactSeconds = { major: 0, partial: 0, degraded: 0 };
+    secs[SECONDS_KEY[impact]] = Math.round(ms / 1000);
+    out.set(day, secs);
+  }
+  return out;
+}
+
 /** A day's seconds per state, maintenance included (raw window time, overlapping incidents or not). */
 export interface DaySeconds extends ImpactSeconds {
   maintenance: number;
@@ -386,7 +403,7 @@ export function assembleHistory(input: {
     const key = `${tail.impact}|${start}`;
     let secondsByDay = shared.get(key);
     if (!secondsByDay) {
-      secondsByDay = daySeconds([{ impact: tail.impact, start, end: null }], dayOf(start), now);
+      secondsByDay = openSpanSeconds(tail.impact, start, now);
       shared.set(key, secondsByDay);
     }
     for (const [day, secs] of secondsByDay) {

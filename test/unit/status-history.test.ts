@@ -10,6 +10,7 @@ import {
   type HistoryPlan,
   incidentSpans,
   maintenanceSeconds,
+  openSpanSeconds,
   publicHistory,
 } from '../../src/status/history.js';
 import { statusModel } from '../../src/status/model.js';
@@ -63,6 +64,21 @@ describe('seconds per day', () => {
       ['2026-05-09', { major: 0, partial: 2 * 3600, degraded: 0 }],
       ['2026-05-10', { major: 0, partial: 12 * 3600, degraded: 0 }],
     ]);
+  });
+
+  it('of one open span: the same days and seconds as the general computation, midnights and ms included', () => {
+    const impacts = ['degraded_performance', 'partial_outage', 'major_outage'] as const;
+    const cases: [number, number][] = [
+      [T - 2 * H, NOW],
+      [T - 30 * 24 * H + 1234, NOW],
+      [Date.parse('2026-05-09T00:00:00.000Z'), Date.parse('2026-05-10T00:00:00.000Z')],
+      [Date.parse('2026-05-09T23:59:59.600Z'), Date.parse('2026-05-10T00:00:00.400Z')],
+    ];
+    for (const [i, [start, now]] of cases.entries()) {
+      const impact = impacts[i % impacts.length] ?? 'major_outage';
+      const general = daySeconds([{ impact, start, end: null }], new Date(start).toISOString().slice(0, 10), now);
+      expect(openSpanSeconds(impact, start, now), `case ${i}`).toEqual(general);
+    }
   });
 
   it('count overlapping spans once, at the worst impact', () => {
