@@ -91,7 +91,9 @@ probes:
     const json = await (await fetch(`${daemon?.url}/status.json`)).text();
     const html = await (await fetch(`${daemon?.url}/status`)).text();
     // The public page shows both incidents, in reader words.
-    expect(json).toContain('Investigating — Database add-ons: connections refused.');
+    // pg's port was free when picked; on a busy machine another test may listen on it by now and
+    // answer with an error status, so the reader words may be either. Public words either way.
+    expect(json).toMatch(/Investigating — Database add-ons: (connections refused|answering with errors)\./);
     expect(json).toContain('Investigating — Public API: answering with errors.');
     for (const secret of secrets) {
       expect(json, `/status.json shows ${secret}`).not.toContain(secret);
