@@ -50,11 +50,17 @@ export interface TargetRec {
   readonly key: string;
   readonly series: Series[];
   readonly byVantage: Map<string, Series>;
+  /**
+   * When the target was first heard of, at any vantage (the earliest event's `at`; after a restore
+   * the earliest series' last event). Until the stale horizon has passed since then, a planned
+   * vantage that has not reported yet is still expected (quorum.ts), not silent.
+   */
+  firstAt: number;
 }
 
 export interface SeriesIndex {
-  /** Per (probe, target): its series, for quorum. */
-  readonly byTarget: Map<string, Series[]>;
+  /** Per (probe, target) key: its record, for quorum. */
+  readonly byTarget: Map<string, TargetRec>;
   /** Per probe, per target: the hot path's lookup (no string built per event). */
   readonly targets: Map<string, Map<string, TargetRec>>;
   /** Targets seen per probe (the plan's plus any an event named). */

@@ -56,6 +56,9 @@ function place(ctx: EngineContext, sig: SignalState): IncState | undefined {
     // Started within the window of the incident's signals, on either side: whichever of two
     // signals fires first, they merge or not alike (replay and daemon agree).
     const x = incIndex(ctx, inc);
+    // An operator took this component out of the incident: its failures are another story,
+    // and merged back they would be hidden (a removed component is neither listed nor announced).
+    if (x.removed.has(c)) continue;
     if (sig.since > inc.lastActivity + cfg.windowMs || sig.since < x.firstActivity - cfg.windowMs) continue;
     const common = nearestCommonWith(ctx, x, c);
     if (!common) continue;
@@ -96,9 +99,14 @@ function mergeUnder(ctx: EngineContext, holder: IncState): void {
   if (holder.doc.review === 'dismissed') return;
   // The root the signal just gave it (the document follows at the next recompute).
   const root = nearestCommonWith(ctx, incIndex(ctx, holder))?.id ?? holder.doc.root_component;
+  const removed = incIndex(ctx, holder).removed;
   for (const other of openIncidents(ctx)) {
     if (other === holder || other.doc.review !== 'pending' || other.doc.overrides) continue;
     const x = incIndex(ctx, other);
-    if (x.affected.size > 0 && x.common.has(root)) absorb(ctx, holder, other);
+    if (x.affected.size === 0 || !x.common.has(root)) continue;
+    // A draft of a component an operator took out of `holder` stays apart (the operator's list
+    // is short: this scans it, not the draft's components).
+    if (removed.size > 0 && [...removed].some((c) => x.affected.has(c))) continue;
+    absorb(ctx, holder, other);
   }
 }

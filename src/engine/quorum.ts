@@ -2,10 +2,13 @@
  * Layer 2, quorum: per (probe, target) and rule, whether enough vantages see the condition for
  * the target to count as failing. One vantage's view is not a fact about the target (its own
  * network may be at fault), so series (series.ts) only vote here; a vantage silent for
- * `staleIntervals` probe intervals counts neither for nor against. The verdict lands in the
+ * `staleIntervals` probe intervals counts neither for nor against. A planned vantage that has not
+ * reported since the target was first heard of counts as expected (against a majority) until that
+ * long has passed: when the fleet starts, the first vantage to report (and re-check) must not
+ * make a majority on its own. The verdict lands in the
  * (rule, probe) signal's `failing` targets, and the signal is marked dirty for signals.ts.
  */
-import type { EngineContext, ProbeInfo } from './context.js';
+import type { EngineContext, ProbeInfo, TargetRec } from './context.js';
 import type { Rule } from './rules.js';
 import { armTarget } from './series.js';
 import { newSignal, sameList, type Series, type SignalState, signalKey } from './state.js';
@@ -17,14 +20,16 @@ import { newSignal, sameList, type Series, type SignalState, signalKey } from '.
  */
 export function evaluateTarget(ctx: EngineContext, tk: string): void {
   const { state, index } = ctx;
-  const list = index.byTarget.get(tk);
+  const rec = index.byTarget.get(tk);
+  const list = rec?.series;
   const first = list?.[0];
-  if (!list || !first) return;
+  if (!rec || !list || !first) return;
   const info = ctx.cfg.probes.get(first.probe);
   if (!info) return;
   const now = state.now;
   let freshCount = 0;
   for (const s of list) if (now - s.lastAt <= info.staleMs) freshCount++;
+  if (now - rec.firstAt <= info.staleMs) freshCount += expectedVantages(rec, info);
   let anyFiring = false;
   for (let i = 0; i < info.rules.length; i++) {
     const rule = info.rules[i];
@@ -90,6 +95,13 @@ export function evaluateTarget(ctx: EngineContext, tk: string): void {
     index.hot.add(tk);
     armTarget(ctx, tk);
   }
+}
+
+/** Planned vantages of the probe with no series at this target yet: not heard from at all. */
+function expectedVantages(rec: TargetRec, info: ProbeInfo): number {
+  let expected = 0;
+  for (const v of info.plan.vantages) if (!rec.byVantage.has(v)) expected++;
+  return expected;
 }
 
 function probeSignal(ctx: EngineContext, rule: Rule, info: ProbeInfo): SignalState {

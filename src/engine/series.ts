@@ -60,9 +60,9 @@ function targetRec(ctx: EngineContext, probe: string, target: string): TargetRec
   let rec = byProbe.get(target);
   if (!rec) {
     const key = targetKey(probe, target);
-    rec = { key, series: [], byVantage: new Map() };
+    rec = { key, series: [], byVantage: new Map(), firstAt: Number.POSITIVE_INFINITY };
     byProbe.set(target, rec);
-    ctx.index.byTarget.set(key, rec.series);
+    ctx.index.byTarget.set(key, rec);
   }
   return rec;
 }
@@ -72,6 +72,9 @@ function indexSeries(ctx: EngineContext, s: Series): void {
   const rec = targetRec(ctx, s.probe, s.target);
   rec.series.push(s);
   rec.byVantage.set(s.vantage, s);
+  // A restored series: the target was heard of at least that long ago (a new one is heard of at
+  // its first event, in applyEvent).
+  if (Number.isFinite(s.lastAt) && s.lastAt < rec.firstAt) rec.firstAt = s.lastAt;
   let ts = targetsOf.get(s.probe);
   if (!ts) {
     ts = new Set(ctx.cfg.probes.get(s.probe)?.plan.targets ?? []);
@@ -123,6 +126,7 @@ export function applyEvent(ctx: EngineContext, e: ProbeResult, at: number, touch
   if (at < s.lastAt) return drop(ctx, 'out_of_order');
   const wasFresh = at - s.lastAt <= info.staleMs;
   s.lastAt = at;
+  if (at < rec.firstAt) rec.firstAt = at;
   let changed = !wasFresh;
   const rules = info.rules;
   for (let i = 0; i < rules.length; i++) {
@@ -167,7 +171,7 @@ function armStaleness(ctx: EngineContext, s: Series, tk: string): void {
 
 /** Watches every series of a target that just turned hot (quorum.ts). */
 export function armTarget(ctx: EngineContext, tk: string): void {
-  for (const s of ctx.index.byTarget.get(tk) ?? []) if (!ctx.index.armed.has(s)) armStaleness(ctx, s, tk);
+  for (const s of ctx.index.byTarget.get(tk)?.series ?? []) if (!ctx.index.armed.has(s)) armStaleness(ctx, s, tk);
 }
 
 /**
@@ -250,7 +254,7 @@ function updateFiring(r: SeriesRule, rule: Rule, at: number): void {
  * Returns whether the target had any series, i.e. whether its quorum needs re-evaluation.
  */
 export function resetSeriesRule(ctx: EngineContext, probe: string, target: string, ruleIndex: number): boolean {
-  const list = ctx.index.byTarget.get(targetKey(probe, target)) ?? [];
+  const list = ctx.index.byTarget.get(targetKey(probe, target))?.series ?? [];
   for (const s of list) {
     const r = s.rs[ruleIndex];
     if (!r) continue;
@@ -274,7 +278,7 @@ export function ringCounts(
   let bad = 0;
   let checks = 0;
   for (const t of targets) {
-    for (const s of ctx.index.byTarget.get(targetKey(probe, t)) ?? []) {
+    for (const s of ctx.index.byTarget.get(targetKey(probe, t))?.series ?? []) {
       const r = s.rs[ruleIndex];
       if (!r) continue;
       bad += r.rb.reduce((a, b) => a + b, 0);
