@@ -42,12 +42,34 @@ export interface RecheckSeries {
   readonly bad: number[];
   readonly good: number[];
   readonly firing: boolean[];
+  /** Per gate, while it holds: whether its recovery is re-checked (`stepRecheckSeries`). */
+  readonly solid: boolean[];
   /** Not re-checked while it lasts: the series is flapping (`flapping` below). */
   readonly quiet: boolean;
 }
 
 export function newRecheckSeries(gates: readonly RecheckGate[], quiet = false): RecheckSeries {
-  return { bad: gates.map(() => 0), good: gates.map(() => 0), firing: gates.map(() => false), quiet };
+  const none = (): false => false;
+  return { bad: gates.map(() => 0), good: gates.map(() => 0), firing: gates.map(none), solid: gates.map(none), quiet };
+}
+
+/**
+ * Failed checks in a row a series must have seen before its recovery is re-checked: the most any
+ * ratio rule watching the probe needs to judge (`min_checks`, 6 for `intermittent`), 0 without
+ * one. A shorter failure that ends may be a flapping service's lucky streak (re-checks make
+ * three in a row come quickly); confirming its recovery in seconds would resolve the incident
+ * before the ratio rule has seen enough checks to hold it open, and it would reopen at the next
+ * burst (the noise benchmark's S10). Such a recovery is counted at the regular interval.
+ */
+export function solidStreak(
+  probe: Pick<ProbePlan, 'id' | 'kind' | 'component' | 'labels'>,
+  rules: readonly Rule[],
+): number {
+  let streak = 0;
+  for (const rule of rules) {
+    if (rule.condition === 'ratio' && ruleWatches(rule, probe)) streak = Math.max(streak, rule.ratio.minChecks);
+  }
+  return streak;
 }
 
 /**
@@ -70,13 +92,15 @@ export function flapWindowMs(
 /**
  * Steps a series with one result, as the engine's series do (a neutral result changes nothing),
  * and tells whether a rule is half-way: failing but not yet for `failAfter` checks, or holding
- * and healthy again but not yet for `recoverAfter` checks. Then a re-check settles it sooner.
+ * and healthy again but not yet for `recoverAfter` checks after a failure of at least
+ * `solidAfter` checks in a row (`solidStreak`). Then a re-check settles it sooner.
  */
 export function stepRecheckSeries(
   gates: readonly RecheckGate[],
   s: RecheckSeries,
   ok: boolean,
   error: string | undefined,
+  solidAfter = 0,
 ): boolean {
   let halfway = false;
   for (let i = 0; i < gates.length; i++) {
@@ -90,6 +114,8 @@ export function stepRecheckSeries(
       good = 0;
       if (bad >= g.failAfter) firing = true;
     } else if (outcome === 'good') {
+      // The first healthy check ends the failed streak: its length says whether to hurry recovery.
+      if (good === 0) s.solid[i] = bad >= solidAfter;
       good++;
       bad = 0;
       if (firing && good >= g.recoverAfter) firing = false;
@@ -97,7 +123,7 @@ export function stepRecheckSeries(
     s.bad[i] = bad;
     s.good[i] = good;
     s.firing[i] = firing;
-    if (firing ? good > 0 && good < g.recoverAfter : bad > 0 && bad < g.failAfter) halfway = true;
+    if (firing ? good > 0 && good < g.recoverAfter && s.solid[i] : bad > 0 && bad < g.failAfter) halfway = true;
   }
   return halfway;
 }

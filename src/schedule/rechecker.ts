@@ -12,6 +12,7 @@ import {
   recheckGates,
   type RecheckSeries,
   recheckSeriesIdle,
+  solidStreak,
   stepRecheckSeries,
 } from './recheck.js';
 import { TokenBucket } from './token-bucket.js';
@@ -26,6 +27,8 @@ interface ProbeRechecks {
   readonly gates: readonly RecheckGate[];
   /** A failure starting this soon after the series' previous one is not re-checked (flapping). */
   readonly flapWindowMs: number;
+  /** Failed checks in a row after which a recovery is re-checked (`solidStreak`). */
+  readonly solidAfter: number;
   /** What the series' counts mean: a reload changing it starts them afresh. */
   readonly signature: string;
 }
@@ -86,12 +89,14 @@ export class Rechecker {
       const gates = recheckGates(probe, compiled);
       if (gates.length === 0) continue;
       const flap = flapWindowMs(probe, compiled);
+      const solidAfter = solidStreak(probe, compiled);
       const signature = JSON.stringify([
         probe.recheck,
         gates.map((g) => [g.rule.id, g.failAfter, g.recoverAfter, [...g.rule.errors]]),
         flap,
+        solidAfter,
       ]);
-      next.set(probe.id, { plan: probe.recheck, gates, flapWindowMs: flap, signature });
+      next.set(probe.id, { plan: probe.recheck, gates, flapWindowMs: flap, solidAfter, signature });
     }
     this.#flapWindowMs = Math.max(0, ...[...next.values()].map((p) => p.flapWindowMs));
     const kept = (probe: string): boolean =>
@@ -128,7 +133,7 @@ export class Rechecker {
         s = newRecheckSeries(probe.gates, this.#flapping(key, Date.parse(r.at), probe.flapWindowMs));
         this.#series.set(key, s);
       }
-      if (stepRecheckSeries(probe.gates, s, r.ok, r.error) && !s.quiet) halfway = true;
+      if (stepRecheckSeries(probe.gates, s, r.ok, r.error, probe.solidAfter) && !s.quiet) halfway = true;
       else if (recheckSeriesIdle(s)) this.#series.delete(key);
     }
     if (!halfway) {

@@ -6,10 +6,11 @@ import { DaemonProcess, waitFor } from '../helpers/cli.js';
 import { storedIncidents } from '../helpers/stored-incidents.js';
 import { Target } from '../helpers/target.js';
 
-// Re-checks in the embedded daemon: a probe every 30 s against a real loopback HTTP server. When
+// Re-checks in the embedded daemon: a probe every 10 s against a real loopback HTTP server. When
 // the server stops, the failed check is re-checked 2 s later, twice: three failures in a row
-// open the draft before the next regular check. When it is back, one re-check confirms the
-// recovery. A probe with `recheck: false` on the same server is never re-checked.
+// open the draft before the next regular check. When it is back after a failure of six checks in
+// a row (as many as `intermittent` needs to judge), one re-check confirms the recovery. A probe
+// with `recheck: false` on the same server is never re-checked.
 
 /** The value of one sample of the exposition, undefined when the series is absent. */
 function sample(text: string, series: string): number | undefined {
@@ -17,7 +18,7 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-describe('re-checks in the daemon (real HTTP target, 30s interval)', () => {
+describe('re-checks in the daemon (real HTTP target, 10s interval)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-recheck-'));
   const dbFile = join(dir, 'data', 'tocsin.db');
   const configFile = join(dir, 'tocsin.yml');
@@ -35,8 +36,8 @@ components:
   - { id: web, name: Web shop }
   - { id: web-b, name: Web shop B }
 probes:
-  - { id: web-home, kind: http, component: web, url: "${url}", interval: 30s, timeout: 1s, recheck: { interval: 2s } }
-  - { id: web-plain, kind: http, component: web-b, url: "${url}", interval: 30s, timeout: 1s, recheck: false }
+  - { id: web-home, kind: http, component: web, url: "${url}", interval: 10s, timeout: 1s, recheck: { interval: 2s } }
+  - { id: web-plain, kind: http, component: web-b, url: "${url}", interval: 10s, timeout: 1s, recheck: false }
 `,
     );
   });
@@ -53,7 +54,7 @@ probes:
     const home = (result: string) => `tocsin_rechecks_total{probe="web-home",result="${result}"}`;
     const homeChecks = (result: 'success' | 'failure', error = '') =>
       `tocsin_probe_checks_total{probe="web-home",kind="http",vantage="local",result="${result}",error="${error}"}`;
-    // The first regular check (its slot is within 30 s of the start) succeeds.
+    // The first regular check (its slot is within 10 s of the start) succeeds.
     await waitFor(async () => ((sample(await metrics(), homeChecks('success')) ?? 0) >= 1 ? true : undefined), 60_000, 250);
     expect(sample(await metrics(), home('failed'))).toBeUndefined();
 
@@ -69,9 +70,12 @@ probes:
     expect(sample(atDraft, home('failed'))).toBe(2);
     expect(sample(atDraft, homeChecks('failure', 'connect_refused'))).toBeGreaterThanOrEqual(3);
     // The re-checks came within the probe's interval: the draft did not wait for two more slots.
-    expect(Date.parse(draft?.opened_at ?? '') - Date.parse(signal?.since ?? '')).toBeLessThan(30_000);
+    expect(Date.parse(draft?.opened_at ?? '') - Date.parse(signal?.since ?? '')).toBeLessThan(10_000);
     // The other probe is never re-checked.
     expect(atDraft).not.toContain('tocsin_rechecks_total{probe="web-plain"');
+    // Down for six checks in a row (three more regular ones): its end is no flapping streak.
+    await waitFor(async () => ((sample(await metrics(), homeChecks('failure', 'connect_refused')) ?? 0) >= 6 ? true : undefined), 60_000, 250);
+    expect(sample(await metrics(), home('failed'))).toBe(2);
 
     await target.start();
     const resolved = await waitFor(() => {

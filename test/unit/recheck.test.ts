@@ -163,6 +163,12 @@ describe('Rechecker', () => {
     // Three in a row: the rule holds, no more re-checks.
     expect(rechecker.after(job, result(job, false), true)).toBeUndefined();
     expect(await counts()).toEqual({ 'api/failed': 2 });
+    // The failure goes on at the regular interval: six failed checks in a row in all, as many as
+    // `intermittent` needs to judge (min_checks), so its end is no lucky streak.
+    for (let i = 0; i < 3; i++) {
+      clock.advance(30_000);
+      expect(rechecker.after(job, result(job, false), false)).toBeUndefined();
+    }
     // The first healthy check: one re-check confirms the recovery (recover_after: 2).
     clock.advance(30_000);
     expect(rechecker.after(job, result(job, true), false)).toBe(clock.now() + 2000);
@@ -170,6 +176,36 @@ describe('Rechecker', () => {
     expect(rechecker.after(job, result(job, true), true)).toBeUndefined();
     expect(await counts()).toEqual({ 'api/failed': 2, 'api/ok': 1 });
     expect(rechecker.pending).toBe(0);
+  });
+
+  it('a failure shorter than a ratio rule\'s min_checks recovers at the regular interval (S10)', async () => {
+    const { clock, rechecker, jobs, result, counts } = setup();
+    const job = only(jobs);
+    // A flapping service's first streak: three failures in a row, quickly, thanks to re-checks.
+    expect(rechecker.after(job, result(job, false), false)).toBe(2000);
+    clock.advance(2000);
+    expect(rechecker.after(job, result(job, false), true)).toBe(4000);
+    clock.advance(2000);
+    expect(rechecker.after(job, result(job, false), true)).toBeUndefined();
+    // Healthy at the next regular check: no re-check, `intermittent` gets its regular checks.
+    clock.advance(26_000);
+    expect(rechecker.after(job, result(job, true), false)).toBeUndefined();
+    clock.advance(30_000);
+    expect(rechecker.after(job, result(job, true), false)).toBeUndefined();
+    expect(await counts()).toEqual({ 'api/failed': 2 });
+  });
+
+  it('without a ratio rule watching the probe, every recovery is re-checked', () => {
+    const outageOnly = pack.filter((r) => r.condition !== 'ratio');
+    const { clock, rechecker, jobs, result } = setup(undefined, undefined, outageOnly);
+    const job = only(jobs);
+    expect(rechecker.after(job, result(job, false), false)).toBe(2000);
+    clock.advance(2000);
+    expect(rechecker.after(job, result(job, false), true)).toBe(4000);
+    clock.advance(2000);
+    expect(rechecker.after(job, result(job, false), true)).toBeUndefined();
+    clock.advance(26_000);
+    expect(rechecker.after(job, result(job, true), false)).toBe(clock.now() + 2000);
   });
 
   it('never more than max re-checks after a regular check', () => {
