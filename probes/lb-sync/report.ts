@@ -110,6 +110,9 @@ export function instanceResult(f: InstanceFacts): CheckResult {
     in_sync: false,
     lag_s: lagS,
     differs_since: new Date(f.lag.since).toISOString(),
+    // When the lag reaches max_lag: a probe with re-checks is checked again then, not an
+    // interval later (docs/rules.md, "Re-checks").
+    ...(outOfSync ? {} : { out_of_sync_at: new Date(f.lag.since + f.maxLagMs).toISOString() }),
     ...(route !== undefined ? { route } : {}),
     ...versions,
     differences: listDifferences(verdict.differences),

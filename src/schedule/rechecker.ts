@@ -87,7 +87,8 @@ export class Rechecker {
       if (!probe.recheck) continue;
       compiled ??= rulesForPlan(plan);
       const gates = recheckGates(probe, compiled);
-      if (gates.length === 0) continue;
+      // A probe no counting rule watches may still name a time its verdict changes (`dueAt`).
+      if (gates.length === 0 && probe.kind !== 'lb_sync') continue;
       const flap = flapWindowMs(probe, compiled);
       const solidAfter = solidStreak(probe, compiled);
       const signature = JSON.stringify([
@@ -121,8 +122,10 @@ export class Rechecker {
     }
     const probe = this.#probes.get(job.probe.id);
     if (!probe) return undefined;
+    const started = Date.parse(results[0]?.at ?? '');
+    const due = dueAt(results, started + job.probe.intervalMs);
     // The common case, healthy and nothing being counted anywhere: no key built, nothing looked up.
-    if (this.#series.size === 0 && results.every((r) => r.ok)) return undefined;
+    if (this.#series.size === 0 && due === undefined && results.every((r) => r.ok)) return undefined;
     let halfway = false;
     for (const r of results) {
       const key = seriesKey(r);
@@ -136,7 +139,7 @@ export class Rechecker {
       if (stepRecheckSeries(probe.gates, s, r.ok, r.error, probe.solidAfter) && !s.quiet) halfway = true;
       else if (recheckSeriesIdle(s)) this.#series.delete(key);
     }
-    if (!halfway) {
+    if (!halfway && due === undefined) {
       this.#runs.delete(job.key);
       return undefined;
     }
@@ -150,8 +153,8 @@ export class Rechecker {
       return undefined;
     }
     this.#runs.set(job.key, runs + 1);
-    const started = Date.parse(results[0]?.at ?? '');
-    const at = Math.max(now, (Number.isFinite(started) ? started : now) + probe.plan.intervalMs);
+    let at = Math.max(now, (Number.isFinite(started) ? started : now) + probe.plan.intervalMs);
+    if (!halfway && due !== undefined) at = Math.max(at, due);
     this.#pending.set(job.key, at + job.probe.timeoutMs + LOST_AFTER_MS);
     return at;
   }
@@ -182,6 +185,22 @@ export class Rechecker {
   #count(probe: string, result: RecheckResult): void {
     this.deps.metrics.rechecks.inc({ probe, result });
   }
+}
+
+/**
+ * The earliest time a healthy result says its verdict will change, before `before` (the next
+ * regular check): an lb_sync instance differing within its `max_lag` names when the lag reaches
+ * it (`out_of_sync_at`), and is re-checked then instead of an interval later. Undefined if none.
+ */
+function dueAt(results: readonly ProbeResult[], before: number): number | undefined {
+  let due: number | undefined;
+  for (const r of results) {
+    const at = r.ok ? r.observations?.out_of_sync_at : undefined;
+    if (typeof at !== 'string') continue;
+    const t = Date.parse(at);
+    if (t < before && (due === undefined || t < due)) due = t;
+  }
+  return due;
 }
 
 /** Series and job keys both start with the probe id and a NUL. */

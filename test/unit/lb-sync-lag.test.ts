@@ -49,6 +49,7 @@ describe('lag state machine (fake clock)', () => {
         in_sync: false,
         lag_s: 0,
         differs_since: '2023-11-24T09:25:00.000Z',
+        out_of_sync_at: '2023-11-24T09:25:30.000Z',
         route: 'app1.example.com/',
         version: '41',
         majority_version: '42',
@@ -73,6 +74,8 @@ describe('lag state machine (fake clock)', () => {
       detail: 'x-config-version 41 on app1.example.com/, majority 42, for 45s',
       observations: { in_sync: false, lag_s: 45, differs_since: '2023-11-24T09:25:00.000Z' },
     });
+    // Out of sync already: no time to re-check at.
+    expect(late.observations).not.toHaveProperty('out_of_sync_at');
   });
 
   it('is out of sync at the first difference with max_lag 0s', () => {

@@ -119,6 +119,12 @@ describe('TokenBucket', () => {
   });
 });
 
+async function countsOf(metrics: ReturnType<typeof createMetrics>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const v of (await metrics.rechecks.get()).values) out[`${v.labels.probe}/${v.labels.result}`] = v.value;
+  return out;
+}
+
 describe('Rechecker', () => {
   const recheck = { intervalMs: 2000, max: 5 };
 
@@ -206,6 +212,40 @@ describe('Rechecker', () => {
     expect(rechecker.after(job, result(job, false), true)).toBeUndefined();
     clock.advance(26_000);
     expect(rechecker.after(job, result(job, true), false)).toBe(clock.now() + 2000);
+  });
+
+  it('re-checks an lb_sync instance when its lag reaches max_lag, not an interval later', async () => {
+    const clock = new FakeClock(0);
+    const metrics = createMetrics({ version: 'test', processMetrics: false });
+    const rechecker = new Rechecker({ clock, metrics });
+    const plan = makePlan([{ id: 'lb', kind: 'lb_sync', targets: ['i1', 'i2'], intervalMs: 30_000, timeoutMs: 1000, recheck }]);
+    rechecker.setPlan(plan, pack);
+    const kind = { kind: 'lb_sync', shape: {}, grouping: 'all' as const, targets: () => [], run: async () => [] };
+    const job = only(planJobs(plan, { lb_sync: kind }, ['local']));
+    const at = (ms: number) => new Date(ms).toISOString();
+    const instance = (target: string, observations: Record<string, unknown>, ok = true): ProbeResult => ({
+      at: at(clock.now()),
+      probe: 'lb',
+      target,
+      vantage: 'local',
+      ok,
+      ...(ok ? {} : { error: 'config_out_of_sync' as const }),
+      observations,
+    });
+    const inSync = { in_sync: true, lag_s: 0 };
+    // i2 starts to differ at 10 s; max_lag 5 s: out of sync at 15 s, long before the next check.
+    clock.advance(10_000);
+    const differing = { in_sync: false, lag_s: 0, out_of_sync_at: at(15_000) };
+    expect(rechecker.after(job, [instance('i1', inSync), instance('i2', differing)], false)).toBe(15_000);
+    clock.advance(5000);
+    // The re-check sees it out of sync: nothing more to wait for.
+    const out = instance('i2', { in_sync: false, lag_s: 5 }, false);
+    expect(rechecker.after(job, [instance('i1', inSync), out], true)).toBeUndefined();
+    expect(await countsOf(metrics)).toEqual({ 'lb/failed': 1 });
+    // A lag that reaches max_lag after the next regular check is left to that check.
+    clock.advance(30_000);
+    const slow = { in_sync: false, lag_s: 0, out_of_sync_at: at(clock.now() + 60_000) };
+    expect(rechecker.after(job, [instance('i1', inSync), instance('i2', slow)], false)).toBeUndefined();
   });
 
   it('never more than max re-checks after a regular check', () => {
