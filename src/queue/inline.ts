@@ -9,7 +9,7 @@ import { Rechecker } from '../schedule/rechecker.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { planJobs } from './jobs.js';
 import type { CheckJob, ProbeQueue, QueueStats } from './port.js';
-import { runCheck } from './run-check.js';
+import { runCheck, stopController } from './run-check.js';
 
 export interface InlineQueueDeps {
   readonly kinds: Readonly<Record<string, ProbeKind>>;
@@ -42,7 +42,7 @@ export class InlineQueue implements ProbeQueue {
   readonly #waiting: Waiting[] = [];
   #waitingHead = 0;
   readonly #inflight = new Set<Promise<void>>();
-  #stopping: AbortController = new AbortController();
+  #stopping: AbortController = stopController();
   readonly #rechecker: Rechecker;
   /** Re-checks waiting for their time, by job key: one per job at most. */
   readonly #rechecks = new Map<string, TimerHandle>();
@@ -71,7 +71,7 @@ export class InlineQueue implements ProbeQueue {
   }
 
   async start(): Promise<void> {
-    this.#stopping = new AbortController();
+    this.#stopping = stopController();
     this.#scheduler.start();
   }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ProbeKind } from '../../probes/probe.js';
 import type { Clock } from '../clock.js';
 import type { CheckResult, ProbeResult } from '../events/probe-result.js';
@@ -11,6 +12,17 @@ export interface RunCheckOptions {
   /** Aborts the check early (daemon shutdown). */
   readonly signal?: AbortSignal;
   readonly sourceAddress?: string;
+}
+
+/**
+ * The controller whose signal stops every check in flight (`RunCheckOptions.signal`): each running
+ * check listens to it, so it has as many listeners as the concurrency allows, and node's warning
+ * for more than 10 (a leak detector) would fire in every busy daemon's log.
+ */
+export function stopController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 /**

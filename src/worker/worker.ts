@@ -10,7 +10,7 @@ import { FLEET_WIRE_VERSION, fromJobData, groupOf, isRecheckJob } from '../queue
 import { busyKey, FLEET_KEYS, queueName, scheduleVersionKey, schedulerId } from '../queue/bullmq-keys.js';
 import { redactRedisUrl as redactUrl, redisOptions } from '../redis/connection.js';
 import type { CheckJob } from '../queue/port.js';
-import { runCheck } from '../queue/run-check.js';
+import { runCheck, stopController } from '../queue/run-check.js';
 import { ResultDelivery } from './delivery.js';
 import { FallbackSchedule, shareOf } from './fallback.js';
 import { VantageMembers } from './membership.js';
@@ -99,7 +99,7 @@ export function startProbeWorker(opts: ProbeWorkerOptions): ProbeWorker {
   const kinds: Readonly<Record<string, ProbeKind>> = opts.kinds.lb_sync
     ? { ...opts.kinds, lb_sync: createLbSyncProbe({ tracker: new SharedLagStore(redis, vantage) }) as ProbeKind }
     : opts.kinds;
-  const stopping = new AbortController();
+  const stopping = stopController();
   const self = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const delivery = new ResultDelivery({ redis, clock, logger, limits: opts.buffer ?? DEFAULT_BUFFER_LIMITS });
   const members = new VantageMembers(redis, vantage, self, clock);

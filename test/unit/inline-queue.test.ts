@@ -68,6 +68,28 @@ describe('InlineQueue', () => {
     await queue.stop(0);
   });
 
+  it('runs many checks at once without node warning of a listener leak on the stop signal', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const { kind, open } = gatedKind();
+      const probes = Array.from({ length: 40 }, () => ({ timeoutMs: 60_000, intervalMs: 10_000 }));
+      const { clock, queue, plan } = setup(kind, probes, 64);
+      await queue.sync(plan);
+      await queue.start();
+      clock.advance(10_000);
+      expect(open).toHaveLength(40);
+      // Warnings are emitted on the next tick.
+      await tick();
+      for (const o of open) o.release();
+      await queue.stop(0);
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('bounds the checks running at once and starts waiting ones as slots free up', async () => {
     const { kind, open } = gatedKind();
     const probes = Array.from({ length: 10 }, () => ({ timeoutMs: 60_000, intervalMs: 10_000 }));
