@@ -18,6 +18,7 @@
 import type { EngineContext } from './context.js';
 import { incIndex, nearestCommonWith } from './incident-index.js';
 import { absorb, join, openDraft, openIncidents, reopen } from './lifecycle.js';
+import { quorumMetAt } from './quorum.js';
 import { cmp, type IncState, type SignalState } from './state.js';
 
 export function attach(ctx: EngineContext, sig: SignalState): void {
@@ -48,9 +49,13 @@ function place(ctx: EngineContext, sig: SignalState): IncState | undefined {
     return joined;
   }
   const dismissedOpen = open.find((i) => i.doc.review === 'dismissed' && holds(i));
-  // 2. Within the correlation window of an open incident sharing a dependency: merge.
+  // 2. Within the correlation window of an open incident sharing a dependency: merge. A signal
+  // whose evidence came late (a vantage flushing a backlog) is placed as it would have been in
+  // order: incidents resolved since its condition held (by the checks' times) were open then.
+  const metAt = quorumMetAt(ctx, sig);
+  const candidates = metAt < state.now ? open.concat(resolvedSince(ctx, metAt)) : open;
   let best: { inc: IncState; root: string; distance: number } | undefined;
-  for (const inc of open) {
+  for (const inc of candidates) {
     // A dismissed draft is a false alarm: new failures do not pile onto it.
     if (inc.doc.review === 'dismissed') continue;
     // Started within the window of the incident's signals, on either side: whichever of two
@@ -68,7 +73,8 @@ function place(ctx: EngineContext, sig: SignalState): IncState | undefined {
     const root = best.root;
     // Another open incident already rooted there takes the signal: one incident per root.
     const holder = open.find((i) => i !== best?.inc && i.doc.review !== 'dismissed' && i.doc.root_component === root) ?? best.inc;
-    join(ctx, holder, sig, 'component_added');
+    if (holder.doc.status === 'resolved') reopen(ctx, holder, sig);
+    else join(ctx, holder, sig, 'component_added');
     return holder;
   }
   // 3. A recently resolved incident of this component: reopen it, unless operators dismissed it.
@@ -86,6 +92,13 @@ function place(ctx: EngineContext, sig: SignalState): IncState | undefined {
   if (!dismissedOpen && remembered !== undefined && state.dismissed) delete state.dismissed[c];
   openDraft(ctx, sig, dismissed);
   return sig.incident ? state.incidents[sig.incident] : undefined;
+}
+
+/** Incidents resolved after `at` (not dismissed): open at that time, in opening order. */
+function resolvedSince(ctx: EngineContext, at: number): IncState[] {
+  return Object.values(ctx.state.incidents)
+    .filter((i) => i.doc.status === 'resolved' && i.resolvedAtMs > at && i.doc.review !== 'dismissed')
+    .sort((a, b) => cmp(a.doc.opened_at, b.doc.opened_at) || cmp(a.doc.id, b.doc.id));
 }
 
 /**

@@ -11,7 +11,7 @@
 import type { EngineContext, ProbeInfo, TargetRec } from './context.js';
 import type { Rule } from './rules.js';
 import { armTarget } from './series.js';
-import { newSignal, sameList, type Series, type SignalState, signalKey } from './state.js';
+import { newSignal, sameList, type Series, type SignalState, signalKey, targetKey } from './state.js';
 
 /**
  * Re-evaluates one target (a `targetKey`) for every rule of its probe. Called for every failed
@@ -95,6 +95,37 @@ export function evaluateTarget(ctx: EngineContext, tk: string): void {
     index.hot.add(tk);
     armTarget(ctx, tk);
   }
+}
+
+/**
+ * When, in the time of the checks (not of their delivery), the signal's condition came to hold:
+ * for its earliest failing target, the firing start of the vantage that completed its quorum (the
+ * k-th to fire, k the quorum's count among the vantages counted). Equal to the engine's clock for
+ * events delivered in order; earlier when a vantage's results arrived late (a worker flushing
+ * after a reconnect), which correlation uses to place the signal where it would have gone in order
+ * (CONTRACT §5.10). External signals, and anything not found, give the engine's clock.
+ */
+export function quorumMetAt(ctx: EngineContext, sig: SignalState): number {
+  const now = ctx.state.now;
+  const info = ctx.cfg.probes.get(sig.probe);
+  const ruleIndex = info ? info.rules.findIndex((r) => r.id === sig.rule) : -1;
+  const rule = info?.rules[ruleIndex];
+  if (!info || !rule || sig.external) return now;
+  let met = now;
+  for (const [target, t] of Object.entries(sig.failing)) {
+    const rec = ctx.index.byTarget.get(targetKey(sig.probe, target));
+    if (!rec) continue;
+    const starts: number[] = [];
+    for (const v of t.vantages) {
+      const r = rec.byVantage.get(v)?.rs[ruleIndex];
+      if (r?.firing && Number.isFinite(r.firingSince)) starts.push(r.firingSince);
+    }
+    starts.sort((a, b) => a - b);
+    const k = rule.quorum === 'majority' ? Math.floor(t.nonStale / 2) + 1 : rule.quorum.at_least;
+    const completed = starts[Math.min(k, starts.length) - 1];
+    if (completed !== undefined && completed < met) met = completed;
+  }
+  return met;
 }
 
 /** Planned vantages of the probe with no series at this target yet: not heard from at all. */

@@ -75,11 +75,15 @@ describe('InlineQueue re-checks', () => {
       [32_000, false],
       [34_000, false],
     ]);
+    // Down for three more regular checks: six failed checks in a row, a solid failure (a shorter
+    // one would recover at the regular interval, see recheck.test.ts).
+    await run(90_000);
+    expect(results).toHaveLength(7);
     state.up = true;
     await run(30_000);
-    expect(results.slice(4).map((r) => [at(r) - first, r.ok])).toEqual([
-      [60_000, true],
-      [62_000, true],
+    expect(results.slice(7).map((r) => [at(r) - first, r.ok])).toEqual([
+      [150_000, true],
+      [152_000, true],
     ]);
     expect(await counts()).toEqual({ 'p0/failed': 2, 'p0/ok': 1 });
     await queue.stop(0);
