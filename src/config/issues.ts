@@ -3,9 +3,11 @@ import type { KeyPath } from './problems.js';
 import { isRecord } from '../json.js';
 
 /**
- * Zod issues in an operator's words, shared by the config loader and the rules compiler so that
- * one `tocsin check-config` run reads in one dialect: one problem per unknown key, "required",
- * "expected number, got string". Parse with `{ reportInput: true }`: the messages quote the input.
+ * Zod issues in an operator's words, for every zod problem of the config (./site.ts reports them,
+ * ./rule-spec.ts words rules' with it) so that one `tocsin check-config` run reads in one dialect:
+ * one problem per unknown key, "required", "expected number, got string". Parse with
+ * `{ reportInput: true }`: the messages quote the input. Its wording is tested on its own
+ * (test/unit/config-issues.test.ts).
  */
 
 export interface Described {

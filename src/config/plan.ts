@@ -1,3 +1,4 @@
+import type { RuleSpec } from './rule-spec.js';
 import type {
   AlertmanagerSpec,
   ComponentSpec,
@@ -44,10 +45,10 @@ export interface ProbePlan {
   readonly source: SourceRef;
 }
 
-/** A rule file (or inline rule) to be compiled by the rules engine. */
-export interface RuleSource {
+/** One rule, validated and with defaults applied, for the rules engine to compile. */
+export interface RulePlan {
+  readonly spec: RuleSpec;
   readonly source: SourceRef;
-  readonly rule: unknown;
 }
 
 /**
@@ -71,7 +72,7 @@ export interface Plan {
    * The rules to run: the config's, or the default pack's when it has no `rules:` (read from the
    * pack's files by the loader). `undefined` only in hand-built plans: the default pack.
    */
-  readonly rules: readonly RuleSource[] | undefined;
+  readonly rules: readonly RulePlan[] | undefined;
   readonly maintenance: readonly MaintenanceSpec[];
   readonly notifiers: readonly NotifierSpec[];
   /** Alertmanager intake (`POST /api/v1/alerts/alertmanager`); optional for hand-built plans. */

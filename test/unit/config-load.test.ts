@@ -12,7 +12,8 @@ import { formatPath } from '../../src/config/problems.js';
 import { didYouMean, editDistance } from '../../src/config/suggest.js';
 import { ConfigFileSpec } from '../../src/config/schema.js';
 import { checkTopology } from '../../src/config/topology.js';
-import { DEFAULT_PACK_DIR, rulesForPlan } from '../../src/engine/pack.js';
+import { DEFAULT_PACK_DIR } from '../../src/config/pack.js';
+import { rulesForPlan } from '../../src/engine/pack.js';
 
 // Problems are shown relative to `cwd`; the fixtures directory keeps the expected lines short.
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
@@ -308,7 +309,10 @@ describe('the default rule pack (no `rules:`), read and checked as the daemon ru
     await withPack({ 'a.yml': '# mine\n- id: only\n  condition: { consecutive: 2 }\n', 'notes.txt': 'ignored' }, async (dir) => {
       const plan = await planOf(join(dir, 'tocsin.yml'), { cwd: dir, packDir: join(dir, 'pack') });
       expect(plan.rules).toEqual([
-        { source: { file: join(dir, 'pack', 'a.yml'), line: 2 }, rule: { id: 'only', condition: { consecutive: 2 } } },
+        {
+          source: { file: join(dir, 'pack', 'a.yml'), line: 2 },
+          spec: expect.objectContaining({ id: 'only', condition: { consecutive: 2 } }),
+        },
       ]);
       expect(rulesForPlan(plan).map((r) => [r.id, r.consecutive])).toEqual([['only', 2]]);
     });
@@ -350,7 +354,7 @@ describe('the default rule pack (no `rules:`), read and checked as the daemon ru
     await withPack({ 'broken.yml': 'id: [\n' }, async (dir) => {
       await writeFile(join(dir, 'tocsin.yml'), `${CONFIG}rules: [{ id: mine }]\n`);
       const plan = await planOf(join(dir, 'tocsin.yml'), { cwd: dir, packDir: join(dir, 'pack') });
-      expect(plan.rules?.map((r) => (r.rule as { id: string }).id)).toEqual(['mine']);
+      expect(plan.rules?.map((r) => r.spec.id)).toEqual(['mine']);
     });
   });
 });
@@ -376,20 +380,23 @@ describe('includes', () => {
     expect(source('extra-1')).toEqual({ file: join(FIXTURES, 'includes/more/extra.yml'), line: 3 });
   });
 
-  test('rules are located, raw, in include order', async () => {
+  test('rules are located and validated, defaults applied, in include order', async () => {
     const plan = await planOf('includes/tocsin.yml');
     expect(plan.rules).toEqual([
       {
         source: { file: join(FIXTURES, 'includes/tocsin.yml'), line: 13 },
-        rule: { id: 'inline-rule', condition: { consecutive: 2 } },
+        spec: expect.objectContaining({ id: 'inline-rule', condition: { consecutive: 2 }, quorum: 'majority' }),
       },
       {
         source: { file: join(FIXTURES, 'includes/rules.d/default.yml'), line: 1 },
-        rule: { id: 'quorum', quorum: 'majority' },
+        spec: expect.objectContaining({ id: 'quorum', quorum: 'majority', recover_after: 2 }),
       },
       {
         source: { file: join(FIXTURES, 'includes/rules.d/default.yml'), line: 3 },
-        rule: { id: 'flapping', condition: { ratio: { min: 0.4 } } },
+        spec: expect.objectContaining({
+          id: 'flapping',
+          condition: { ratio: { min: 0.4, min_checks: 6, window: 600_000, min_changes: 0 } },
+        }),
       },
     ]);
   });

@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatProblem, loadConfig } from '../../src/config/load.js';
-import { defaultPackSources, rulesForPlan } from '../../src/engine/pack.js';
+import { defaultPackRules } from '../../src/config/pack.js';
+import { rulesForPlan } from '../../src/engine/pack.js';
 import { compileRules, outcomeFor } from '../../src/engine/rules.js';
 
 describe('the default rule pack', () => {
   it('compiles, one file per concern', () => {
     const rules = rulesForPlan({ rules: undefined });
     expect(rules.map((r) => r.id).sort()).toEqual(['degraded', 'intermittent', 'lb-sync', 'outage']);
-    expect(new Set(defaultPackSources().map((s) => s.file.split('/').pop()))).toEqual(
+    expect(new Set(defaultPackRules().map((r) => r.source.file.split('/').pop()))).toEqual(
       new Set(['degraded.yml', 'intermittent.yml', 'lb-sync.yml', 'outage.yml']),
     );
   });
