@@ -247,7 +247,7 @@ function build(): JsonObject {
         }),
         patch: operation('editIncident', 'incidents', {
           summary:
-            'edits the title, components and impacts of a draft or a published incident (an `edited` timeline entry); the detector keeps what is set',
+            'edits the title, components and impacts of a draft or a published incident (an `edited` timeline entry): components as a whole list, or as changes (`set`, `remove`) applied to the stored list; the detector keeps what is set',
           role: 'operator',
           parameters: [idParam, ...capParams],
           body: { name: 'EditIncidentBody', required: true },

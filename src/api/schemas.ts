@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { TocsinError } from '../errors.js';
 import { ProbeResult } from '../events/probe-result.js';
 import { IMPACTS, INCIDENT_STATUSES, REVIEW_STATES, Signal, UPDATE_PHASES } from '../incidents/incident.js';
 import { API_LIST_LIMIT, ComponentCounts, type ListLimit, MAX_LIST_LIMIT, SignalCounts, SummarisedIncident } from '../incidents/summary.js';
+import { Time } from './time-input.js';
 
 // The HTTP API's request and response shapes (CONTRACT §6). Handlers validate with them and
 // src/api/openapi.ts turns the same schemas into the OpenAPI document, so the two cannot drift.
@@ -36,7 +38,7 @@ const FORBIDDEN_TEXT =
 
 /**
  * Why `text` may not be stored (`control characters are not allowed (U+001B at 5)`, the position
- * counted in characters from 0), or undefined when it may. The API's schemas and the console use it.
+ * counted in characters from 0), or undefined when it may (the operator text schemas below).
  */
 export function textProblem(text: string): string | undefined {
   // Each well-formed pair as one character: positions count characters, and what is left is lone.
@@ -187,14 +189,13 @@ export const EDIT_BODY_LIMIT_BYTES = 1024 * 1024;
 /** An incident's title as an operator writes it. */
 const Title = operatorText(MAX_TITLE_CHARS);
 
-/** Affected components with their impacts; each must be a component of the config (checked by the verb). */
-const ListedComponents = z
+/** Components with their impacts; each must be a component of the config (checked by the verb). */
+const ComponentImpacts = z
   .array(z.strictObject({ id: z.string().min(1).describe('a component id of the config'), impact: z.enum(IMPACTS) }))
-  .min(1, { error: 'must list at least one component' })
   .max(MAX_LISTED_COMPONENTS);
 
-/** An operator's time: RFC 3339 with an offset. */
-const Time = z.iso.datetime({ offset: true, error: 'expected an RFC 3339 time with an offset, e.g. 2024-11-18T21:00:00Z' });
+/** The affected components of an incident: at least one. */
+const ListedComponents = ComponentImpacts.min(1, { error: 'must list at least one component' });
 
 /** `POST /api/v1/incidents`: an operator-written incident, published at once. */
 export const CreateIncidentBody = z.strictObject({
@@ -209,13 +210,27 @@ export const CreateIncidentBody = z.strictObject({
 });
 export type CreateIncidentBody = z.infer<typeof CreateIncidentBody>;
 
-/** `PATCH /api/v1/incidents/{id}`: what changes; `components` is the whole new list. */
+/**
+ * `PATCH /api/v1/incidents/{id}`: what changes. Components change either as a whole new list
+ * (`components`) or by changes (`set`, `remove`) applied to the list as it is stored when the
+ * edit is written, so a component the detector adds meanwhile stays (src/incidents/edit.ts).
+ */
 export const EditIncidentBody = z
   .strictObject({
     title: Title.optional(),
     components: ListedComponents.optional().describe('the whole list of affected components: those left out are removed'),
+    set: ComponentImpacts.optional().describe(
+      'impacts to set, applied to the list as stored when the edit is written; a component not listed is added (last). Not with `components`',
+    ),
+    remove: z
+      .array(z.string().min(1))
+      .max(MAX_LISTED_COMPONENTS)
+      .optional()
+      .describe('ids of components no longer affected, each listed now; at least one component must remain. Not with `components`'),
   })
-  .refine((b) => b.title !== undefined || b.components !== undefined, { error: 'expected title or components' });
+  .refine((b) => b.title !== undefined || b.components !== undefined || b.set !== undefined || b.remove !== undefined, {
+    error: 'expected title, components, set or remove',
+  });
 export type EditIncidentBody = z.infer<typeof EditIncidentBody>;
 
 /** `GET /api/v1/incidents`: newest first; `next_cursor` is null on the last page. */
@@ -424,4 +439,11 @@ export function parseWith<T>(
     })
     .join('; ');
   return { ok: false, message };
+}
+
+/** Parses `input`, or throws INVALID with {@link parseWith}'s message (a route's 400). */
+export function parseInput<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
+  const parsed = parseWith(schema, input, where);
+  if (!parsed.ok) throw new TocsinError('INVALID', parsed.message);
+  return parsed.value;
 }

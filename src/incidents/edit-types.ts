@@ -20,9 +20,17 @@ export interface ComponentImpact {
   readonly impact: Impact;
 }
 
-/** `PATCH /api/v1/incidents/{id}`: each field given replaces what the document has. */
+/**
+ * `PATCH /api/v1/incidents/{id}`: the title, and the components either as a whole new list or as
+ * changes (`set`, `remove`). Changes are applied to the stored list inside the incident writer,
+ * so a component the detector added after the operator looked stays listed.
+ */
 export interface IncidentEdit {
   readonly title?: string | undefined;
   /** The whole list of affected components: those left out are removed. */
   readonly components?: readonly ComponentImpact[] | undefined;
+  /** Impacts to set; a component not listed is added (last). */
+  readonly set?: readonly ComponentImpact[] | undefined;
+  /** Components no longer affected (each must be listed). */
+  readonly remove?: readonly string[] | undefined;
 }

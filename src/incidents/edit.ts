@@ -88,15 +88,19 @@ function rootFirst(root: string, components: readonly ComponentImpact[]): Compon
   return first ? [first, ...components.filter((c) => c.id !== root)] : [...components];
 }
 
-/** The first problem with the components (unknown, listed twice), as an INVALID message, if any. */
+/**
+ * The first problem with the components (unknown, listed twice), as an INVALID message naming
+ * `field` (`components`, or an edit's `set`), if any.
+ */
 export function componentsProblem(
   components: readonly ComponentImpact[],
   catalog: ComponentCatalog,
+  field = 'components',
 ): string | undefined {
   const seen = new Set<string>();
   for (const [i, c] of components.entries()) {
-    if (!catalog(c.id)) return `components.${i}.id: no component ${c.id} in the config`;
-    if (seen.has(c.id)) return `components.${i}.id: ${c.id} is listed twice`;
+    if (!catalog(c.id)) return `${field}.${i}.id: no component ${c.id} in the config`;
+    if (seen.has(c.id)) return `${field}.${i}.id: ${c.id} is listed twice`;
     seen.add(c.id);
   }
   return undefined;
@@ -178,15 +182,14 @@ export function applyEdit(
     overrides.title = true;
     said.push(`Title changed to “${title}”.`);
   }
-  if (edit.components) {
-    const problem = componentsProblem(edit.components, catalog);
-    if (problem) throw invalid(problem);
-    const listed = new Map(edit.components.map((c) => [c.id, c.impact]));
+  const edited = editedComponents(doc, edit, catalog);
+  if (edited) {
+    const listed = new Map(edited.map((c) => [c.id, c.impact]));
     const before = new Map(doc.components.map((c) => [c.id, c.impact]));
     const name = (id: string) => catalog(id)?.name ?? id;
     const impacts = { ...overrides.impacts };
     const set: string[] = [];
-    for (const c of edit.components) {
+    for (const c of edited) {
       if (before.get(c.id) === c.impact) continue;
       impacts[c.id] = c.impact;
       set.push(`${name(c.id)}: ${IMPACT_WORDS[c.impact]}`);
@@ -195,8 +198,8 @@ export function applyEdit(
     for (const id of removed) delete impacts[id];
     const removedSet = new Set([...(overrides.removed ?? []).filter((id) => !listed.has(id)), ...removed]);
     if (set.length > 0 || removed.length > 0) {
-      const root = listed.has(doc.root_component) ? doc.root_component : (edit.components[0]?.id ?? doc.root_component);
-      const components = rootFirst(root, edit.components);
+      const root = listed.has(doc.root_component) ? doc.root_component : (edited[0]?.id ?? doc.root_component);
+      const components = rootFirst(root, edited);
       const severity = severityOfImpacts(root, components);
       next = { ...next, root_component: root, components, severity, regions: regionsOf(components, catalog) };
       overrides.impacts = impacts;
@@ -208,6 +211,35 @@ export function applyEdit(
   if (said.length === 0) throw invalid('body: nothing to change (the title and components are as given)');
   const entry: TimelineEntry = { at, kind: 'edited', text: said.join(' '), author: by };
   return { incident: { ...next, overrides, timeline: [...doc.timeline, entry] }, entry };
+}
+
+/**
+ * The component list an edit leaves, or undefined when it leaves the list alone: the whole list
+ * it gives, or the stored one with its changes applied. Changes are applied here, to the
+ * document the writer read, never to a list the operator read earlier: a component the detector
+ * added since stays. INVALID when the list would be empty, for unknown components, or for both
+ * forms at once.
+ */
+function editedComponents(
+  doc: Incident,
+  edit: IncidentEdit,
+  catalog: ComponentCatalog,
+): readonly ComponentImpact[] | undefined {
+  const changes = edit.set !== undefined || edit.remove !== undefined;
+  if (edit.components) {
+    if (changes) throw invalid('components: the whole list, or changes (set, remove), not both');
+    const problem = componentsProblem(edit.components, catalog);
+    if (problem) throw invalid(problem);
+    if (edit.components.length === 0) throw invalid('components: must list at least one component');
+    return edit.components;
+  }
+  if (!changes) return undefined;
+  const problem = componentsProblem(edit.set ?? [], catalog, 'set');
+  if (problem) throw invalid(problem);
+  const list = editedList(doc.components, edit.set ?? [], edit.remove ?? []);
+  if (!list.ok) throw invalid(`remove: ${list.message}`);
+  if (list.value.length === 0) throw invalid('remove: an incident keeps at least one component');
+  return list.value;
 }
 
 /** `major`, `partial`, `degraded` (the list views' words) as well as the impacts' own names. */
@@ -232,9 +264,9 @@ export function parseComponentImpact(
 }
 
 /**
- * The whole list an edit sends (`PATCH` takes the whole list) from the current one, impacts to
- * set (a component not listed is added, last) and components to remove. Unknown removals are
- * named: a typo must not pass for "nothing to remove".
+ * The current list with impacts set (a component not listed is added, last) and components
+ * removed. Unknown removals are named: a typo must not pass for "nothing to remove"; so is a
+ * component both set and removed.
  */
 export function editedList(
   current: readonly ComponentImpact[],
@@ -243,8 +275,11 @@ export function editedList(
 ): { ok: true; value: ComponentImpact[] } | { ok: false; message: string } {
   const known = new Set(current.map((c) => c.id));
   const removed = new Set(remove);
-  for (const r of removed) if (!known.has(r)) return { ok: false, message: `${r} is not a component of this incident` };
   const impacts = new Map(set.map((c) => [c.id, c.impact]));
+  for (const r of removed) {
+    if (!known.has(r)) return { ok: false, message: `${r} is not a component of this incident` };
+    if (impacts.has(r)) return { ok: false, message: `${r} is also in set` };
+  }
   const value = current
     .filter((c) => !removed.has(c.id))
     .map((c) => ({ id: c.id, impact: impacts.get(c.id) ?? c.impact }))

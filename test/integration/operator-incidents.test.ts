@@ -72,7 +72,7 @@ async function start(db: string, failing: readonly string[]) {
   const incidents = { store, clock: systemClock, writer, engine };
   const app = buildApi({ plan, store, queue, latest: new LatestResults(), metrics, tokens, logger, incidents });
   await app.ready();
-  return { app, store, drafts };
+  return { app, store, writer, drafts };
 }
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -195,12 +195,33 @@ describe('operator-written incidents, edits and phases over the API', () => {
     expect((await patch(draft, { title: 'Shop checkout failing' })).json()).toEqual({
       error: { code: 'INVALID', message: 'body: nothing to change (the title and components are as given)' },
     });
-    expect((await patch(draft, {})).json()).toEqual({ error: { code: 'INVALID', message: 'body: expected title or components' } });
+    expect((await patch(draft, {})).json()).toEqual({ error: { code: 'INVALID', message: 'body: expected title, components, set or remove' } });
     expect((await patch(draft, { components: [{ id: 'ghost', impact: 'major_outage' }] })).json()).toEqual({
       error: { code: 'INVALID', message: 'components.0.id: no component ghost in the config' },
     });
-    expect((await patch(draft, { status: 'resolved' })).json().error.message).toBe('status: unknown field; body: expected title or components');
+    expect((await patch(draft, { status: 'resolved' })).json().error.message).toBe('status: unknown field; body: expected title, components, set or remove');
     expect((await patch('inc_missing', { title: 'x' })).statusCode).toBe(404);
+  });
+
+  it('edits components by changes (set, remove) applied to the stored list; refuses what would empty it', async () => {
+    const res = await patch(draft, { set: [{ id: 'api', impact: 'partial_outage' }], remove: ['dns'] });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<SummarisedIncident>().components).toEqual([{ id: 'web', impact: 'partial_outage' }, { id: 'api', impact: 'partial_outage' }]);
+    expect(res.json<SummarisedIncident>().timeline.at(-1)).toMatchObject({ kind: 'edited', text: 'Impact: Public API: partial outage. No longer affected: DNS.' });
+    const refused = [
+      [{ remove: ['web', 'api'] }, 'remove: an incident keeps at least one component'],
+      [{ remove: ['dns'] }, 'remove: dns is not a component of this incident'],
+      [{ set: [{ id: 'ghost', impact: 'major_outage' }] }, 'set.0.id: no component ghost in the config'],
+      [{ set: [{ id: 'dns', impact: 'down' }] }, 'set.0.impact: expected one of degraded_performance, partial_outage, major_outage'],
+      [{ remove: [''] }, 'remove.0: must not be empty'],
+      [{ components: [{ id: 'web', impact: 'major_outage' }], remove: ['api'] }, 'components: the whole list, or changes (set, remove), not both'],
+    ] as const;
+    for (const [body, message] of refused) {
+      const bad = await patch(draft, body);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toEqual({ error: { code: 'INVALID', message } });
+    }
+    expect((await store.getIncident(draft))?.incident.components.map((c) => c.id)).toEqual(['web', 'api']);
   });
 
   it('adds a note in a phase; refuses an unknown phase; the status page heads the update with it', async () => {
@@ -237,17 +258,19 @@ describe('operator-written incidents, edits and phases over the API', () => {
     expect(doc.paths['/api/v1/incidents/{id}']?.patch?.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/EditIncidentBody' } } } });
     expect(Object.keys(doc.components.schemas.NoteBody?.properties ?? {})).toEqual(['text', 'phase']);
     expect(Object.keys(doc.components.schemas.CreateIncidentBody?.properties ?? {})).toEqual(['title', 'components', 'opened_at', 'resolved_at', 'update']);
+    expect(Object.keys(doc.components.schemas.EditIncidentBody?.properties ?? {})).toEqual(['title', 'components', 'set', 'remove']);
   });
 });
 
 describe('operator-written incidents, edits and phases in the console', () => {
   let app: FastifyInstance;
   let store: SqliteStore;
+  let writer: IncidentWriter;
   let draft = '';
 
   beforeAll(async () => {
     let drafts: Map<string, string>;
-    ({ app, store, drafts } = await start('console.db', ['web']));
+    ({ app, store, writer, drafts } = await start('console.db', ['web']));
     draft = drafts.get('web') ?? '';
   });
   afterAll(async () => {
@@ -330,6 +353,26 @@ describe('operator-written incidents, edits and phases in the console', () => {
     expect((await store.getIncident(draft))?.incident.timeline.at(-1)).toMatchObject({ kind: 'note', text: 'Found it', phase: 'identified' });
     await postForm(`/console/incidents/${draft}/notes`, { _csrf: csrf, text: 'x', phase: 'later' }, { cookie });
     expect(await flash(cookie)).toBe(`Could not add the note to ${draft}: phase: expected one of investigating, identified, monitoring, resolved`);
+  });
+
+  it('sends an edit\'s changes, so a component the detector adds after the page was drawn survives a removal', async () => {
+    const { cookie, csrf } = await signIn(OPS);
+    await postForm(`/console/incidents/${draft}/edit`, { _csrf: csrf, title: 'Shop down', set: 'web=major', remove: '' }, { cookie });
+    const page = await app.inject({ url: `/console/incidents/${draft}`, headers: { cookie } });
+    expect(page.body).toContain('Public API');
+    expect(page.body).not.toContain('DNS');
+    // The detector writes dns into the incident while the operator looks at the page.
+    const seen = (await store.getIncident(draft))?.incident;
+    if (!seen) throw new Error('no draft');
+    const added = { ...seen, components: [...seen.components, { id: 'dns', impact: 'major_outage' as const }] };
+    await writer.apply([{ incident: added, appended: [], opened: false, rule: 'test', firstFailureMs: Date.parse(seen.opened_at) }]);
+    // The operator removes api, as the page showed it.
+    await postForm(`/console/incidents/${draft}/edit`, { _csrf: csrf, title: 'Shop down', set: '', remove: 'api' }, { cookie });
+    expect(await flash(cookie)).toBe(`Edited ${draft}: Shop down`);
+    expect((await store.getIncident(draft))?.incident.components).toEqual([
+      { id: 'web', impact: 'major_outage' },
+      { id: 'dns', impact: 'major_outage' },
+    ]);
   });
 
   it('refuses a viewer and a post without its CSRF token', async () => {

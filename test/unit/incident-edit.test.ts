@@ -172,6 +172,28 @@ describe('an edit', () => {
     );
   });
 
+  it('applies changes (set, remove) to the document\'s own list: new components last, the root moved when removed', () => {
+    const { incident, entry } = applyEdit(base, { set: [{ id: 'app3', impact: 'partial_outage' }], remove: ['app1'] }, 'eve', at, catalog);
+    expect(incident).toMatchObject({
+      root_component: 'app2',
+      components: [{ id: 'app2', impact: 'major_outage' }, { id: 'app3', impact: 'partial_outage' }],
+      overrides: { impacts: { app3: 'partial_outage' }, removed: ['app1'] },
+    });
+    expect(entry.text).toBe('Impact: APP3: partial outage. No longer affected: APP1.');
+  });
+
+  it.each([
+    [{ remove: ['app1', 'app2'] }, 'remove: an incident keeps at least one component'],
+    [{ components: [] }, 'components: must list at least one component'],
+    [{ remove: ['app3'] }, 'remove: app3 is not a component of this incident'],
+    [{ set: [{ id: 'app1', impact: 'degraded_performance' as const }], remove: ['app1'] }, 'remove: app1 is also in set'],
+    [{ set: [{ id: 'ghost', impact: 'major_outage' as const }] }, 'set.0.id: no component ghost in the config'],
+    [{ components: base.components, remove: ['app1'] }, 'components: the whole list, or changes (set, remove), not both'],
+    [{ set: [{ id: 'app1', impact: 'major_outage' as const }] }, 'body: nothing to change (the title and components are as given)'],
+  ])('refuses the edit %j: %s', (edit, message) => {
+    expect(() => applyEdit(base, edit, 'eve', at, catalog)).toThrow(expect.objectContaining({ code: 'INVALID', message }));
+  });
+
   it('builds the whole list from the current one, impacts to set and components to remove', () => {
     const current = [{ id: 'a', impact: 'major_outage' as const }, { id: 'b', impact: 'partial_outage' as const }];
     expect(editedList(current, [{ id: 'b', impact: 'degraded_performance' }, { id: 'c', impact: 'major_outage' }], ['a'])).toEqual({
@@ -391,6 +413,31 @@ describe('edits and operator-written incidents through the writer and the store'
       { id: 'app3', impact: 'major_outage' },
     ]);
     expect(stored?.timeline.filter((e) => e.kind === 'edited')).toHaveLength(1);
+  });
+
+  it('a component the detector adds between the operator\'s read and their edit survives a removal of another', async () => {
+    const { store, engine, writer, ctx, id, setNow } = await setup();
+    // What the console's card or `tocsin incidents edit` saw: svc, app1 and app2.
+    const seen = (await store.getIncident(id))?.incident.components ?? [];
+    expect(seen.map((c) => c.id).sort()).toEqual(['app1', 'app2', 'svc']);
+    // Meanwhile app3 (same dependency) fails and the detector writes it into the incident.
+    const changes: IncidentChange[] = [];
+    const events = merge(
+      ...['app1', 'app2', 'app3'].map((a) => rounds({ id: `${a}-p`, vantages: V }, T0 + MIN, T0 + 3 * MIN, () => 'timeout')),
+    );
+    for (const e of events) changes.push(...engine.tick(Date.parse(e.at)), ...engine.ingest(e));
+    await writer.apply(changes);
+    expect((await store.getIncident(id))?.incident.components.map((c) => c.id)).toContain('app3');
+    // The operator removes app2: the change is applied to the stored list, inside the writer.
+    setNow(T0 + 3 * MIN);
+    await editIncident(ctx, id, { by: 'eve', edit: { remove: ['app2'] }, catalog });
+    const stored = (await store.getIncident(id))?.incident;
+    expect(stored?.components.map((c) => c.id).sort()).toEqual(['app1', 'app3', 'svc']);
+    expect(stored?.overrides?.removed).toEqual(['app2']);
+    expect(stored?.timeline.at(-1)).toMatchObject({ kind: 'edited', text: 'No longer affected: APP2.' });
+    // The whole list built from what was seen, as the console and the CLI sent it before, lacks app3.
+    const stale = editedList(seen, [], ['app2']);
+    expect(stale.ok && stale.value.map((c) => c.id)).not.toContain('app3');
   });
 
   it('stores a note\'s phase, and an operator-written incident whole', async () => {

@@ -1,9 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
 import { TocsinError } from '../../errors.js';
 import type { Incident } from '../../incidents/incident.js';
-import { componentCatalog } from '../../incidents/edit.js';
-import { addNote, confirmIncident, createIncident, dismissIncident, editIncident, resolveIncident } from '../../incidents/manager.js';
 import {
   API_LIST_LIMIT,
   componentCounts,
@@ -19,22 +16,17 @@ import {
 import type { Principal, Role } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { requireRole } from '../guard.js';
+import { createIncidentVerb, INCIDENT_VERBS } from '../incident-verbs.js';
 import {
   type ComponentPage,
-  ConfirmBody,
-  CreateIncidentBody,
-  DismissBody,
   EDIT_BODY_LIMIT_BYTES,
-  EditIncidentBody,
   IncidentListQuery,
   IncidentParams,
   IncidentPartQuery,
   IncidentQuery,
   type IncidentList,
-  NoteBody,
+  parseInput,
   type SignalPage,
-  parseWith,
-  ResolveBody,
   VERB_BODY_LIMIT_BYTES,
 } from '../schemas.js';
 
@@ -52,12 +44,6 @@ function caller(req: FastifyRequest): Principal {
   const p = callers.get(req);
   if (!p) throw new TocsinError('INTERNAL', 'request reached a handler without authentication');
   return p;
-}
-
-function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
-  const parsed = parseWith(schema, input, where);
-  if (!parsed.ok) throw new TocsinError('INVALID', parsed.message);
-  return parsed.value;
 }
 
 /** `?components=&signals=` as limits: the API's defaults where not given. */
@@ -97,7 +83,7 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     });
 
     scope.get('/api/v1/incidents', { onRequest: authenticate(ctx, 'viewer') }, async (req): Promise<IncidentList> => {
-      const q = parse(IncidentListQuery, req.query, 'query');
+      const q = parseInput(IncidentListQuery, req.query, 'query');
       if (q.cursor && !(await ctx.store.getIncident(q.cursor))) {
         throw new TocsinError('INVALID', `cursor: no incident ${q.cursor}`);
       }
@@ -118,19 +104,19 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     });
 
     const load = async (req: FastifyRequest): Promise<Incident> => {
-      const { id } = parse(IncidentParams, req.params, 'id');
+      const { id } = parseInput(IncidentParams, req.params, 'id');
       const found = await ctx.store.getIncident(id);
       if (!found) throw new TocsinError('NOT_FOUND', `no incident ${id}`);
       return found.incident;
     };
 
     scope.get('/api/v1/incidents/:id', { onRequest: authenticate(ctx, 'viewer') }, async (req): Promise<SummarisedIncident> => {
-      const q = parse(IncidentQuery, req.query, 'query');
+      const q = parseInput(IncidentQuery, req.query, 'query');
       return summariseDocument(await load(req), limitsOf(q));
     });
 
     scope.get('/api/v1/incidents/:id/components', { onRequest: authenticate(ctx, 'viewer') }, async (req): Promise<ComponentPage> => {
-      const q = parse(IncidentPartQuery, req.query, 'query');
+      const q = parseInput(IncidentPartQuery, req.query, 'query');
       const inc = await load(req);
       const page = pageAfter(inc.components, componentCursor, q.cursor, q.limit);
       if (!page.ok) throw new TocsinError('INVALID', `cursor: no component ${page.unknownCursor} in ${inc.id}`);
@@ -139,50 +125,34 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     });
 
     scope.get('/api/v1/incidents/:id/signals', { onRequest: authenticate(ctx, 'viewer') }, async (req): Promise<SignalPage> => {
-      const q = parse(IncidentPartQuery, req.query, 'query');
+      const q = parseInput(IncidentPartQuery, req.query, 'query');
       const inc = await load(req);
       const page = pageAfter(inc.signals, signalCursor, q.cursor, q.limit);
       if (!page.ok) throw new TocsinError('INVALID', `cursor: no signal ${page.unknownCursor} in ${inc.id}`);
       return { signals: page.items, signal_counts: signalCounts(inc.signals), next_cursor: page.next_cursor };
     });
 
-    const verb = <B>(
-      path: string,
-      schema: z.ZodType<B>,
-      run: (id: string, by: string, body: B) => Promise<Incident>,
-    ): void => {
+    // The verbs and their bodies come from the table the console shares (src/api/incident-verbs.ts).
+    for (const name of ['confirm', 'dismiss', 'resolve', 'notes'] as const) {
       scope.post(
-        `/api/v1/incidents/:id/${path}`,
+        `/api/v1/incidents/:id/${name}`,
         { onRequest: authenticate(ctx, 'operator'), bodyLimit: VERB_BODY_LIMIT_BYTES },
         async (req): Promise<SummarisedIncident> => {
-          const { id } = parse(IncidentParams, req.params, 'id');
-          const q = parse(IncidentQuery, req.query, 'query');
-          const body = parse(schema, req.body ?? {}, 'body');
-          return summariseDocument(await run(id, caller(req).name, body), limitsOf(q));
+          const { id } = parseInput(IncidentParams, req.params, 'id');
+          const q = parseInput(IncidentQuery, req.query, 'query');
+          const done = await INCIDENT_VERBS[name].run(ctx, id, caller(req).name, req.body ?? {});
+          return summariseDocument(done, limitsOf(q));
         },
       );
-    };
-    verb('confirm', ConfirmBody, (id, by, b) => confirmIncident(ctx.incidents, id, { by, note: b.note }));
-    verb('dismiss', DismissBody, (id, by, b) => dismissIncident(ctx.incidents, id, { by, reason: b.reason }));
-    verb('resolve', ResolveBody, (id, by, b) => resolveIncident(ctx.incidents, id, { by, note: b.note }));
-    verb('notes', NoteBody, (id, by, b) => addNote(ctx.incidents, id, { by, text: b.text, phase: b.phase }));
+    }
 
     // An operator-written incident: 201 with the document (a new resource; the verbs answer 200).
     scope.post(
       '/api/v1/incidents',
       { onRequest: authenticate(ctx, 'operator'), bodyLimit: EDIT_BODY_LIMIT_BYTES },
       async (req, reply): Promise<SummarisedIncident> => {
-        const q = parse(IncidentQuery, req.query, 'query');
-        const b = parse(CreateIncidentBody, req.body, 'body');
-        const created = await createIncident(ctx.incidents, {
-          by: caller(req).name,
-          catalog: componentCatalog(ctx.plan.components),
-          title: b.title,
-          components: b.components,
-          openedAt: b.opened_at === undefined ? undefined : Date.parse(b.opened_at),
-          resolvedAt: b.resolved_at === undefined ? undefined : Date.parse(b.resolved_at),
-          update: b.update,
-        });
+        const q = parseInput(IncidentQuery, req.query, 'query');
+        const created = await createIncidentVerb(ctx, caller(req).name, req.body);
         void reply.code(201).header('location', `/api/v1/incidents/${created.id}`);
         return summariseDocument(created, limitsOf(q));
       },
@@ -192,11 +162,9 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       '/api/v1/incidents/:id',
       { onRequest: authenticate(ctx, 'operator'), bodyLimit: EDIT_BODY_LIMIT_BYTES },
       async (req): Promise<SummarisedIncident> => {
-        const { id } = parse(IncidentParams, req.params, 'id');
-        const q = parse(IncidentQuery, req.query, 'query');
-        const edit = parse(EditIncidentBody, req.body, 'body');
-        const catalog = componentCatalog(ctx.plan.components);
-        const edited = await editIncident(ctx.incidents, id, { by: caller(req).name, edit, catalog });
+        const { id } = parseInput(IncidentParams, req.params, 'id');
+        const q = parseInput(IncidentQuery, req.query, 'query');
+        const edited = await INCIDENT_VERBS.edit.run(ctx, id, caller(req).name, req.body);
         return summariseDocument(edited, limitsOf(q));
       },
     );

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_PAGE_SIZE } from '../../api/schemas.js';
-import { type ComponentImpact, editedList, parseComponentImpact } from '../../incidents/edit.js';
+import { operatorTime } from '../../api/time-input.js';
+import { type ComponentImpact, parseComponentImpact } from '../../incidents/edit.js';
 import { type Incident, INCIDENT_STATUSES, REVIEW_STATES, UPDATE_PHASES, type UpdatePhase } from '../../incidents/incident.js';
 import { renderMarkdown } from '../../incidents/render.js';
 import {
@@ -233,15 +234,12 @@ function phaseOption(): Option {
   return new Option('--phase <phase>', 'the public update phase').choices(UPDATE_PHASES);
 }
 
-/** `2024-11-18T21:00:00Z`, or `2024-11-18 21:00` read as UTC: what an operator types. */
+/** `2024-11-18T21:00:00Z`, or `2024-11-18 21:00` read as UTC (src/api/time-input.ts, shared with the console). */
 function parseTime(flag: string) {
   return (value: string): string => {
-    const utc = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$/.test(value) ? `${value.replace(' ', 'T')}Z` : value;
-    const ms = Date.parse(utc);
-    if (!Number.isFinite(ms) || !/(Z|[+-]\d{2}:\d{2})$/i.test(utc)) {
-      throw new InvalidArgumentError(`${flag}: expected an RFC 3339 time (2024-11-18T21:00:00Z) or "YYYY-MM-DD HH:MM" in UTC`);
-    }
-    return new Date(ms).toISOString();
+    const time = operatorTime(value);
+    if (!time.ok) throw new InvalidArgumentError(`${flag}: ${time.message}`);
+    return time.value;
   };
 }
 
@@ -378,17 +376,9 @@ export function incidentsCommand(program: Command): void {
     if (opts.title === undefined && set.length === 0 && remove.length === 0) {
       throw new CliFailure('nothing to edit: give --title, --component or --remove', 2);
     }
-    await withFlags(cmd, async (client, flags) => {
-      let components: ComponentImpact[] | undefined;
-      if (set.length > 0 || remove.length > 0) {
-        // The API takes the whole list: the current one with these changes.
-        const current = await client.getIncident(id, { components: 'all', signals: 0 });
-        const list = editedList(current.components, set, remove);
-        if (!list.ok) throw new CliFailure(`--remove: ${list.message}`, 1);
-        components = list.value;
-      }
-      const body = { title: opts.title, components };
-      return showIncident(client, flags, await client.editIncident(id, body));
-    });
+    // Changes, not the whole list: the daemon applies them to the list as it is when the edit is
+    // written, so a component the detector adds meanwhile is not dropped.
+    const body = { title: opts.title, ...(set.length > 0 ? { set } : {}), ...(remove.length > 0 ? { remove } : {}) };
+    await withFlags(cmd, async (client, flags) => showIncident(client, flags, await client.editIncident(id, body)));
   });
 }
