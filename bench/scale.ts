@@ -10,6 +10,7 @@ import v8 from 'node:v8';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROBE_KINDS } from '../probes/index.js';
+import { firstRoundMs, holdStartUpHeap, releaseOldGenerationAfter, releaseYoungGeneration } from '../src/cli/start-up-heap.js';
 import { systemClock } from '../src/clock.js';
 import type { Plan } from '../src/config/plan.js';
 import { createLogger } from '../src/log.js';
@@ -44,8 +45,18 @@ function buildPlan(count: number, intervalMs: number, timeoutMs: number, listene
 
 const mark = (ok: boolean): string => (ok ? 'pass' : 'FAIL');
 
+/**
+ * One scrape as GET /metrics serves it: the exposition's pieces rendered as they are read and let
+ * go once counted (the route writes each to the socket). Returns the text's size in bytes.
+ */
+async function scrape(exposition: Exposition): Promise<number> {
+  let bytes = 0;
+  for await (const piece of exposition.stream()) bytes += Buffer.byteLength(piece);
+  return bytes;
+}
+
 export async function scaleBench(args: readonly string[]): Promise<void> {
-  checkOptions(args, ['probes', 'seconds', 'interval', 'concurrency', 'addresses', 'scrape', 'heap-snapshot']);
+  checkOptions(args, ['probes', 'seconds', 'interval', 'concurrency', 'addresses', 'scrape', 'heap-snapshot', 'heap-hold']);
   const count = Math.round(numberOption(args, 'probes', 10_000));
   const seconds = numberOption(args, 'seconds', 150);
   const intervalMs = numberOption(args, 'interval', 30) * 1000;
@@ -57,6 +68,10 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
   const heapSnapshot = textOption(args, 'heap-snapshot');
   // The config's default: 10 s, or half the interval when that is shorter.
   const timeoutMs = Math.min(10_000, intervalMs / 2);
+  // The daemon's start-up heap holds (src/cli/start-up-heap.ts), as `tocsin run` applies them;
+  // `--heap-hold 0` leaves V8's sizing alone, for the figure without them.
+  const heapHold = numberOption(args, 'heap-hold', 1, 0) !== 0;
+  if (heapHold) holdStartUpHeap();
   const durationMs = seconds * 1000;
   if (durationMs <= intervalMs)
     throw new UsageError('--seconds must be longer than --interval (the first interval is warm-up)');
@@ -132,6 +147,10 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
     const cpuStart = process.cpuUsage();
     startedAt = Date.now();
     await queue.start();
+    if (heapHold) {
+      releaseYoungGeneration();
+      releaseOldGenerationAfter(firstRoundMs(plan));
+    }
 
     let cpuSteady = process.cpuUsage();
     let lastResults = 0;
@@ -142,9 +161,13 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
       const rate = ((results - lastResults) * 1000) / (now - lastAt);
       lastResults = results;
       lastAt = now;
+      // Where RSS goes: V8's heap (committed and used) and memory outside it (Buffers, sockets).
+      const mem = process.memoryUsage();
+      const mb = (n: number) => fmtInt(n / 1048576);
       process.stderr.write(
         `  t=${fmt((now - startedAt) / 1000, 0)}s results=${fmtInt(results)} (${fmtInt(rate)}/s) inflight=${s.inflight} waiting=${s.waiting} ` +
-          `rss=${fmtInt(sampler.lastRssMB)}MB load=${fmt(os.loadavg()[0] ?? 0, 2)}\n`,
+          `rss=${fmtInt(sampler.lastRssMB)}MB heap=${mb(mem.heapUsed)}/${mb(mem.heapTotal)}MB external=${mb(mem.external)}MB ` +
+          `load=${fmt(os.loadavg()[0] ?? 0, 2)}\n`,
       );
     }, PROGRESS_EVERY_MS);
 
@@ -159,8 +182,7 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
             if (scraping) return;
             scraping = true;
             const t = performance.now();
-            void exposition
-              .text()
+            void scrape(exposition)
               .then(() => scrapes.push(performance.now() - t))
               .finally(() => {
                 scraping = false;
@@ -189,7 +211,7 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
     // Outside the measured window: what is retained (not garbage), and what one scrape costs.
     const heapRetained = retainedHeapMB();
     const renderStart = performance.now();
-    const text = await exposition.text();
+    const expositionBytes = await scrape(exposition);
     const renderMs = performance.now() - renderStart;
 
     const steadySeconds = (endAt - steadyAt) / 1000;
@@ -262,7 +284,7 @@ export async function scaleBench(args: readonly string[]): Promise<void> {
         ],
         [
           '/metrics exposition after the run: size / render',
-          `${fmt(text.length / 1e6, 1)} MB / ${fmtInt(renderMs)} ms`,
+          `${fmt(expositionBytes / 1e6, 1)} MB / ${fmtInt(renderMs)} ms`,
           '',
           '',
         ],

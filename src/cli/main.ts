@@ -1,8 +1,8 @@
-import { holdYoungGeneration } from './young-generation.js';
+import { holdStartUpHeap } from './start-up-heap.js';
 
 // The `tocsin` executable (bin/tocsin.js loads the compiled form of this file). The program is
-// imported only after the young generation is held (young-generation.ts): a static import would
+// imported only after the heap's growth is held (start-up-heap.ts): a static import would
 // load every module first.
-holdYoungGeneration();
+holdStartUpHeap();
 const { main } = await import('./program.js');
 await main(process.argv);

@@ -119,11 +119,11 @@ export class SeriesFamily<L extends string> {
   }
 
   /**
-   * The family's text (HELP, TYPE, one line per series), handed to `write` in pieces of at most
-   * LINES_PER_CHUNK lines; `between` runs between two pieces (the exposition yields there).
+   * The family's text (HELP, TYPE, one line per series), in pieces of at most LINES_PER_CHUNK
+   * lines, each made when it is asked for (the exposition gives the event loop back in between).
    */
-  async render(write: (text: string) => void, between: () => Promise<void>): Promise<void> {
-    write(`# HELP ${this.name} ${escapeText(this.help)}\n# TYPE ${this.name} ${this.type}`);
+  * pieces(): Generator<string> {
+    yield `# HELP ${this.name} ${escapeText(this.help)}\n# TYPE ${this.name} ${this.type}`;
     // Lines are gathered in an array and joined: the piece is one flat string. Appending to a
     // string instead builds a rope of three nodes per line, 2.5 times the text's size until written.
     let lines: string[] = [];
@@ -134,12 +134,11 @@ export class SeriesFamily<L extends string> {
       if (!labels) continue;
       lines.push(`${this.name}${labels} ${sampleText(this.#values[slot] ?? 0)}`);
       if (lines.length === LINES_PER_CHUNK) {
-        write(`\n${lines.join('\n')}`);
+        yield `\n${lines.join('\n')}`;
         lines = [];
-        await between();
       }
     }
-    if (lines.length > 0) write(`\n${lines.join('\n')}`);
+    if (lines.length > 0) yield `\n${lines.join('\n')}`;
   }
 
   /** prom-client's view of the family (registry.metrics(), getMetricsAsJSON()): one object per series. */

@@ -42,20 +42,24 @@ describe('Exposition (the /metrics text)', () => {
     expect(between).toBe(true);
   });
 
-  it('renders once for scrapes that arrive during a render; a later scrape gets a fresh render', async () => {
+  it('renders as it is read: a piece is made when the reader asks for it, and nothing is kept', async () => {
     const registry = slowRegistry();
-    const exposition = new Exposition(registry);
-    const a = exposition.text();
-    const b = exposition.text();
+    const stream = new Exposition(registry).stream();
+    await Promise.resolve();
+    // Nothing rendered before the first read.
+    expect(registry.renders).toBe(0);
+    const first = stream.next();
     await Promise.resolve();
     expect(registry.renders).toBe(1);
     registry.finish('one');
-    expect(await a).toBe('one\n');
-    expect(await b).toBe('one\n');
-    const c = exposition.text();
+    expect(await first).toEqual({ value: 'one', done: false });
+    expect(await stream.next()).toEqual({ value: '\n', done: false });
+    expect((await stream.next()).done).toBe(true);
+    // Each scrape renders afresh: its text is never older than its request.
+    const again = new Exposition(registry).text();
     await Promise.resolve();
     expect(registry.renders).toBe(2);
     registry.finish('two');
-    expect(await c).toBe('two\n');
+    expect(await again).toBe('two\n');
   });
 });

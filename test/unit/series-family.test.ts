@@ -100,7 +100,8 @@ describe('SeriesFamily (per-probe gauges and counters)', () => {
     for (let i = 0; i < count; i++) f.set({ probe: `p${i}` }, 1);
     let ticks = 0;
     const timer = setInterval(() => ticks++, 0);
-    const pieces = await new Exposition(registry).pieces();
+    const pieces: string[] = [];
+    for await (const piece of new Exposition(registry).stream()) pieces.push(piece);
     clearInterval(timer);
     const text = pieces.join('');
     expect(text.split('\n').filter((l) => l.startsWith('tocsin_up{'))).toHaveLength(count);

@@ -25,8 +25,8 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const exposition = new Exposition(ctx.metrics.registry);
   app.get('/metrics', async (req, reply) => {
     if (ctx.plan.server.metrics_auth) requireRole(ctx, req, 'viewer');
-    // Written piece by piece (chunked): the text is never flattened into one large string.
-    const body = Readable.from(await exposition.pieces(), { objectMode: false });
+    // Rendered as it is written (chunked, paced by the socket): the text is never held whole.
+    const body = Readable.from(exposition.stream(), { objectMode: false });
     return reply.type(ctx.metrics.registry.contentType).send(body);
   });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
 import { globalOptions, loadPlanOrFail, loggerOptions } from '../options.js';
 import { shutdownGraceMs, stopOnSignals } from '../shutdown.js';
-import { releaseYoungGeneration } from '../young-generation.js';
+import { firstRoundMs, releaseOldGenerationAfter, releaseYoungGeneration } from '../start-up-heap.js';
 
 /** `tocsin run`: the daemon. First SIGTERM/SIGINT stops cleanly; a second one exits at once. */
 export function runCommand(program: Command): void {
@@ -18,6 +18,7 @@ export function runCommand(program: Command): void {
       const { startDaemon } = await import('../../daemon.js');
       const daemon = await startDaemon({ plan, logger });
       releaseYoungGeneration();
+      releaseOldGenerationAfter(firstRoundMs(plan));
       const grace = shutdownGraceMs(plan);
       stopOnSignals({ logger, graceMs: grace, stop: (ms) => daemon.stop(ms) });
       // SIGHUP re-reads the configuration, as Prometheus, Alertmanager and Blackbox exporter do;

@@ -5,7 +5,7 @@ import { systemClock } from '../../clock.js';
 import { createLogger } from '../../log.js';
 import { CliFailure, globalOptions, loadPlanOrFail, loggerOptions } from '../options.js';
 import { shutdownGraceMs, stopOnSignals } from '../shutdown.js';
-import { releaseYoungGeneration } from '../young-generation.js';
+import { firstRoundMs, releaseOldGenerationAfter, releaseYoungGeneration } from '../start-up-heap.js';
 import { redisPassword } from '../../queue/bullmq-keys.js';
 
 function positiveInt(value: string): number {
@@ -73,6 +73,7 @@ export function workerCommand(program: Command): void {
         logger,
       });
       releaseYoungGeneration();
+      releaseOldGenerationAfter(firstRoundMs(plan));
       // Jobs carry their own timeouts; the config's longest one bounds a graceful drain.
       const grace = shutdownGraceMs(plan, 1000);
       stopOnSignals({
