@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, waitFor } from '../helpers/cli.js';
 import { metric, sum, WorkerProcess } from '../helpers/fleet-workers.js';
+import { refusedPort } from '../helpers/refused-port.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 
 // Re-checks in a fleet: `tocsin run` decides them from every vantage's results and queues each one
@@ -41,10 +42,7 @@ describe('fleet re-checks: each vantage re-checks on its own', () => {
     await new Promise<void>((resolve) => picky.listen(0, '127.0.0.1', resolve));
     const pickyPort = (picky.address() as AddressInfo).port;
     // A port nothing listens on: a stopped service.
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const closedPort = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const closedPort = await refusedPort();
     writeFileSync(
       configFile,
       `server:

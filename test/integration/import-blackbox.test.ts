@@ -8,7 +8,8 @@ import { BLACKBOX_BIN, type Service, startBlackbox } from '../../bench/lib/black
 import { parseYaml } from '../../src/config/yaml-source.js';
 import { type FixtureCerts, makeFixtureCerts } from '../helpers/certs.js';
 import { runCli } from '../helpers/cli.js';
-import { closedPort, startHttpServer, startHttpsServer, startTlsServer, type TestServer } from '../helpers/servers.js';
+import { refusedPort } from '../helpers/refused-port.js';
+import { startHttpServer, startHttpsServer, startTlsServer, type TestServer } from '../helpers/servers.js';
 
 // `tocsin import blackbox` end to end: the real exporter (Debian's prometheus-blackbox-exporter)
 // and `tocsin probe` (the built CLI, with the imported probes) judge the same loopback targets,
@@ -53,7 +54,7 @@ beforeAll(async () => {
   const tlsOk = await serve(startTlsServer(certs.localhost, (s) => s.resume()));
   const tlsExpired = await serve(startTlsServer(certs.expired, (s) => s.resume()));
   const tlsWrongHost = await serve(startTlsServer(certs.wrongHost, (s) => s.resume()));
-  const refused = `127.0.0.1:${await closedPort()}`;
+  const refused = `127.0.0.1:${await refusedPort()}`;
 
   cases.push(
     { job: 'web', module: 'http_2xx', target: `${ok.url}/health`, ok: true },

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, runCli, waitFor } from '../helpers/cli.js';
+import { refusedPort } from '../helpers/refused-port.js';
 import { Target } from '../helpers/target.js';
 
 /** The value of the first series of `name` whose labels include `labels`. */
@@ -13,15 +13,6 @@ function metricValue(exposition: string, name: string, labels: Record<string, st
     if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.split(' ').pop());
   }
   return undefined;
-}
-
-/** A loopback port nothing listens on: checks of it fail with connect_refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('reload: SIGHUP, POST /-/reload and tocsin reload apply a new config without a restart', () => {
@@ -57,7 +48,7 @@ ${probes}`;
 
   beforeAll(async () => {
     await target.start();
-    downPort = await closedPort();
+    downPort = await refusedPort();
     writeFileSync(
       configFile,
       config(probe('web-home', 'web', `127.0.0.1:${target.port}/`) + probe('old', 'api', `127.0.0.1:${target.port}/old`) + probe('db-down', 'db', `127.0.0.1:${downPort}/`)),
