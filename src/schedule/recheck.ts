@@ -53,47 +53,45 @@ export function newRecheckSeries(gates: readonly RecheckGate[], quiet = false): 
   return { bad: gates.map(() => 0), good: gates.map(() => 0), firing: gates.map(none), solid: gates.map(none), quiet };
 }
 
-/**
- * Failed checks in a row a series must have seen before its recovery is re-checked: the most any
- * ratio rule watching the probe needs to judge (`min_checks`, 6 for `intermittent`), 0 without
- * one. A shorter failure that ends may be a flapping service's lucky streak (re-checks make
- * three in a row come quickly); confirming its recovery in seconds would resolve the incident
- * before the ratio rule has seen enough checks to hold it open, and it would reopen at the next
- * burst (the noise benchmark's S10). Such a recovery is counted at the regular interval.
- */
-export function solidStreak(
-  probe: Pick<ProbePlan, 'id' | 'kind' | 'component' | 'labels'>,
-  rules: readonly Rule[],
-): number {
-  let streak = 0;
-  for (const rule of rules) {
-    if (rule.condition === 'ratio' && ruleWatches(rule, probe)) streak = Math.max(streak, rule.ratio.minChecks);
-  }
-  return streak;
+/** What the ratio rules watching a probe ask of its re-checks (both 0 when none watches it). */
+export interface RatioNeeds {
+  /**
+   * The flap window: the longest window of those rules. A series that starts failing again within
+   * it after an earlier failure is flapping: judging it is the ratio rule's work, over checks
+   * spread in time, and re-checks would both over-sample its failures and let `consecutive` rules
+   * open and resolve on lucky streaks a few seconds apart.
+   */
+  readonly flapWindowMs: number;
+  /**
+   * Failed checks in a row a series must have seen before its recovery is re-checked: the most
+   * those rules need to judge (`min_checks`, 6 for `intermittent`). A shorter failure that ends may
+   * be a flapping service's lucky streak (re-checks make three in a row come quickly); confirming
+   * its recovery in seconds would resolve the incident before the ratio rule has seen enough checks
+   * to hold it open, and it would reopen at the next burst (the noise benchmark's S10). Such a
+   * recovery is counted at the regular interval.
+   */
+  readonly solidStreak: number;
 }
 
-/**
- * The flap window of a probe: the longest window of the ratio rules watching it (0 without one).
- * A series that starts failing again within it after an earlier failure is flapping: judging it is
- * the ratio rule's work, over checks spread in time, and re-checks would both over-sample its
- * failures and let `consecutive` rules open and resolve on lucky streaks a few seconds apart.
- */
-export function flapWindowMs(
+export function ratioNeeds(
   probe: Pick<ProbePlan, 'id' | 'kind' | 'component' | 'labels'>,
   rules: readonly Rule[],
-): number {
-  let window = 0;
+): RatioNeeds {
+  let flapWindowMs = 0;
+  let solidStreak = 0;
   for (const rule of rules) {
-    if (rule.condition === 'ratio' && ruleWatches(rule, probe)) window = Math.max(window, rule.ratio.windowMs);
+    if (rule.condition !== 'ratio' || !ruleWatches(rule, probe)) continue;
+    flapWindowMs = Math.max(flapWindowMs, rule.ratio.windowMs);
+    solidStreak = Math.max(solidStreak, rule.ratio.minChecks);
   }
-  return window;
+  return { flapWindowMs, solidStreak };
 }
 
 /**
  * Steps a series with one result, as the engine's series do (a neutral result changes nothing),
  * and tells whether a rule is half-way: failing but not yet for `failAfter` checks, or holding
  * and healthy again but not yet for `recoverAfter` checks after a failure of at least
- * `solidAfter` checks in a row (`solidStreak`). Then a re-check settles it sooner.
+ * `solidAfter` checks in a row (`ratioNeeds`). Then a re-check settles it sooner.
  */
 export function stepRecheckSeries(
   gates: readonly RecheckGate[],

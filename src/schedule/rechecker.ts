@@ -6,13 +6,12 @@ import type { ProbeResult } from '../events/probe-result.js';
 import type { Metrics, RecheckResult } from '../metrics/registry.js';
 import type { CheckJob } from '../queue/port.js';
 import {
-  flapWindowMs,
   newRecheckSeries,
+  ratioNeeds,
   type RecheckGate,
   recheckGates,
   type RecheckSeries,
   recheckSeriesIdle,
-  solidStreak,
   stepRecheckSeries,
 } from './recheck.js';
 import { TokenBucket } from './token-bucket.js';
@@ -27,7 +26,7 @@ interface ProbeRechecks {
   readonly gates: readonly RecheckGate[];
   /** A failure starting this soon after the series' previous one is not re-checked (flapping). */
   readonly flapWindowMs: number;
-  /** Failed checks in a row after which a recovery is re-checked (`solidStreak`). */
+  /** Failed checks in a row after which a recovery is re-checked (`ratioNeeds`). */
   readonly solidAfter: number;
   /** What the series' counts mean: a reload changing it starts them afresh. */
   readonly signature: string;
@@ -89,15 +88,14 @@ export class Rechecker {
       const gates = recheckGates(probe, compiled);
       // A probe no counting rule watches may still name a time its verdict changes (`dueAt`).
       if (gates.length === 0 && probe.kind !== 'lb_sync') continue;
-      const flap = flapWindowMs(probe, compiled);
-      const solidAfter = solidStreak(probe, compiled);
+      const { flapWindowMs, solidStreak } = ratioNeeds(probe, compiled);
       const signature = JSON.stringify([
         probe.recheck,
         gates.map((g) => [g.rule.id, g.failAfter, g.recoverAfter, [...g.rule.errors]]),
-        flap,
-        solidAfter,
+        flapWindowMs,
+        solidStreak,
       ]);
-      next.set(probe.id, { plan: probe.recheck, gates, flapWindowMs: flap, solidAfter, signature });
+      next.set(probe.id, { plan: probe.recheck, gates, flapWindowMs, solidAfter: solidStreak, signature });
     }
     this.#flapWindowMs = Math.max(0, ...[...next.values()].map((p) => p.flapWindowMs));
     const kept = (probe: string): boolean =>

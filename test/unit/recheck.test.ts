@@ -119,6 +119,20 @@ describe('TokenBucket', () => {
   });
 });
 
+/** A failed regular check at 0 s and two failed re-checks (at 2 s and 4 s): the rule holds. */
+function failThreeInARow<J>(
+  clock: FakeClock,
+  rechecker: Rechecker,
+  job: J & Parameters<Rechecker['after']>[0],
+  result: (job: J, ok: boolean) => ProbeResult[],
+): void {
+  expect(rechecker.after(job, result(job, false), false)).toBe(2000);
+  clock.advance(2000);
+  expect(rechecker.after(job, result(job, false), true)).toBe(4000);
+  clock.advance(2000);
+  expect(rechecker.after(job, result(job, false), true)).toBeUndefined();
+}
+
 async function countsOf(metrics: ReturnType<typeof createMetrics>): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const v of (await metrics.rechecks.get()).values) out[`${v.labels.probe}/${v.labels.result}`] = v.value;
@@ -188,11 +202,7 @@ describe('Rechecker', () => {
     const { clock, rechecker, jobs, result, counts } = setup();
     const job = only(jobs);
     // A flapping service's first streak: three failures in a row, quickly, thanks to re-checks.
-    expect(rechecker.after(job, result(job, false), false)).toBe(2000);
-    clock.advance(2000);
-    expect(rechecker.after(job, result(job, false), true)).toBe(4000);
-    clock.advance(2000);
-    expect(rechecker.after(job, result(job, false), true)).toBeUndefined();
+    failThreeInARow(clock, rechecker, job, result);
     // Healthy at the next regular check: no re-check, `intermittent` gets its regular checks.
     clock.advance(26_000);
     expect(rechecker.after(job, result(job, true), false)).toBeUndefined();
@@ -205,11 +215,7 @@ describe('Rechecker', () => {
     const outageOnly = pack.filter((r) => r.condition !== 'ratio');
     const { clock, rechecker, jobs, result } = setup(undefined, undefined, outageOnly);
     const job = only(jobs);
-    expect(rechecker.after(job, result(job, false), false)).toBe(2000);
-    clock.advance(2000);
-    expect(rechecker.after(job, result(job, false), true)).toBe(4000);
-    clock.advance(2000);
-    expect(rechecker.after(job, result(job, false), true)).toBeUndefined();
+    failThreeInARow(clock, rechecker, job, result);
     clock.advance(26_000);
     expect(rechecker.after(job, result(job, true), false)).toBe(clock.now() + 2000);
   });
