@@ -19,7 +19,7 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_PACK_DIR } from '../src/config/pack.js';
-import type { Incident } from '../src/incidents/incident.js';
+import type { Incident } from '../src/events/incident.js';
 import { type HaproxyFleet, type HaproxySite, startHaproxyFleet } from '../test/helpers/haproxy.js';
 import { type RedisServer, startRedisServer } from '../test/helpers/redis-server.js';
 import { Target } from '../test/helpers/target.js';

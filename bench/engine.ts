@@ -8,6 +8,7 @@
  * heap after the run against a run with a tenth of the series (memory follows series, not events).
  */
 import { pathToFileURL } from 'node:url';
+import { defaultPackRules } from '../src/config/pack.js';
 import type { Plan, ProbePlan } from '../src/config/plan.js';
 import { createEngine } from '../src/engine/engine.js';
 import { rulesForPlan } from '../src/engine/pack.js';
@@ -56,7 +57,7 @@ function makePlan(series: number): Plan {
     vantages,
     components,
     probes,
-    rules: undefined,
+    rules: defaultPackRules(),
     maintenance: [],
     notifiers: [],
   };

@@ -25,7 +25,7 @@ import net from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Incident } from '../src/incidents/incident.js';
+import type { Incident } from '../src/events/incident.js';
 import { type RedisServer, startRedisServer } from '../test/helpers/redis-server.js';
 import { checkOptions, numberOption } from './lib/args.js';
 import { BLACKBOX_BIN, requireBinary, type Service, startBlackbox } from './lib/blackbox.js';

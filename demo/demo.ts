@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { Incident } from '../src/incidents/incident.js';
+import { Incident } from '../src/events/incident.js';
 import {
   APP_HOSTS,
   CONFIG_V42,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { PROBE_KINDS } from '../probes/index.js';
 import type { ProbeKind } from '../probes/probe.js';
-import { TokenTable } from './api/auth.js';
+import { TokenTable } from './auth/tokens.js';
 import { AuthThrottle } from './api/throttle.js';
 import { checkBinding } from './api/binding.js';
 import { buildApi } from './api/server.js';

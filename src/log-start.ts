@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { dataDir, LOCAL_TOKEN_FILE } from './api/auth.js';
+import { dataDir, LOCAL_TOKEN_FILE } from './auth/tokens.js';
 import type { Plan } from './config/plan.js';
 
 /** The fields of the daemon's "tocsin running" line. */

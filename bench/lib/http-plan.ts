@@ -1,5 +1,6 @@
 import { HttpProbeSpec } from '../../probes/http.js';
 import { frozenCopy } from '../../src/config/freeze.js';
+import { defaultPackRules } from '../../src/config/pack.js';
 import type { Plan, ProbePlan } from '../../src/config/plan.js';
 import type { Listener } from './target.js';
 
@@ -49,7 +50,7 @@ export function httpProbesPlan(opts: {
     vantages: [vantage],
     components: [{ id: 'bench', name: 'Benchmark targets', group: 'Bench', depends_on: [], source }],
     probes,
-    rules: undefined,
+    rules: defaultPackRules(),
     maintenance: [],
     notifiers: [],
   } satisfies Plan);

@@ -1,4 +1,4 @@
-import { formatDuration } from '../../src/config/duration.js';
+import { formatDuration } from '../../src/duration.js';
 import type { CheckResult } from '../../src/events/probe-result.js';
 import { roundMs } from '../shared/deadline.js';
 import { isReadable, itemName, shortValue } from './fingerprint.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration } from '../../src/config/duration.js';
+import { Duration } from '../../src/duration.js';
 import { DEFAULT_MAX_BODY_SIZE } from '../http/spec.js';
 import { parseHostPort } from '../shared/host-port.js';
 import { credentialsInUrl } from '../shared/url.js';

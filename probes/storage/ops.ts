@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { formatDuration } from '../../src/config/duration.js';
+import { formatDuration } from '../../src/duration.js';
 import type { CheckResult } from '../../src/events/probe-result.js';
 import { type Deadline, roundMs } from '../shared/deadline.js';
 import type { Failure } from '../shared/net-errors.js';

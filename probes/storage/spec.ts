@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { Duration } from '../../src/config/duration.js';
+import { Duration } from '../../src/duration.js';
 import { parseHostPort } from '../shared/host-port.js';
 import { HttpUrl } from '../shared/url.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ExternalSignal, Impact } from '../engine/types.js';
-import { IMPACTS } from '../incidents/incident.js';
+import { IMPACTS } from '../events/incident.js';
 import type { AlertmanagerAlert } from './payload.js';
 
 /** How alerts read as signals (docs/alertmanager.md); the config's `alertmanager:` block. */

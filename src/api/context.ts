@@ -6,7 +6,7 @@ import type { Metrics } from '../metrics/registry.js';
 import type { ProbeQueue } from '../queue/port.js';
 import type { LatestResults } from '../results/latest.js';
 import type { IncidentStore, UptimeStore } from '../store/port.js';
-import type { TokenTable } from './auth.js';
+import type { TokenTable } from '../auth/tokens.js';
 import type { AuthThrottle } from './throttle.js';
 import type { ResultHistory } from '../console/history.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { TocsinError } from '../errors.js';
-import type { Principal, Role } from './auth.js';
+import type { Principal, Role } from '../auth/tokens.js';
 import type { ApiContext } from './context.js';
 import type { AuthThrottle } from './throttle.js';
 

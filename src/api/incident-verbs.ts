@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { componentCatalog } from '../incidents/edit.js';
-import type { Incident } from '../incidents/incident.js';
+import { componentCatalog } from '../engine/edit.js';
+import type { Incident } from '../events/incident.js';
 import { addNote, confirmIncident, createIncident, dismissIncident, editIncident, resolveIncident } from '../incidents/manager.js';
 import type { ApiContext } from './context.js';
 import {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ProbeResult } from '../events/probe-result.js';
-import { Incident, Signal, TimelineEntry } from '../incidents/incident.js';
-import { ComponentCounts, SignalCounts, SummarisedIncident } from '../incidents/summary.js';
+import { Incident, Signal, TimelineEntry } from '../events/incident.js';
+import { ComponentCounts, SignalCounts, SummarisedIncident } from '../events/incident-summary.js';
 import { VERSION } from '../package-info.js';
-import type { Role } from './auth.js';
+import type { Role } from '../auth/tokens.js';
 import {
   AlertmanagerAccepted,
   AlertmanagerWebhook,

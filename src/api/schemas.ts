@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { TocsinError } from '../errors.js';
 import { ProbeResult } from '../events/probe-result.js';
-import { IMPACTS, INCIDENT_STATUSES, REVIEW_STATES, Signal, UPDATE_PHASES } from '../incidents/incident.js';
-import { API_LIST_LIMIT, ComponentCounts, type ListLimit, MAX_LIST_LIMIT, SignalCounts, SummarisedIncident } from '../incidents/summary.js';
+import {
+  IMPACTS, INCIDENT_STATUSES, MAX_TEXT_CHARS, MAX_TITLE_CHARS, REVIEW_STATES, Signal, UPDATE_PHASES,
+} from '../events/incident.js';
+import { API_LIST_LIMIT, ComponentCounts, type ListLimit, MAX_LIST_LIMIT, SignalCounts, SummarisedIncident } from '../events/incident-summary.js';
 import { Time } from './time-input.js';
 
 // The HTTP API's request and response shapes (CONTRACT §6). Handlers validate with them and
@@ -12,8 +14,6 @@ import { Time } from './time-input.js';
 export const DEFAULT_PAGE_SIZE = 50;
 /** The largest page `GET /api/v1/incidents` serves. */
 export const MAX_PAGE_SIZE = 500;
-/** Operators' texts (notes, reasons) are status-page sentences, not documents. */
-export const MAX_TEXT_CHARS = 4000;
 /** Body limit of the operator verbs: a note of MAX_TEXT_CHARS multi-byte characters fits. */
 export const VERB_BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -179,8 +179,6 @@ const Phase = z.enum(UPDATE_PHASES).describe('the public update phase: investiga
 export const NoteBody = z.strictObject({ text: Text, phase: Phase.optional() });
 export type NoteBody = z.infer<typeof NoteBody>;
 
-/** An incident's title as operators write it: a heading, not a paragraph. */
-export const MAX_TITLE_CHARS = 200;
 /** Components an operator may list in one incident or edit (the whole list of a large incident fits). */
 export const MAX_LISTED_COMPONENTS = 10_000;
 /** Body limit of creating and editing incidents: MAX_LISTED_COMPONENTS components with long ids fit. */
@@ -213,7 +211,7 @@ export type CreateIncidentBody = z.infer<typeof CreateIncidentBody>;
 /**
  * `PATCH /api/v1/incidents/{id}`: what changes. Components change either as a whole new list
  * (`components`) or by changes (`set`, `remove`) applied to the list as it is stored when the
- * edit is written, so a component the detector adds meanwhile stays (src/incidents/edit.ts).
+ * edit is written, so a component the detector adds meanwhile stays (src/engine/edit.ts).
  */
 export const EditIncidentBody = z
   .strictObject({

@@ -1,7 +1,7 @@
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import type { ComponentList, CreateIncidentBody, EditIncidentBody, IncidentList } from '../api/schemas.js';
-import type { UpdatePhase } from '../incidents/incident.js';
-import type { ListLimit, SummarisedIncident } from '../incidents/summary.js';
+import type { UpdatePhase } from '../events/incident.js';
+import type { ListLimit, SummarisedIncident } from '../events/incident-summary.js';
 import type { ReloadAnswer } from '../config/reload.js';
 
 /** How long the CLI waits for the daemon before giving up (a local API answers in milliseconds). */

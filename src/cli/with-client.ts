@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { dataDir, LOCAL_TOKEN_FILE } from '../api/auth.js';
+import { dataDir, LOCAL_TOKEN_FILE } from '../auth/tokens.js';
 import { loadConfig } from '../config/load.js';
 import type * as ClientModule from './client.js';
 import type { ApiClient } from './client.js';

@@ -20,9 +20,9 @@ export function packFiles(dir: string): string[] {
 }
 
 /**
- * The default pack's rules, validated, file by file in name order, for hand-built plans (`rules:
- * undefined`, in tests). A loaded plan carries the pack as the loader read and checked it, so
- * here a problem is a broken package: thrown.
+ * The default pack's rules, validated, file by file in name order, for hand-built plans (tests,
+ * benchmarks). A loaded plan carries the pack as the loader read and checked it, so here a
+ * problem is a broken package: thrown.
  */
 export function defaultPackRules(): RulePlan[] {
   if (!existsSync(DEFAULT_PACK_DIR)) {

@@ -70,9 +70,9 @@ export interface Plan {
   readonly probes: readonly ProbePlan[];
   /**
    * The rules to run: the config's, or the default pack's when it has no `rules:` (read from the
-   * pack's files by the loader). `undefined` only in hand-built plans: the default pack.
+   * pack's files by the loader; hand-built plans take `defaultPackRules()` of ./pack.ts).
    */
-  readonly rules: readonly RulePlan[] | undefined;
+  readonly rules: readonly RulePlan[];
   readonly maintenance: readonly MaintenanceSpec[];
   readonly notifiers: readonly NotifierSpec[];
   /** Alertmanager intake (`POST /api/v1/alerts/alertmanager`); optional for hand-built plans. */

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ProbeKind } from '../../probes/probe.js';
 import type { TlsSpec } from '../../probes/shared/tls-spec.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../duration.js';
 import { walkSection } from './includes.js';
 import { show, typeName } from './issues.js';
 import { pick } from './pick.js';

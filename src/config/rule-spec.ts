@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { Duration } from './duration.js';
+import { Duration } from '../duration.js';
 import { describeIssue } from './issues.js';
 import type { KeyPath } from './problems.js';
 import { ERROR_CODES } from '../events/error-codes.js';
-import { IMPACTS, SEVERITIES } from '../incidents/incident.js';
+import { IMPACTS, SEVERITIES } from '../events/incident.js';
 import { isRecord } from '../json.js';
 
 /**

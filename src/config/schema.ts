@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { TlsSpec } from '../../probes/shared/tls-spec.js';
 import { redisUrlProblem } from '../redis/connection.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log-format.js';
-import { Duration } from './duration.js';
+import { Duration } from '../duration.js';
 
 /** Identifiers of components and probes: what metrics labels, URLs and rules refer to. */
 const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"');

@@ -1,9 +1,9 @@
-import type { Principal } from '../api/auth.js';
-import { formatDuration } from '../config/duration.js';
+import type { Principal } from '../auth/tokens.js';
+import { formatDuration } from '../duration.js';
 import type { Plan } from '../config/plan.js';
 import type { ComponentStatus } from '../engine/types.js';
 import type { ProbeResult } from '../events/probe-result.js';
-import type { Incident } from '../incidents/incident.js';
+import type { Incident } from '../events/incident.js';
 import type { IncidentStore } from '../store/port.js';
 import type { HistoryPoint } from './history.js';
 import type { Flash } from './sessions.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { worstStatus } from '../engine/types.js';
-import { type Incident, UPDATE_PHASES } from '../incidents/incident.js';
+import { type Incident, MAX_TEXT_CHARS, MAX_TITLE_CHARS, UPDATE_PHASES } from '../events/incident.js';
 import {
   firstPreferred,
   formatCount,
@@ -8,8 +8,7 @@ import {
   PAGE_LIST_LIMIT,
   plural,
   summariseIncident,
-} from '../incidents/summary.js';
-import { MAX_TEXT_CHARS, MAX_TITLE_CHARS } from '../api/schemas.js';
+} from '../events/incident-summary.js';
 import { PHASE_WORDS } from '../status/public-text.js';
 import { escapeHtml, moreLine, STATUS_WORDS } from '../status/html.js';
 import { CSRF_FIELD } from './csrf.js';

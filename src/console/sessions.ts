@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Principal } from '../api/auth.js';
+import type { Principal } from '../auth/tokens.js';
 
 /**
  * Name of the console's session cookie (no `__Host-` prefix: that needs `Secure`, and the daemon

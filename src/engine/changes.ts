@@ -11,7 +11,7 @@
  * entry when there are many of them ("312 more components affected: …"): a zone failure is a
  * few entries, not one per app (CONTRACT §5.11).
  */
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { Incident, TimelineEntry } from '../events/incident.js';
 import type { EngineContext } from './context.js';
 import { cmp, type HeldEntry, type IncState } from './state.js';
 import { iso, listWords, plural } from './text.js';

@@ -13,7 +13,7 @@
  */
 import type { ProbePlan } from '../config/plan.js';
 import type { MaintenanceSpec } from '../config/schema.js';
-import { MinHeap } from '../schedule/heap.js';
+import { MinHeap } from '../heap.js';
 import type { Window } from './maintenance.js';
 import type { Rule } from './rules.js';
 import type { Series, State } from './state.js';

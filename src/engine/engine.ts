@@ -24,7 +24,7 @@
  */
 import type { Plan } from '../config/plan.js';
 import type { ProbeResult } from '../events/probe-result.js';
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { Incident, TimelineEntry } from '../events/incident.js';
 import { TocsinError } from '../errors.js';
 import { collectChanges, writeDueHeld, writeHeld } from './changes.js';
 import { componentStatusesOf } from './component-status.js';

@@ -6,7 +6,7 @@
  * incident amounts to (root, impacts, severity, title) by assessment.ts.
  */
 import { createHash } from 'node:crypto';
-import type { Incident, Signal } from '../incidents/incident.js';
+import type { Incident, Signal } from '../events/incident.js';
 import { recompute } from './assessment.js';
 import { entry, touch } from './changes.js';
 import type { EngineContext } from './context.js';

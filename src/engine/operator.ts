@@ -9,8 +9,8 @@
  * failed changed nothing here. `followStored` takes operators' changes made elsewhere (another
  * process of the fleet), and `reconcileWithStore` realigns a restored snapshot with the store.
  */
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
-import { applyOperatorAction, lastStatusEntry, resolvedByHand } from '../incidents/transitions.js';
+import type { Incident, TimelineEntry } from '../events/incident.js';
+import { applyOperatorAction, lastStatusEntry, resolvedByHand } from './transitions.js';
 import { TocsinError } from '../errors.js';
 import { touch, writeHeld } from './changes.js';
 import type { EngineContext } from './context.js';
@@ -137,7 +137,7 @@ function takeOperatorFields(ctx: EngineContext, inc: IncState, doc: Incident, by
 }
 
 /**
- * An operator's edit (src/incidents/edit.ts) found in the stored document: its title, components
+ * An operator's edit (src/engine/edit.ts) found in the stored document: its title, components
  * and impacts replace the engine's, and its `overrides` tell recompute what to keep. Components
  * an operator added become affected (their failures join this incident); the incident's lookups
  * are rebuilt from the edited document. Runs once per edit, not per event.

@@ -1,4 +1,3 @@
-import { defaultPackRules } from '../config/pack.js';
 import type { Plan } from '../config/plan.js';
 import type { EngineOptions } from './engine.js';
 import { compileRule, type Rule } from './rules.js';
@@ -18,9 +17,9 @@ export function engineOptionsForPlan(
 /**
  * The plan's rules compiled. A loaded plan carries its rules validated, the config's or the
  * default pack's (the loader reads and checks both, so `run` and `check-config` report the same
- * problems): compiling them reads nothing. `rules: undefined` (hand-built plans, in tests) means
- * the default pack, which the config reads for them.
+ * problems): compiling them reads nothing. Hand-built plans (tests, benchmarks) carry the default
+ * pack as `defaultPackRules()` of src/config/pack.ts reads it: the engine reads no files.
  */
 export function rulesForPlan(plan: Pick<Plan, 'rules'>): Rule[] {
-  return (plan.rules ?? defaultPackRules()).map((r) => compileRule(r.spec, r.source));
+  return plan.rules.map((r) => compileRule(r.spec, r.source));
 }

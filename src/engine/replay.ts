@@ -1,6 +1,6 @@
 import type { Plan } from '../config/plan.js';
 import { plainProbeResult, ProbeResult } from '../events/probe-result.js';
-import type { Incident } from '../incidents/incident.js';
+import type { Incident } from '../events/incident.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import type { Rule } from './rules.js';
 import type { IncidentChange } from './types.js';

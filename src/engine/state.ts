@@ -8,7 +8,7 @@
  * `SNAPSHOT_VERSION`. Derived indexes (context.ts) are not part of it: they are rebuilt on restore.
  */
 import type { ProbeResult } from '../events/probe-result.js';
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { Incident, TimelineEntry } from '../events/incident.js';
 import type { Impact } from './types.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { ComponentCatalog, IncidentEdit } from '../incidents/edit-types.js';
-import type { Incident, TimelineEntry, UpdatePhase } from '../incidents/incident.js';
+import type { ComponentCatalog, IncidentEdit } from './edit-types.js';
+import type { Incident, TimelineEntry, UpdatePhase } from '../events/incident.js';
 
 export type Impact = Incident['components'][number]['impact'];
 export type Severity = Incident['severity'];

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../duration.js';
 import { displayFile } from '../config/problems.js';
 import { type BlackboxModule, readBlackboxModules } from './blackbox-modules.js';
 import { mapModule } from './map-module.js';

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../duration.js';
 import type { KeyPath } from '../config/problems.js';
 import type { YamlSource } from '../config/yaml-source.js';
 import { isRecord } from '../json.js';

@@ -3,9 +3,9 @@ import type { Engine } from '../engine/engine.js';
 import type { IncidentChange, OperatorAction, OperatorActionKind } from '../engine/types.js';
 import { TocsinError } from '../errors.js';
 import type { IncidentFields, IncidentStore, IncidentWrite, SaveOutcome } from '../store/port.js';
-import { type ComponentCatalog, type IncidentEdit, type NewIncident, newOperatorIncident } from './edit.js';
-import type { Incident, TimelineEntry, UpdatePhase } from './incident.js';
-import { applyOperatorAction, lastStatusEntry, resolvedByHand } from './transitions.js';
+import { type ComponentCatalog, type IncidentEdit, type NewIncident, newOperatorIncident } from '../engine/edit.js';
+import type { Incident, TimelineEntry, UpdatePhase } from '../events/incident.js';
+import { applyOperatorAction, lastStatusEntry, resolvedByHand } from '../engine/transitions.js';
 
 /** Attempts of one save before giving up (each conflict re-reads the stored document). */
 const MAX_ATTEMPTS = 5;
@@ -48,7 +48,7 @@ interface StoredHead {
   readonly edited: EditedFields | undefined;
 }
 
-/** The fields an operator's edit writes (src/incidents/edit.ts). */
+/** The fields an operator's edit writes (src/engine/edit.ts). */
 type EditedFields = Pick<Incident, 'title' | 'root_component' | 'components' | 'severity' | 'regions' | 'overrides'>;
 
 function headOf(doc: IncidentFields, revision: number, entries: number, byHand: boolean): StoredHead {
@@ -167,7 +167,7 @@ export class IncidentWriter {
   }
 
   /**
-   * An incident an operator wrote (src/incidents/edit.ts): stored whole as new, in the write
+   * An incident an operator wrote (src/engine/edit.ts): stored whole as new, in the write
    * queue like a verb and answered within the same deadline. The detector does not track it.
    */
   create(doc: Incident): Promise<Incident> {

@@ -1,6 +1,6 @@
 import type { ComponentStatus } from '../engine/types.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { Incident } from './incident.js';
+import type { Incident } from '../events/incident.js';
 import type { AppliedListener } from './manager.js';
 
 const STATUSES = ['open', 'resolved'] as const;

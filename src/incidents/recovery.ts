@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import type { IncidentStore } from '../store/port.js';
-import type { Incident } from './incident.js';
+import type { Incident } from '../events/incident.js';
 
 /** The store key of the engine's snapshot. */
 export const ENGINE_STATE_KEY = 'engine';

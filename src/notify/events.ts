@@ -1,7 +1,7 @@
 import { NOTIFIER_EVENTS } from '../config/schema.js';
 import type { IncidentChange } from '../engine/types.js';
-import type { TimelineEntry } from '../incidents/incident.js';
-import type { SummarisedIncident } from '../incidents/summary.js';
+import type { TimelineEntry } from '../events/incident.js';
+import type { SummarisedIncident } from '../events/incident-summary.js';
 
 export type NotifyEvent = (typeof NOTIFIER_EVENTS)[number];
 

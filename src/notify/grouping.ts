@@ -1,5 +1,5 @@
 import type { TimerClock, TimerHandle } from '../clock.js';
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { Incident, TimelineEntry } from '../events/incident.js';
 import { eventFor, type NotifyEvent, type Reroot } from './events.js';
 
 /** One stored incident change, as every notifier sees it. */

@@ -1,4 +1,4 @@
-import type { Incident } from '../incidents/incident.js';
+import type { Incident } from '../events/incident.js';
 
 /**
  * The root component of each open incident as last stored, so that a re-root can say what the

@@ -1,5 +1,5 @@
 import { IMPACT_WORDS } from '../engine/text.js';
-import { CHAT_LIST_LIMIT, formatCount, impactBreakdown, plural } from '../incidents/summary.js';
+import { CHAT_LIST_LIMIT, formatCount, impactBreakdown, plural } from '../events/incident-summary.js';
 import type { Notification, NotifyEvent } from './events.js';
 import type { OutgoingRequest } from './webhook.js';
 

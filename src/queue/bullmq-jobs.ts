@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ProbePlan } from '../config/plan.js';
 import { ProbeResult } from '../events/probe-result.js';
-import type { CheckJob } from './port.js';
+import type { CheckJob } from '../schedule/check-job.js';
 
 /** Bumped when the job or result message shape changes; a worker ignores versions it cannot read. */
 export const FLEET_WIRE_VERSION = 1;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Plan } from '../config/plan.js';
-import type { CheckJob } from './port.js';
+import type { CheckJob } from '../schedule/check-job.js';
 
 /**
  * Redis names of the fleet mode. Every key starts with `tocsin:` so one Redis can be shared with

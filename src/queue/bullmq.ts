@@ -16,7 +16,8 @@ import { readStreamRange, ResultsReader } from './bullmq-results.js';
 import { VantageMonitor, type VantageView } from './bullmq-vantages.js';
 import { WorkerReports } from './bullmq-worker-reports.js';
 import { checkKey, planJobs } from './jobs.js';
-import type { CheckJob, DurableResults, ProbeQueue, QueueStats, Replayed } from './port.js';
+import type { CheckJob } from '../schedule/check-job.js';
+import type { DurableResults, ProbeQueue, QueueStats, Replayed } from './port.js';
 import type { ProbeResult } from '../events/probe-result.js';
 
 /** Job options of every probe job: one attempt (the next slot is the retry), little history kept. */

@@ -8,7 +8,8 @@ import type { ResultsBus } from '../results/bus.js';
 import { Rechecker } from '../schedule/rechecker.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { planJobs } from './jobs.js';
-import type { CheckJob, ProbeQueue, QueueStats } from './port.js';
+import type { CheckJob } from '../schedule/check-job.js';
+import type { ProbeQueue, QueueStats } from './port.js';
 import { runCheck, stopController } from './run-check.js';
 
 export interface InlineQueueDeps {

@@ -1,6 +1,6 @@
 import type { ProbeKind } from '../../probes/probe.js';
 import type { Plan } from '../config/plan.js';
-import type { CheckJob } from './port.js';
+import type { CheckJob } from '../schedule/check-job.js';
 
 /**
  * Expands a plan into the checks to schedule: per probe and vantage, one check per target for

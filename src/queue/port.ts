@@ -1,14 +1,5 @@
-import type { Plan, ProbePlan } from '../config/plan.js';
+import type { Plan } from '../config/plan.js';
 import type { ProbeResult } from '../events/probe-result.js';
-
-/** One schedulable check: a probe, the targets one run covers (one, or all for grouped kinds), a vantage. */
-export interface CheckJob {
-  /** Stable identity: probe, target group and vantage. */
-  readonly key: string;
-  readonly probe: ProbePlan;
-  readonly targets: readonly string[];
-  readonly vantage: string;
-}
 
 export interface QueueStats {
   /** Checks on the schedule. */

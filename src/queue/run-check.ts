@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { ProbeKind } from '../../probes/probe.js';
 import type { Clock } from '../clock.js';
 import type { CheckResult, ProbeResult } from '../events/probe-result.js';
-import type { CheckJob } from './port.js';
+import type { CheckJob } from '../schedule/check-job.js';
 
 /** Extra time a probe gets past its deadline before the runner stops waiting for it (a bug guard). */
 const HARD_DEADLINE_GRACE_MS = 1000;

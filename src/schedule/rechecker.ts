@@ -4,7 +4,7 @@ import { rulesForPlan } from '../engine/pack.js';
 import type { Rule } from '../engine/rules.js';
 import type { ProbeResult } from '../events/probe-result.js';
 import type { Metrics, RecheckResult } from '../metrics/registry.js';
-import type { CheckJob } from '../queue/port.js';
+import type { CheckJob } from './check-job.js';
 import {
   newRecheckSeries,
   ratioNeeds,

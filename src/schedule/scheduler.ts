@@ -1,5 +1,5 @@
 import type { TimerClock, TimerHandle } from '../clock.js';
-import { MinHeap } from './heap.js';
+import { MinHeap } from '../heap.js';
 import { nextSlot, phaseOffset } from './phase.js';
 
 export interface ScheduleEntry {

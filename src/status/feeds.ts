@@ -5,8 +5,8 @@ import { PHASE_WORDS as UPDATE_PHASE_WORDS, type PublicWording } from './public-
 import { PAGE_NAME } from './statuspage-v2.js';
 import { maintenanceUpdates, publicUpdates } from './updates.js';
 import { IMPACT_WORDS, listWords } from '../engine/text.js';
-import type { Incident, UpdatePhase } from '../incidents/incident.js';
-import { PAGE_LIST_LIMIT, summariseIncident } from '../incidents/summary.js';
+import type { Incident, UpdatePhase } from '../events/incident.js';
+import { PAGE_LIST_LIMIT, summariseIncident } from '../events/incident-summary.js';
 
 /**
  * `/status/feed.atom` (RFC 4287) and `/status/feed.rss` (RSS 2.0): the public updates of

@@ -1,5 +1,5 @@
 import type { ComponentStatus } from '../engine/types.js';
-import { firstPreferred, formatCount, impactBreakdown, plural } from '../incidents/summary.js';
+import { firstPreferred, formatCount, impactBreakdown, plural } from '../events/incident-summary.js';
 import { everyDay, type PublicHistory } from './history.js';
 import type { PublicComponent, PublicIncident, PublicMaintenance, StatusModel } from './model.js';
 

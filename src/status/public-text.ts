@@ -9,7 +9,7 @@
  */
 import type { Plan } from '../config/plan.js';
 import type { ErrorCode } from '../events/error-codes.js';
-import type { Incident, TimelineEntry, UpdatePhase } from '../incidents/incident.js';
+import type { Incident, TimelineEntry, UpdatePhase } from '../events/incident.js';
 
 /** What the public wording needs from the config. */
 export interface PublicWording {

@@ -1,5 +1,5 @@
 import { MAX_INCIDENTS } from './model.js';
-import type { Incident } from '../incidents/incident.js';
+import type { Incident } from '../events/incident.js';
 import type { IncidentStore } from '../store/port.js';
 
 /** How many of the newest published incidents (open or resolved) the feeds and `/api/v2` read. */

@@ -3,8 +3,8 @@ import { type PublicComponent, type PublicComponentsView, type PublicMaintenance
 import type { PublicWording } from './public-text.js';
 import { announcedAt, incidentPhase, maintenanceUpdates, monitoringAt, publicUpdates } from './updates.js';
 import { type ComponentStatus, worstStatus } from '../engine/types.js';
-import type { Incident, UpdatePhase } from '../incidents/incident.js';
-import { PAGE_LIST_LIMIT, summariseIncident } from '../incidents/summary.js';
+import type { Incident, UpdatePhase } from '../events/incident.js';
+import { PAGE_LIST_LIMIT, summariseIncident } from '../events/incident-summary.js';
 
 /**
  * The public status page in the shape of Statuspage's public API (`/api/v2/*.json`), field for

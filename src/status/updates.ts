@@ -2,8 +2,8 @@ import { windowSpan } from './html.js';
 import { MAINTENANCE_AHEAD_MS, type PublicMaintenance, publicEntry, utcIso } from './model.js';
 import type { PublicWording } from './public-text.js';
 import { listWords } from '../engine/text.js';
-import type { Incident, TimelineEntry, UpdatePhase } from '../incidents/incident.js';
-import { PAGE_LIST_LIMIT } from '../incidents/summary.js';
+import type { Incident, TimelineEntry, UpdatePhase } from '../events/incident.js';
+import { PAGE_LIST_LIMIT } from '../events/incident-summary.js';
 
 /**
  * An incident's public updates with the phase readers of status pages expect (investigating,

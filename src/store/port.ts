@@ -1,5 +1,5 @@
 import type { ProbeResult } from '../events/probe-result.js';
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { Incident, TimelineEntry } from '../events/incident.js';
 
 type Impact = Incident['components'][number]['impact'];
 

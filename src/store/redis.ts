@@ -1,7 +1,7 @@
 import { Redis, type Result } from 'ioredis';
 import { TocsinError } from '../errors.js';
 import type { ProbeResult } from '../events/probe-result.js';
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { Incident, TimelineEntry } from '../events/incident.js';
 import {
   type IncidentFilter,
   type IncidentStore,

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ensurePrivateDir, restrictFile, type WarnFn } from '../private-files.js';
 import type { ProbeResult } from '../events/probe-result.js';
-import type { Incident, TimelineEntry } from '../incidents/incident.js';
+import type { Incident, TimelineEntry } from '../events/incident.js';
 import {
   type IncidentFilter,
   type IncidentStore,

@@ -1,5 +1,5 @@
 import type { TimerClock } from '../clock.js';
-import type { CheckJob } from '../queue/port.js';
+import type { CheckJob } from '../schedule/check-job.js';
 import { keyHash } from '../schedule/phase.js';
 import { Scheduler } from '../schedule/scheduler.js';
 

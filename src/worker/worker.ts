@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { FLEET_WIRE_VERSION, fromJobData, groupOf, isRecheckJob } from '../queue/bullmq-jobs.js';
 import { busyKey, FLEET_KEYS, queueName, scheduleVersionKey, schedulerId } from '../queue/bullmq-keys.js';
 import { redactRedisUrl as redactUrl, redisOptions } from '../redis/connection.js';
-import type { CheckJob } from '../queue/port.js';
+import type { CheckJob } from '../schedule/check-job.js';
 import { runCheck, stopController } from '../queue/run-check.js';
 import { ResultDelivery } from './delivery.js';
 import { FallbackSchedule, shareOf } from './fallback.js';

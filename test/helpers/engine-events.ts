@@ -1,10 +1,11 @@
 import type { Plan, ProbePlan } from '../../src/config/plan.js';
 import { createEngine, type Engine, type EngineOptions } from '../../src/engine/engine.js';
+import { defaultPackRules } from '../../src/config/pack.js';
 import { rulesForPlan } from '../../src/engine/pack.js';
 import { Replay } from '../../src/engine/replay.js';
 import type { IncidentChange } from '../../src/engine/types.js';
 import type { ProbeResult } from '../../src/events/probe-result.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { makePlan } from './plan.js';
 
 // Small builders shared by the engine tests that feed events by hand (delivery, dismissal,
@@ -44,7 +45,7 @@ export function planOf(components: Plan['components'], probes: Partial<ProbePlan
   return makePlan(probes, { components });
 }
 
-export const defaultRules = (): ReturnType<typeof rulesForPlan> => rulesForPlan({ rules: undefined });
+export const defaultRules = (): ReturnType<typeof rulesForPlan> => rulesForPlan({ rules: defaultPackRules() });
 
 /** One probe result; `error` undefined means a healthy check. */
 export function result(atMs: number, probeId: string, vantage: string, error?: string, target?: string): ProbeResult {

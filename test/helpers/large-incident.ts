@@ -1,5 +1,5 @@
 import type { Plan } from '../../src/config/plan.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 
 // A zone failure (CONTRACT §5.11): one incident whose root, the zone, has no probe of its own,
 // and `apps` affected components under it, each with one signal. Impacts cycle so the counts are

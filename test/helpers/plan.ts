@@ -1,4 +1,8 @@
-import type { Plan, ProbePlan } from '../../src/config/plan.js';
+import { defaultPackRules } from '../../src/config/pack.js';
+import type { Plan, ProbePlan, RulePlan } from '../../src/config/plan.js';
+
+// Read once: many tests build a plan per case, and the pack's documents are never changed.
+let pack: readonly RulePlan[] | undefined;
 
 /** A minimal valid plan for unit tests of the scheduler, queue and API (no config file involved). */
 export function makePlan(probes: Partial<ProbePlan>[], overrides: Partial<Plan> = {}): Plan {
@@ -25,7 +29,7 @@ export function makePlan(probes: Partial<ProbePlan>[], overrides: Partial<Plan> 
       source: { file: '/dev/null', line: i + 1 },
       ...p,
     })),
-    rules: undefined,
+    rules: (pack ??= defaultPackRules()),
     maintenance: [],
     notifiers: [],
     ...overrides,

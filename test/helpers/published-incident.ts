@@ -1,4 +1,4 @@
-import type { Incident, TimelineEntry } from '../../src/incidents/incident.js';
+import type { Incident, TimelineEntry } from '../../src/events/incident.js';
 
 // Incident documents for tests of what the public reads (feeds, /api/v2): confirmed and open
 // unless told otherwise, opened at 10:00 UTC on 2024-11-18 with Tocsin's `opened` entry.

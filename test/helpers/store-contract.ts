@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../src/events/probe-result.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import type { IncidentStore, UptimeStore } from '../../src/store/port.js';
 import { saveDoc } from './store-writes.js';
 import { uptimeContract } from './uptime-contract.js';

@@ -1,4 +1,4 @@
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import type { IncidentStore, SaveOutcome } from '../../src/store/port.js';
 
 /**

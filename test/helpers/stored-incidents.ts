@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 
 /** Incidents as stored in SQLite, read through a read-only connection (the daemon keeps writing). */
 export function storedIncidents(dbFile: string): (Incident & { revision: number })[] {

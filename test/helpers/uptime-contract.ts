@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { componentDays, componentSummary, type HistoryPlan, readHistory } from '../../src/status/history.js';
 import { UptimeRecorder } from '../../src/status/history-recorder.js';
 import type { IncidentStore, UptimeSpan, UptimeStore } from '../../src/store/port.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProbe } from '../../probes/http.js';
-import { TokenTable } from '../../src/api/auth.js';
+import { TokenTable } from '../../src/auth/tokens.js';
 import { buildApi } from '../../src/api/server.js';
 import { systemClock } from '../../src/clock.js';
 import { createEngine } from '../../src/engine/engine.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProbe } from '../../probes/http.js';
-import { TokenTable } from '../../src/api/auth.js';
+import { TokenTable } from '../../src/auth/tokens.js';
 import { buildApi } from '../../src/api/server.js';
 import { systemClock } from '../../src/clock.js';
 import type { Plan } from '../../src/config/plan.js';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 
 // `npm run demo` as users run it (the built dist/demo/demo.js, a child process) in its --fast mode:
 // the sandbox's HAProxy instances, s3rver and the daemon are real processes; the scenarios' drafts

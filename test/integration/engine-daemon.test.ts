@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { DaemonProcess, runCli, waitFor } from '../helpers/cli.js';
 import { storedIncidents } from '../helpers/stored-incidents.js';
 import { Target } from '../helpers/target.js';

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TokenTable } from '../../src/api/auth.js';
+import { TokenTable } from '../../src/auth/tokens.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { DaemonProcess, runCli } from '../helpers/cli.js';
 import { makePlan } from '../helpers/plan.js';

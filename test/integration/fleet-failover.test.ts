@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { DaemonProcess, waitFor } from '../helpers/cli.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { Target } from '../helpers/target.js';

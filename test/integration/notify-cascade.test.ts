@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Incident, TimelineEntry } from '../../src/incidents/incident.js';
+import type { Incident, TimelineEntry } from '../../src/events/incident.js';
 import { DaemonProcess, waitFor } from '../helpers/cli.js';
 import { Target } from '../helpers/target.js';
 

@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { NotifierSpec } from '../../src/config/schema.js';
 import type { IncidentChange } from '../../src/engine/types.js';
 import { IncidentWriter } from '../../src/incidents/manager.js';
-import type { Incident, TimelineEntry } from '../../src/incidents/incident.js';
-import { type SummarisedIncident, summariseDocument } from '../../src/incidents/summary.js';
+import type { Incident, TimelineEntry } from '../../src/events/incident.js';
+import { type SummarisedIncident, summariseDocument } from '../../src/events/incident-summary.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import { type DispatcherOptions, NotificationDispatcher } from '../../src/notify/dispatcher.js';
 import { SqliteStore } from '../../src/store/sqlite.js';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { AofRedis } from '../../bench/lib/harness.js';
 import { DaemonProcess, waitFor } from '../helpers/cli.js';
 import { REDIS_SERVER_BIN } from '../helpers/redis-server.js';

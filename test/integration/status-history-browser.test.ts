@@ -5,7 +5,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { type Daemon, startDaemon } from '../../src/daemon.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { createLogger } from '../../src/log.js';
 import { HISTORY_SINCE_KEY } from '../../src/status/history.js';
 import { SqliteStore } from '../../src/store/sqlite.js';

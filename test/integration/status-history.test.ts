@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { Plan } from '../../src/config/plan.js';
 import { type Daemon, startDaemon } from '../../src/daemon.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { createLogger } from '../../src/log.js';
 import type { PublicHistory } from '../../src/status/history.js';
 import { SqliteStore } from '../../src/store/sqlite.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { type Daemon, startDaemon } from '../../src/daemon.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { addNote, confirmIncident, dismissIncident } from '../../src/incidents/manager.js';
 import { createLogger } from '../../src/log.js';
 import type { StatusModel } from '../../src/status/model.js';

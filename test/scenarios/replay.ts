@@ -6,7 +6,7 @@ import type { Plan } from '../../src/config/plan.js';
 import { engineOptionsForPlan, rulesForPlan } from '../../src/engine/pack.js';
 import { eventLineParser, Replay } from '../../src/engine/replay.js';
 import type { ProbeResult } from '../../src/events/probe-result.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { componentsCell, renderIncident, renderIncidentList } from '../../src/cli/commands/incidents.js';
 import { escapeControls, renderFields, renderTable } from '../../src/cli/table.js';
-import type { Incident } from '../../src/incidents/incident.js';
-import { summariseDocument } from '../../src/incidents/summary.js';
+import type { Incident } from '../../src/events/incident.js';
+import { summariseDocument } from '../../src/events/incident-summary.js';
 import { appId, largeIncident } from '../helpers/large-incident.js';
 
 describe('renderTable', () => {

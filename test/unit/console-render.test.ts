@@ -4,7 +4,7 @@ import { ResultHistory } from '../../src/console/history.js';
 import { buildConsoleView, type ConsoleView } from '../../src/console/model.js';
 import { pageTitle, renderConsolePage, renderIncidentPage, renderSections, renderSignInPage } from '../../src/console/render.js';
 import { sparkline } from '../../src/console/sparkline.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { appId, largeComponents, largeIncident } from '../helpers/large-incident.js';
 import { makePlan } from '../helpers/plan.js';
 

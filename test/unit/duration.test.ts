@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { Duration, formatDuration, parseDuration } from '../../src/config/duration.js';
+import { Duration, formatDuration, parseDuration } from '../../src/duration.js';
 
 describe('parseDuration', () => {
   test.each([

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/config/plan.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
-import { rulesForPlan } from '../../src/engine/pack.js';
 import { compileRules } from '../../src/engine/rules.js';
 import type { IncidentChange } from '../../src/engine/types.js';
 import type { ProbeResult } from '../../src/events/probe-result.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { makePlan } from '../helpers/plan.js';
+import { defaultRules } from '../helpers/engine-events.js';
 
 // Layer by layer: quorum and staleness, ratio windows, recovery and keep_firing_for, reopening,
 // operator transitions.
@@ -23,7 +23,7 @@ class Driver {
   readonly docs = new Map<string, Incident>();
   readonly changes: IncidentChange[] = [];
   constructor(readonly engine: Engine) {}
-  static of(plan: Plan, rules = rulesForPlan({ rules: undefined })): Driver {
+  static of(plan: Plan, rules = defaultRules()): Driver {
     return new Driver(createEngine({ plan, rules }));
   }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine, type DropReason } from '../../src/engine/engine.js';
 import type { ProbeResult } from '../../src/events/probe-result.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import {
   comp,
   defaultRules,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { comp, EngineDriver, HOUR, iso, MIN, planOf, probe, rounds, SEC, T0 } from '../helpers/engine-events.js';
 
 // Dismissed drafts (CONTRACT §5.9, SCENARIOS S13 and S16): the same failure going on never comes

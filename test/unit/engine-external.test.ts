@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/config/plan.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
-import { rulesForPlan } from '../../src/engine/pack.js';
 import type { ExternalSignal, IncidentChange } from '../../src/engine/types.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { makePlan } from '../helpers/plan.js';
+import { defaultRules } from '../helpers/engine-events.js';
 
 // External signals (Alertmanager alerts) enter the engine at the signal layer and correlate like
 // probe signals: joining, merging under the nearest common dependency, recovering, resolving.
@@ -31,7 +31,7 @@ class Driver {
   readonly changes: IncidentChange[] = [];
   constructor(readonly engine: Engine) {}
   static make(): Driver {
-    return new Driver(createEngine({ plan: plan(), rules: rulesForPlan({ rules: undefined }) }));
+    return new Driver(createEngine({ plan: plan(), rules: defaultRules() }));
   }
 
   keep(changes: IncidentChange[]): IncidentChange[] {
@@ -190,7 +190,7 @@ describe('engine.external', () => {
     const p = plan();
     const engine = createEngine({
       plan: { ...p, maintenance: [{ id: 'm', components: ['lb'], start: new Date(T0 - S).toISOString(), end: new Date(T0 + 60 * S).toISOString() }] },
-      rules: rulesForPlan({ rules: undefined }),
+      rules: defaultRules(),
     });
     const d = new Driver(engine);
     d.alert(0, { component: 'db' });

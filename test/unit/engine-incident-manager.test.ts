@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import { TocsinError } from '../../src/errors.js';
-import { rulesForPlan } from '../../src/engine/pack.js';
 import type { IncidentChange } from '../../src/engine/types.js';
 import {
   addNote,
@@ -16,6 +15,7 @@ import { createMetrics } from '../../src/metrics/registry.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { makePlan } from '../helpers/plan.js';
 import { saveDoc } from '../helpers/store-writes.js';
+import { defaultRules } from '../helpers/engine-events.js';
 
 // The incident manager against the real embedded store (SQLite in memory): engine changes stored
 // atomically with optimistic revisions, operator verbs with their conflicts, and merges.
@@ -30,7 +30,7 @@ afterEach(async () => {
 function setup(withEngine = true) {
   const store = SqliteStore.open(':memory:');
   stores.push(store);
-  const engine = createEngine({ plan, rules: rulesForPlan({ rules: undefined }) });
+  const engine = createEngine({ plan, rules: defaultRules() });
   let now = T0;
   const writer = new IncidentWriter(store);
   const ctx: IncidentsContext = { store, writer, clock: { now: () => now }, ...(withEngine ? { engine } : {}) };

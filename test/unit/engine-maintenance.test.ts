@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import { compileWindow } from '../../src/engine/maintenance.js';
-import { rulesForPlan } from '../../src/engine/pack.js';
 import type { IncidentChange } from '../../src/engine/types.js';
 import { makePlan } from '../helpers/plan.js';
+import { defaultRules } from '../helpers/engine-events.js';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -58,7 +58,7 @@ describe('maintenance windows', () => {
         maintenance: [{ id: 'weekly', title: 'Weekly DB upgrade', components: ['db'], cron: '0 22 * * 2', duration: 600_000 }],
       },
     );
-    const engine = createEngine({ plan, rules: rulesForPlan({ rules: undefined }) });
+    const engine = createEngine({ plan, rules: defaultRules() });
     const docs = new Map<string, IncidentChange['incident']>();
     const feed = (iso: string, probe: string, ok: boolean) => {
       for (const c of [...engine.tick(at(iso)), ...engine.ingest({ at: iso, probe, vantage: 'local', ok, ...(ok ? {} : { error: 'timeout' }) })]) {

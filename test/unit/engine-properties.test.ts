@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/config/plan.js';
 import { createEngine } from '../../src/engine/engine.js';
-import { rulesForPlan } from '../../src/engine/pack.js';
 import { Replay } from '../../src/engine/replay.js';
 import type { ProbeResult } from '../../src/events/probe-result.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { makePlan } from '../helpers/plan.js';
+import { defaultRules } from '../helpers/engine-events.js';
 
 // Properties of the pure engine over random failure patterns on a small topology: determinism,
 // independence from arrival order within a timestamp, snapshot/restore transparency, and at most
@@ -34,7 +34,7 @@ const plan: Plan = makePlan(
     maintenance: [{ id: 'mw', components: ['hv2'], start: '2026-01-01T00:05:00Z', end: '2026-01-01T00:08:00Z' }],
   },
 );
-const rules = rulesForPlan({ rules: undefined });
+const rules = defaultRules();
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const series = plan.probes.flatMap((p) =>
   p.vantages.flatMap((v) => p.targets.map((t) => ({ probe: p.id, target: t, vantage: v }))),

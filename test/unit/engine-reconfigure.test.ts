@@ -3,7 +3,7 @@ import type { Plan } from '../../src/config/plan.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { compileRules, type Rule } from '../../src/engine/rules.js';
 import type { IncidentChange } from '../../src/engine/types.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { makePlan } from '../helpers/plan.js';
 
 // A reload hands the engine a new config: what it detected carries over as across a restart.

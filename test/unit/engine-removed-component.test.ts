@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { componentCatalog } from '../../src/incidents/edit.js';
+import { componentCatalog } from '../../src/engine/edit.js';
 import { comp, EngineDriver, merge, MIN, planOf, probe, rounds, SEC, T0 } from '../helpers/engine-events.js';
 
 // A component an operator removed from an incident is the operators' word that its failure is

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { comp, EngineDriver, merge, MIN, planOf, probe, rounds, SEC, T0 } from '../helpers/engine-events.js';
 
 // Correlation over the component graph (CONTRACT §5.5): failures within the correlation window

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
-import { rulesForPlan } from '../../src/engine/pack.js';
 import type { IncidentChange } from '../../src/engine/types.js';
 import {
   applyEdit,
@@ -10,8 +9,8 @@ import {
   newOperatorIncident,
   parseComponentImpact,
   severityOfImpacts,
-} from '../../src/incidents/edit.js';
-import { Incident } from '../../src/incidents/incident.js';
+} from '../../src/engine/edit.js';
+import { Incident } from '../../src/events/incident.js';
 import {
   addNote,
   confirmIncident,
@@ -21,7 +20,7 @@ import {
   type IncidentsContext,
 } from '../../src/incidents/manager.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { comp, EngineDriver, iso, merge, MIN, planOf, probe, rounds, SEC, T0 } from '../helpers/engine-events.js';
+import { comp, defaultRules, EngineDriver, iso, merge, MIN, planOf, probe, rounds, SEC, T0 } from '../helpers/engine-events.js';
 
 // Operator-written incidents and edits (docs/incidents.md, "Incidents operators write"): the
 // documents they make, and the detector keeping what operators set while it goes on correlating.
@@ -363,7 +362,7 @@ describe('edits and operator-written incidents through the writer and the store'
   async function setup() {
     const store = SqliteStore.open(':memory:');
     stores.push(store);
-    const engine = createEngine({ plan, rules: rulesForPlan({ rules: undefined }) });
+    const engine = createEngine({ plan, rules: defaultRules() });
     let now = T0;
     const writer = new IncidentWriter(store);
     const ctx: IncidentsContext = { store, writer, clock: { now: () => now }, engine };

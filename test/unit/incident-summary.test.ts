@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/incidents/incident.js';
-import { renderMarkdown } from '../../src/incidents/render.js';
+import type { Incident } from '../../src/events/incident.js';
+import { renderMarkdown } from '../../src/status/post.js';
 import {
   componentCounts,
   countsOf,
@@ -12,7 +12,7 @@ import {
   signalCursor,
   summariseDocument,
   summariseIncident,
-} from '../../src/incidents/summary.js';
+} from '../../src/events/incident-summary.js';
 import { appId, BIG_COUNTS, largeComponents, largeIncident } from '../helpers/large-incident.js';
 
 // The one summary every edge uses (CONTRACT §5.11): counts per impact and per rule, the first

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
-import { rulesForPlan } from '../../src/engine/pack.js';
 import type { IncidentChange, OperatorAction, OperatorActionKind } from '../../src/engine/types.js';
 import { TocsinError } from '../../src/errors.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { IncidentWriter } from '../../src/incidents/manager.js';
 import { ENGINE_STATE_KEY, recoverIncidents } from '../../src/incidents/recovery.js';
 import type { IncidentFilter, IncidentStore, IncidentWrite, SaveOutcome } from '../../src/store/port.js';
@@ -11,6 +10,7 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import type { ProbeResult } from '../../src/events/probe-result.js';
 import { makePlan } from '../helpers/plan.js';
 import { prng } from '../../bench/lib/prng.js';
+import { defaultRules } from '../helpers/engine-events.js';
 
 // A property of the incident writer, the engine and recovery together, against the real
 // embedded store (SQLite in memory): any interleaving of detector changes, operator verbs,
@@ -110,7 +110,7 @@ afterEach(async () => {
 
 async function start(inner: SqliteStore): Promise<Proc> {
   const store = new ProcessStore(inner);
-  const engine = createEngine({ plan, rules: rulesForPlan({ rules: undefined }) });
+  const engine = createEngine({ plan, rules: defaultRules() });
   const writer = new IncidentWriter(store);
   writer.onStoredChange((doc) => engine.followStored(doc));
   await recoverIncidents(engine, store);

@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { TimelineEntry } from '../../src/incidents/incident.js';
+import type { TimelineEntry } from '../../src/events/incident.js';
 import { eventOf, type Notification, wants } from '../../src/notify/events.js';
 import { slackRequest } from '../../src/notify/slack.js';
 import { sign, webhookRequest } from '../../src/notify/webhook.js';
-import type { Incident } from '../../src/incidents/incident.js';
-import { summariseDocument } from '../../src/incidents/summary.js';
+import type { Incident } from '../../src/events/incident.js';
+import { summariseDocument } from '../../src/events/incident-summary.js';
 import { BIG_COUNTS, largeIncident } from '../helpers/large-incident.js';
 
 const T = '2026-01-01T10:00:00.000Z';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../src/events/probe-result.js';
 import { compileRule, type Rule, RuleSpec } from '../../src/engine/rules.js';
-import { rulesForPlan } from '../../src/engine/pack.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { planJobs } from '../../src/queue/jobs.js';
 import {
@@ -14,6 +13,7 @@ import { DEFAULT_RECHECK_RATE, Rechecker } from '../../src/schedule/rechecker.js
 import { TokenBucket } from '../../src/schedule/token-bucket.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { makePlan } from '../helpers/plan.js';
+import { defaultRules } from '../helpers/engine-events.js';
 
 const rule = (spec: unknown): Rule => compileRule(RuleSpec.parse(spec));
 function only<T>(xs: readonly T[]): T {
@@ -22,7 +22,7 @@ function only<T>(xs: readonly T[]): T {
   return x;
 }
 const http = { id: 'api', kind: 'http', component: 'app', labels: {} };
-const pack = rulesForPlan({ rules: undefined });
+const pack = defaultRules();
 
 describe('re-check gates', () => {
   it('takes the counting rules of the default pack that watch the probe, never ratio rules', () => {

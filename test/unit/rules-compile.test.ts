@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatProblem, loadConfig } from '../../src/config/load.js';
 import { defaultPackRules } from '../../src/config/pack.js';
-import { rulesForPlan } from '../../src/engine/pack.js';
 import { compileRules, outcomeFor } from '../../src/engine/rules.js';
+import { defaultRules } from '../helpers/engine-events.js';
 
 describe('the default rule pack', () => {
   it('compiles, one file per concern', () => {
-    const rules = rulesForPlan({ rules: undefined });
+    const rules = defaultRules();
     expect(rules.map((r) => r.id).sort()).toEqual(['degraded', 'intermittent', 'lb-sync', 'outage']);
     expect(new Set(defaultPackRules().map((r) => r.source.file.split('/').pop()))).toEqual(
       new Set(['degraded.yml', 'intermittent.yml', 'lb-sync.yml', 'outage.yml']),
@@ -17,7 +17,7 @@ describe('the default rule pack', () => {
   });
 
   it('reads results as CONTRACT §5 says: latency is degradation, not outage', () => {
-    const byId = new Map(rulesForPlan({ rules: undefined }).map((r) => [r.id, r]));
+    const byId = new Map(defaultRules().map((r) => [r.id, r]));
     const outage = byId.get('outage');
     const degraded = byId.get('degraded');
     if (!outage || !degraded) throw new Error('default pack incomplete');

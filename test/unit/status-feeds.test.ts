@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/config/plan.js';
-import type { Incident, TimelineEntry } from '../../src/incidents/incident.js';
+import type { Incident, TimelineEntry } from '../../src/events/incident.js';
 import { FEED_ITEMS, feedItems, type FeedInput, renderAtom, renderRss, rfc822, uuidUrn, xml } from '../../src/status/feeds.js';
 import { maintenanceWindows } from '../../src/status/model.js';
 import { publicWording } from '../../src/status/public-text.js';

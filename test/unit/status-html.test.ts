@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { escapeHtml, renderStatusHtml, windowSpan } from '../../src/status/html.js';
 import { statusModel } from '../../src/status/model.js';
 import { appId, BIG_COUNTS, largeComponents, largeIncident } from '../helpers/large-incident.js';

@@ -6,7 +6,7 @@ import type { Plan } from '../../src/config/plan.js';
 import type { MaintenanceSpec } from '../../src/config/schema.js';
 import { compileWindow } from '../../src/engine/maintenance.js';
 import type { ComponentStatus } from '../../src/engine/types.js';
-import type { Incident, TimelineEntry } from '../../src/incidents/incident.js';
+import type { Incident, TimelineEntry } from '../../src/events/incident.js';
 import {
   buildStatusModel,
   isRetroactive,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { applyEdit, componentCatalog, newOperatorIncident } from '../../src/incidents/edit.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import { applyEdit, componentCatalog, newOperatorIncident } from '../../src/engine/edit.js';
+import type { Incident } from '../../src/events/incident.js';
 import { renderIncident } from '../../src/cli/commands/incidents.js';
-import { renderMarkdown } from '../../src/incidents/render.js';
+import { renderMarkdown } from '../../src/status/post.js';
 import { renderStatusHtml } from '../../src/status/html.js';
 import { statusModel } from '../../src/status/model.js';
 import { phasedLabel } from '../../src/status/public-text.js';

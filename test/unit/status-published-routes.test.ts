@@ -9,7 +9,7 @@ import { statusFeedRoutes } from '../../src/api/routes/status-feeds.js';
 import { publishedSource } from '../../src/api/routes/status-source.js';
 import { statusV2Routes } from '../../src/api/routes/status-v2.js';
 import { TocsinError } from '../../src/errors.js';
-import type { Incident } from '../../src/incidents/incident.js';
+import type { Incident } from '../../src/events/incident.js';
 import { makePlan } from '../helpers/plan.js';
 
 // The feeds and /api/v2 across a store outage, as /status (docs/status-page.md, "When the store

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/config/plan.js';
-import type { Incident, TimelineEntry } from '../../src/incidents/incident.js';
+import type { Incident, TimelineEntry } from '../../src/events/incident.js';
 import { statusModel } from '../../src/status/model.js';
 import { publicWording } from '../../src/status/public-text.js';
 import {

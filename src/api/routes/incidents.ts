@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TocsinError } from '../../errors.js';
-import type { Incident } from '../../incidents/incident.js';
+import type { Incident } from '../../events/incident.js';
 import {
   API_LIST_LIMIT,
   componentCounts,
@@ -12,8 +12,8 @@ import {
   type SummarisedIncident,
   summariseDocument,
   type SummaryLimits,
-} from '../../incidents/summary.js';
-import type { Principal, Role } from '../auth.js';
+} from '../../events/incident-summary.js';
+import type { Principal, Role } from '../../auth/tokens.js';
 import type { ApiContext } from '../context.js';
 import { requireRole } from '../guard.js';
 import { createIncidentVerb, INCIDENT_VERBS } from '../incident-verbs.js';
@@ -54,8 +54,8 @@ function limitsOf(q: { components?: ListLimit; signals?: ListLimit }): SummaryLi
 /**
  * The incident routes of CONTRACT §6: listing (cursor pagination, newest first), one document,
  * its components and signals a page at a time, the operator verbs, and incidents operators write
- * (`POST`) and edit (`PATCH`; src/incidents/edit.ts). Documents are answered
- * summarised (src/incidents/summary.ts, CONTRACT §5.11): at most 100 components and 100 signals
+ * (`POST`) and edit (`PATCH`; src/engine/edit.ts). Documents are answered
+ * summarised (src/events/incident-summary.ts, CONTRACT §5.11): at most 100 components and 100 signals
  * unless asked otherwise, with the counts over all of them.
  * Verbs go through src/incidents/manager.ts, which serialises them with
  * the detector's writes (an illegal transition is a 409, and a request that fails changes nothing:

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { formatDuration } from '../../config/duration.js';
+import { formatDuration } from '../../duration.js';
 import type { ApiContext } from '../context.js';
 import { requireRole } from '../guard.js';
 

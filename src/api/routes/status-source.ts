@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComponentStatus } from '../../engine/types.js';
-import type { Incident } from '../../incidents/incident.js';
+import type { Incident } from '../../events/incident.js';
 import { loadRecentPublished } from '../../status/recent.js';
 import type { ApiContext } from '../context.js';
 import { lastGoodReader } from './last-good.js';

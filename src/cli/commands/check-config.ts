@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { shortTokens } from '../../api/auth.js';
+import { shortTokens } from '../../auth/tokens.js';
 import { checkBinding } from '../../api/binding.js';
 import { formatProblem, loadConfig } from '../../config/load.js';
 import { passwordInUrl } from '../../store/open.js';
@@ -38,7 +38,7 @@ export function checkConfigCommand(program: Command): void {
         throw new CliFailure(`${file}: ${plural(refusals.length, 'problem')}`);
       }
       process.stdout.write(
-        `${file}: OK (${plural(plan.components.length, 'component')}, ${plural(plan.probes.length, 'probe')}, ${plural(plan.rules?.length ?? 0, 'rule')})\n`,
+        `${file}: OK (${plural(plan.components.length, 'component')}, ${plural(plan.probes.length, 'probe')}, ${plural(plan.rules.length, 'rule')})\n`,
       );
     });
 }

@@ -1,9 +1,9 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_PAGE_SIZE } from '../../api/schemas.js';
 import { operatorTime } from '../../api/time-input.js';
-import { type ComponentImpact, parseComponentImpact } from '../../incidents/edit.js';
-import { type Incident, INCIDENT_STATUSES, REVIEW_STATES, UPDATE_PHASES, type UpdatePhase } from '../../incidents/incident.js';
-import { renderMarkdown } from '../../incidents/render.js';
+import { type ComponentImpact, parseComponentImpact } from '../../engine/edit.js';
+import { type Incident, INCIDENT_STATUSES, REVIEW_STATES, UPDATE_PHASES, type UpdatePhase } from '../../events/incident.js';
+import { renderMarkdown } from '../../status/post.js';
 import {
   type ComponentCounts,
   countsOf,
@@ -12,7 +12,7 @@ import {
   PAGE_LIST_LIMIT,
   type SignalCounts,
   type SummarisedIncident,
-} from '../../incidents/summary.js';
+} from '../../events/incident-summary.js';
 import type { ApiClient } from '../client.js';
 import { type ConnectionFlags, withClient, withConnectionOptions } from '../with-client.js';
 import { CliFailure } from '../options.js';

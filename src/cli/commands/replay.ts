@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import { engineOptionsForPlan, rulesForPlan } from '../../engine/pack.js';
 import { eventLineParser, Replay } from '../../engine/replay.js';
-import { renderMarkdown } from '../../incidents/render.js';
+import { renderMarkdown } from '../../status/post.js';
 import { lineBatches } from '../lines.js';
 import { CliFailure, globalOptions, loadPlanOrFail, plural } from '../options.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CONSOLE_PATHS, type ConsoleVerb, renderErrorPage } from '../../../console/render.js';
 import { TocsinError } from '../../../errors.js';
-import { type ComponentImpact, parseComponentImpact } from '../../../incidents/edit.js';
+import { type ComponentImpact, parseComponentImpact } from '../../../engine/edit.js';
 import { createIncidentVerb, INCIDENT_VERBS } from '../../incident-verbs.js';
 import { operatorTime } from '../../time-input.js';
 import { field, FORM_BODY_LIMIT_BYTES, given } from './form.js';

@@ -1,3 +1,6 @@
+// Who may call: the API tokens from the config and the local token file, and the principal they
+// name. Its own domain, below the API and the console (docs/design.md, "Layers"): the console's
+// sessions carry a principal, the CLI finds the local token, and neither reaches into the API.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

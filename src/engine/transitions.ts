@@ -1,7 +1,7 @@
-import type { OperatorAction } from '../engine/types.js';
+import type { OperatorAction } from './types.js';
 import { TocsinError } from '../errors.js';
 import { applyEdit } from './edit.js';
-import type { Incident, TimelineEntry } from './incident.js';
+import type { Incident, TimelineEntry } from '../events/incident.js';
 
 /**
  * The operator side of the lifecycle, as one pure function shared by the engine (incidents it

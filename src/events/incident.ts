@@ -20,6 +20,13 @@ export const TIMELINE_KINDS = [
   'edited',
 ] as const;
 
+// The lengths of what operators write, here beside the document rather than in the API's schemas so
+// that the console's forms, below the API (docs/design.md, "Layers"), announce the same limits.
+/** Operators' texts (notes, reasons) are status-page sentences, not documents. */
+export const MAX_TEXT_CHARS = 4000;
+/** An incident's title as operators write it: a heading, not a paragraph. */
+export const MAX_TITLE_CHARS = 200;
+
 /** The phase of a public update, as status pages name them; the detector's own entries have none. */
 export const UPDATE_PHASES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
 export type UpdatePhase = (typeof UPDATE_PHASES)[number];

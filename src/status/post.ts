@@ -1,6 +1,6 @@
-import { phasedLabel } from '../status/public-text.js';
-import type { Incident } from './incident.js';
-import { formatCount, type ListLimit, PAGE_LIST_LIMIT, plural, type SummarisedIncident, countsOf, impactBreakdown } from './summary.js';
+import { phasedLabel } from './public-text.js';
+import type { Incident } from '../events/incident.js';
+import { formatCount, type ListLimit, PAGE_LIST_LIMIT, plural, type SummarisedIncident, countsOf, impactBreakdown } from '../events/incident-summary.js';
 
 const IMPACT_WORDS: Record<string, string> = {
   degraded_performance: 'degraded performance',

@@ -1,4 +1,7 @@
-/** A binary min-heap ordered by `less`; the scheduler's queue of next-due checks. */
+/**
+ * A binary min-heap ordered by `less`: the scheduler's queue of next-due checks, the engine's due
+ * times. A shared primitive (docs/design.md, "Layers"), so the engine does not import the scheduler.
+ */
 export class MinHeap<T> {
   readonly #items: T[] = [];
 

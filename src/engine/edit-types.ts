@@ -1,9 +1,9 @@
 /**
- * The shapes of an operator's edit, apart from the code that applies them (src/incidents/edit.ts):
- * the engine's operator actions carry them, and this file depends on the incident document alone,
- * so the engine and the incidents domain do not import each other.
+ * The shapes of an operator's edit, apart from the code that applies them (./edit.ts): the
+ * engine's operator actions (./types.ts) carry them, and this file depends on the incident
+ * document alone, so types.ts and edit.ts do not import each other.
  */
-import type { Incident } from './incident.js';
+import type { Incident } from '../events/incident.js';
 
 type Impact = Incident['components'][number]['impact'];
 

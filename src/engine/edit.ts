@@ -10,12 +10,12 @@
  * again by the same signals.
  */
 import { randomBytes } from 'node:crypto';
-import { IMPACT_WORDS, listWords } from '../engine/text.js';
-import { IMPACTS } from './incident.js';
-import { type Impact, IMPACT_RANK, type Severity } from '../engine/types.js';
+import { IMPACT_WORDS, listWords } from './text.js';
+import { IMPACTS } from '../events/incident.js';
+import { type Impact, IMPACT_RANK, type Severity } from './types.js';
 import { TocsinError } from '../errors.js';
 import type { ComponentCatalog, ComponentImpact, ComponentInfo, IncidentEdit } from './edit-types.js';
-import type { Incident, Overrides, TimelineEntry, UpdatePhase } from './incident.js';
+import type { Incident, Overrides, TimelineEntry, UpdatePhase } from '../events/incident.js';
 
 export type { ComponentCatalog, ComponentImpact, ComponentInfo, IncidentEdit } from './edit-types.js';
 
