@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectProcessMetrics, Gauge, Histogram, Registry } from './prom.js';
 import { M } from './names.js';
 import { SeriesFamily } from './series-family.js';
 
@@ -37,7 +37,7 @@ function perProbe<L extends string>(
 export function createMetrics(opts: { version: string; processMetrics?: boolean; perProbeHistograms?: boolean }) {
   const registry = new Registry();
   if (opts.processMetrics !== false) {
-    collectDefaultMetrics({ register: registry, prefix: 'tocsin_' });
+    collectProcessMetrics(registry, 'tocsin_');
     // prom-client names these gauges *_total, which `promtool check metrics` rejects; the
     // process's handle and request counts are not worth a failing lint.
     for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {

@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { importBlackbox } from '../../import/blackbox.js';
 import { CliFailure, plural } from '../options.js';
 
 /**
@@ -22,6 +21,8 @@ export function importCommand(program: Command): void {
     .option('-o, --output <file>', 'write the probes to FILE instead of stdout')
     .option('--strict', 'exit 1 when anything could not be mapped, even if probes were imported')
     .action(async (opts: { blackbox: string; prometheus?: string; output?: string; strict?: boolean }) => {
+      // Loaded here, not at the top: every `tocsin` command, the daemon included, loads this file.
+      const { importBlackbox } = await import('../../import/blackbox.js');
       const result = await importBlackbox({ blackbox: opts.blackbox, prometheus: opts.prometheus });
       if (opts.output === undefined) {
         process.stdout.write(result.yaml);
