@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { PROBE_KINDS } from '../probes/index.js';
 import { systemClock } from '../src/clock.js';
+import { exitOf } from './lib/child.js';
 import type { Plan } from '../src/config/plan.js';
 import { createLogger } from '../src/log.js';
 import { probeMetricsRecorder } from '../src/metrics/probe-metrics.js';
@@ -93,7 +94,7 @@ async function startRedis(dir: string): Promise<{ url: string; child: ChildProce
     child,
     async stop() {
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await exitOf(child);
     },
   };
 }
@@ -123,7 +124,7 @@ async function stopWorkers(children: readonly ChildProcess[]): Promise<void> {
       if (c.exitCode !== null) return;
       c.kill('SIGTERM');
       const killer = setTimeout(() => c.kill('SIGKILL'), 5000);
-      await new Promise((r) => c.once('exit', r));
+      await exitOf(c);
       clearTimeout(killer);
     }),
   );

@@ -14,6 +14,7 @@ import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { checkOptions, numberOption } from './lib/args.js';
+import { exitOf } from './lib/child.js';
 import { freePort, poll, request, sleep, TOCSIN_BIN } from './lib/harness.js';
 import { textOption } from './lib/options.js';
 import { procMemoryMB } from './lib/proc.js';
@@ -82,7 +83,7 @@ async function idleOnce(bin: string, settleMs: number, snapshotDir: string | und
     return { rssMB: mem.rssMB, snapshot };
   } finally {
     child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await exitOf(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -92,6 +93,9 @@ export async function idleBench(args: readonly string[]): Promise<void> {
   const runs = Math.round(numberOption(args, 'runs', 3));
   const settleMs = numberOption(args, 'settle', 15) * 1000;
   const before = textOption(args, 'before');
+  if (before !== undefined && !statSync(before, { throwIfNoEntry: false })?.isFile()) {
+    throw new Error(`--before ${before}: not a file; give another build's bin/tocsin.js`);
+  }
   const snapshotDir = textOption(args, 'heap-snapshot');
   const builds = [...(before ? [{ name: `before (${before})`, bin: before }] : []), { name: 'this build', bin: TOCSIN_BIN }];
   process.stdout.write(

@@ -2,6 +2,15 @@ import { type ChildProcess, fork } from 'node:child_process';
 
 const READY_TIMEOUT_MS = 10_000;
 
+/**
+ * Resolves when `child` has exited, at once if it has already: waiting for an 'exit' event that
+ * has fired leaves nothing on the event loop, and the benchmark would end there, silently, with 0.
+ */
+export function exitOf(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
 /** A forked helper process (a benchmark target) that says `{ type: 'ready' }` once listening. */
 export interface ReadyChild<M extends { type: string }> {
   readonly ready: Extract<M, { type: 'ready' }>;
