@@ -71,6 +71,8 @@ interface SeriesSlots {
   failed: Map<string, number> | undefined;
   /** tls kind: tocsin_tls_cert_not_after_timestamp_seconds, from the first certificate seen. */
   notAfter: number | undefined;
+  /** tocsin_check_duration_seconds: its series for this one (per kind and vantage, or per probe). */
+  checkDuration: number | undefined;
 }
 
 /**
@@ -112,6 +114,7 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): ProbeMetrics
       passed: metrics.probeChecks.slot({ ...labels, result: 'success', error: '' }),
       failed: undefined,
       notAfter: undefined,
+      checkDuration: undefined,
     };
     if (known === undefined) series.set(r.probe, slots);
     else if (Array.isArray(known)) known.push(slots);
@@ -128,6 +131,8 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): ProbeMetrics
     }
     return slot;
   };
+  /** tocsin_http_phase_seconds' series by phase (HTTP_PHASES' order), each made when first seen. */
+  const phaseSlots: (number | undefined)[] = [];
   const record = (r: ProbeResult): void => {
     const probe = probes.get(r.probe);
     if (!probe) return;
@@ -136,15 +141,19 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): ProbeMetrics
     if (r.duration_ms !== undefined) {
       const seconds = r.duration_ms / 1000;
       metrics.probeDuration.setAt(slots.duration, seconds);
-      const labels = { kind: probe.kind, vantage: r.vantage };
-      metrics.checkDuration.observe(perProbe ? { probe: r.probe, ...labels } : labels, seconds);
+      // Without per-probe histograms the family ignores `probe`: series per kind and vantage.
+      slots.checkDuration ??= metrics.checkDuration.slot({ probe: r.probe, kind: probe.kind, vantage: r.vantage });
+      metrics.checkDuration.observeAt(slots.checkDuration, seconds);
     }
     metrics.probeChecks.incAt(r.ok ? slots.passed : failedSlot(slots, r, probe.kind));
     const timings = r.observations?.timings;
     if (probe.kind === 'http' && timings && typeof timings === 'object') {
-      for (const phase of HTTP_PHASES) {
+      for (let i = 0; i < HTTP_PHASES.length; i++) {
+        const phase = HTTP_PHASES[i] ?? 'dns';
         const ms = (timings as Record<string, unknown>)[phase];
-        if (typeof ms === 'number') metrics.httpPhase.observe({ phase }, ms / 1000);
+        if (typeof ms !== 'number') continue;
+        const slot = (phaseSlots[i] ??= metrics.httpPhase.slot({ phase }));
+        metrics.httpPhase.observeAt(slot, ms / 1000);
       }
     }
     if (probe.kind === 'tls') recordTls(metrics, r, slots);

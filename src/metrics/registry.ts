@@ -1,6 +1,21 @@
 import { Counter, collectProcessMetrics, Gauge, Histogram, Registry } from './prom.js';
+import { HistogramFamily } from './histogram-family.js';
 import { M } from './names.js';
 import { SeriesFamily } from './series-family.js';
+
+/** A histogram observed at every check: allocation-free updates (histogram-family.ts). */
+function perCheck<L extends string = never>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  buckets: readonly number[],
+): HistogramFamily<L> {
+  const family = new HistogramFamily<L>(name, help, labelNames, buckets);
+  // The registry calls get(), getForPromString() and reset() and reads `name`, which it has.
+  registry.registerMetric(family as unknown as Gauge);
+  return family;
+}
 
 /**
  * Seconds; from a fast loopback answer to a check's longest sensible deadline. Kept short: with
@@ -63,13 +78,13 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean;
     ),
     // Per kind and vantage: a handful of series whatever the number of probes; per probe too
     // only when asked for (`metrics.per_probe_histograms`).
-    checkDuration: new Histogram({
-      name: M.checkDuration,
-      help: 'Check durations, seconds, per kind and vantage (and per probe with metrics.per_probe_histograms).',
-      labelNames: opts.perProbeHistograms ? (['probe', 'kind', 'vantage'] as const) : (['kind', 'vantage'] as const),
-      buckets: DURATION_BUCKETS,
-      registers: [registry],
-    }),
+    checkDuration: perCheck<'probe' | 'kind' | 'vantage'>(
+      registry,
+      M.checkDuration,
+      'Check durations, seconds, per kind and vantage (and per probe with metrics.per_probe_histograms).',
+      opts.perProbeHistograms ? ['probe', 'kind', 'vantage'] : ['kind', 'vantage'],
+      DURATION_BUCKETS,
+    ),
     probeChecks: perProbe(
       registry,
       M.probeChecks,
@@ -77,15 +92,15 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean;
       'counter',
       ['probe', 'kind', 'vantage', 'result', 'error'] as const,
     ),
-    httpPhase: new Histogram({
-      name: M.httpPhase,
-      // Not per probe: five phases per probe multiplied the exposition by three at 10,000 probes
-      // (bench/README.md). Per-probe phase timings are in each result's observations (API).
-      help: 'Duration of each phase of HTTP checks (dns, connect, tls, ttfb, transfer), all probes together, in seconds.',
-      labelNames: ['phase'] as const,
-      buckets: DURATION_BUCKETS,
-      registers: [registry],
-    }),
+    // Not per probe: five phases per probe multiplied the exposition by three at 10,000 probes
+    // (bench/README.md). Per-probe phase timings are in each result's observations (API).
+    httpPhase: perCheck(
+      registry,
+      M.httpPhase,
+      'Duration of each phase of HTTP checks (dns, connect, tls, ttfb, transfer), all probes together, in seconds.',
+      ['phase'] as const,
+      DURATION_BUCKETS,
+    ),
     tlsHandshake: new Histogram({
       name: M.tlsHandshake,
       help: 'Duration of the TLS handshake of a tls probe check (TCP connect excluded), in seconds.',
@@ -119,12 +134,13 @@ export function createMetrics(opts: { version: string; processMetrics?: boolean;
       buckets: DURATION_BUCKETS,
       registers: [registry],
     }),
-    schedulerLag: new Histogram({
-      name: M.schedulerLag,
-      help: 'Delay between when a check was due and when it started, in seconds.',
-      buckets: LAG_BUCKETS,
-      registers: [registry],
-    }),
+    schedulerLag: perCheck(
+      registry,
+      M.schedulerLag,
+      'Delay between when a check was due and when it started, in seconds.',
+      [],
+      LAG_BUCKETS,
+    ),
     schedulerSkipped: perProbe(
       registry,
       M.schedulerSkipped,
