@@ -80,11 +80,20 @@ export async function runCheck(
     clearTimeout(hardTimer);
     stop?.removeEventListener('abort', onStop);
   }
-  const byTarget = new Map(results.map((r) => [r.target, r]));
-  return job.targets.map((target) => {
-    const r = byTarget.get(target) ?? internal(target, 'the probe returned no result for this target');
-    return { at, probe: probe.id, vantage: job.vantage, ...r, target };
+  const event = (target: string, r: CheckResult | undefined): ProbeResult => ({
+    at,
+    probe: probe.id,
+    vantage: job.vantage,
+    ...(r ?? internal(target, 'the probe returned no result for this target')),
+    target,
   });
+  // Most jobs check one target: no index to build for it.
+  if (job.targets.length === 1) {
+    const target = job.targets[0] ?? '';
+    return [event(target, results.find((r) => r.target === target))];
+  }
+  const byTarget = new Map(results.map((r) => [r.target, r]));
+  return job.targets.map((target) => event(target, byTarget.get(target)));
 }
 
 function internal(target: string, detail: string): CheckResult {
