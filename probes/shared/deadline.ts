@@ -4,6 +4,8 @@ import { performance } from 'node:perf_hooks';
 export interface DeadlineSource {
   readonly signal: AbortSignal;
   readonly timeoutMs: number;
+  /** When given, listened to instead of `signal` (which is then never read): see CheckContext. */
+  readonly shutdown?: AbortSignal | undefined;
 }
 
 /**
@@ -31,14 +33,15 @@ export class Deadline {
   constructor(source: DeadlineSource) {
     this.budgetMs = source.timeoutMs;
     this.startedAt = performance.now();
-    this.parent = source.signal;
+    // The runner's shutdown signal when it gives one: the deadline itself is this object's timer.
+    this.parent = source.shutdown ?? source.signal;
     this.timer = setTimeout(() => this.expire(new Error('deadline')), Math.max(0, source.timeoutMs));
     // The timer must never keep the process alive on its own (the runner's signal does the waiting).
     this.timer.unref();
     // No `{ once: true }`: a signal aborts once, `dispose` removes the listener, and the options
     // object costs its validation at every check.
-    if (source.signal.aborted) this.expire(source.signal.reason);
-    else source.signal.addEventListener('abort', this.onParentAbort);
+    if (this.parent.aborted) this.expire(this.parent.reason);
+    else this.parent.addEventListener('abort', this.onParentAbort);
   }
 
   /** Aborted when the deadline passes; hand it to APIs that take a signal. */

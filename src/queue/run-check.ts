@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { ProbeKind } from '../../probes/probe.js';
+import type { CheckContext, ProbeKind } from '../../probes/probe.js';
 import type { Clock } from '../clock.js';
 import type { CheckResult, ProbeResult } from '../events/probe-result.js';
 import type { CheckJob } from '../schedule/check-job.js';
@@ -25,6 +25,9 @@ export function stopController(): AbortController {
   return controller;
 }
 
+/** The shutdown signal of a check run with none (`tocsin probe`): never aborted. */
+const NEVER_STOPS = stopController().signal;
+
 /**
  * Runs one check of a job and turns what the probe kind returns into result events. Whatever the
  * probe does (throws, forgets a target, ignores its deadline), the caller gets one event per target
@@ -38,24 +41,38 @@ export async function runCheck(
   const { probe } = job;
   const started = opts.clock.now();
   const at = new Date(started).toISOString();
-  // One controller and one timer per check, the shutdown signal listened to directly: a composite
-  // signal (AbortSignal.any) per check left a weak reference on the long-lived shutdown signal for
-  // every check (94,000 of them in a heap snapshot at 50,000 probes), and a second timer per check
-  // for the bug guard below was armed and cleared for nothing on nearly every check.
-  const controller = new AbortController();
-  const stop = opts.signal;
-  const onStop = (): void => controller.abort(stop?.reason);
-  if (stop?.aborted) onStop();
-  else stop?.addEventListener('abort', onStop);
+  // One timer per check, and no AbortController unless the kind asks for `signal`: the kinds
+  // build their Deadline from `shutdown` (probes/probe.ts), so most checks never make one. (A
+  // composite signal per check, AbortSignal.any, once left a weak reference on the long-lived
+  // shutdown signal for every check: 94,000 of them in a heap snapshot at 50,000 probes.)
+  const shutdown = opts.signal ?? NEVER_STOPS;
+  let controller: AbortController | undefined;
+  let expired = false;
+  const onStop = (): void => controller?.abort(shutdown.reason);
+  const ctx: CheckContext = {
+    get signal(): AbortSignal {
+      if (controller === undefined) {
+        controller = new AbortController();
+        if (expired) controller.abort(new Error('deadline'));
+        else if (shutdown.aborted) controller.abort(shutdown.reason);
+        else shutdown.addEventListener('abort', onStop);
+      }
+      return controller.signal;
+    },
+    shutdown,
+    timeoutMs: probe.timeoutMs,
+    sourceAddress: opts.sourceAddress,
+  };
   let hardTimer: NodeJS.Timeout | undefined;
   let giveUp: ((results: CheckResult[]) => void) | undefined;
   const hard = new Promise<CheckResult[]>((resolve) => {
     giveUp = resolve;
   });
   // At the deadline the probe is aborted, and only then is the guard armed: past the grace, the
-  // runner stops waiting for a probe that does not honour its signal.
+  // runner stops waiting for a probe that does not honour its deadline.
   const timer = setTimeout(() => {
-    controller.abort(new Error('deadline'));
+    expired = true;
+    controller?.abort(new Error('deadline'));
     hardTimer = setTimeout(
       () => giveUp?.(job.targets.map((target) => internal(target, 'the probe did not honour its deadline'))),
       HARD_DEADLINE_GRACE_MS,
@@ -63,14 +80,7 @@ export async function runCheck(
   }, probe.timeoutMs);
   let results: CheckResult[];
   try {
-    results = await Promise.race([
-      kind.run(probe.spec, job.targets, {
-        signal: controller.signal,
-        timeoutMs: probe.timeoutMs,
-        sourceAddress: opts.sourceAddress,
-      }),
-      hard,
-    ]);
+    results = await Promise.race([kind.run(probe.spec, job.targets, ctx), hard]);
   } catch (err) {
     results = job.targets.map((target) =>
       internal(target, `probe error: ${(err as Error)?.message ?? String(err)}`),
@@ -78,7 +88,7 @@ export async function runCheck(
   } finally {
     clearTimeout(timer);
     clearTimeout(hardTimer);
-    stop?.removeEventListener('abort', onStop);
+    if (controller !== undefined) shutdown.removeEventListener('abort', onStop);
   }
   const event = (target: string, r: CheckResult | undefined): ProbeResult => ({
     at,

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckContext, ProbeKind } from '../../probes/probe.js';
+import { Deadline } from '../../probes/shared/deadline.js';
 import type { ProbeResult } from '../../src/events/probe-result.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { InlineQueue } from '../../src/queue/inline.js';
 import { planJobs } from '../../src/queue/jobs.js';
-import { runCheck } from '../../src/queue/run-check.js';
+import { runCheck, stopController } from '../../src/queue/run-check.js';
 import { ResultsBus } from '../../src/results/bus.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { makePlan } from '../helpers/plan.js';
@@ -208,6 +209,67 @@ describe('runCheck', () => {
     if (!j) throw new Error('no job');
     const results = await runCheck(kind, j, { clock });
     expect(results.every((r) => r.error === 'internal' && r.detail?.includes('deadline'))).toBe(true);
+  });
+
+  it('gives a kind building its Deadline from the context the deadline, without making `signal`', async () => {
+    let signalRead = false;
+    const kind: ProbeKind = {
+      kind: 'fake',
+      shape: {},
+      grouping: 'all',
+      targets: () => [],
+      run: async (_spec, targets, ctx) => {
+        const watched = new Proxy(ctx, {
+          get: (t, key) => {
+            if (key === 'signal') signalRead = true;
+            return Reflect.get(t, key);
+          },
+        });
+        const deadline = new Deadline(watched);
+        try {
+          await new Promise<void>((resolve) => deadline.onExpire(resolve));
+          return targets.map((target) => ({ target, ok: false, error: 'timeout' as const }));
+        } finally {
+          deadline.dispose();
+        }
+      },
+    };
+    const j = job(kind, 30);
+    if (!j) throw new Error('no job');
+    const results = await runCheck(kind, j, { clock, signal: stopController().signal });
+    expect(results.map((r) => r.error)).toEqual(['timeout', 'timeout']);
+    expect(signalRead).toBe(false);
+  });
+
+  it('aborts such a Deadline, and a `signal` asked for, when the daemon stops', async () => {
+    const stop = stopController();
+    const seen: string[] = [];
+    const kind: ProbeKind = {
+      kind: 'fake',
+      shape: {},
+      grouping: 'all',
+      targets: () => [],
+      run: async (_spec, targets, ctx) => {
+        const deadline = new Deadline(ctx);
+        const asked = ctx.signal;
+        asked.addEventListener('abort', () => seen.push('signal'));
+        try {
+          await new Promise<void>((resolve) => deadline.onExpire(resolve));
+          seen.push('deadline');
+          return targets.map((target) => ({ target, ok: false, error: 'timeout' as const }));
+        } finally {
+          deadline.dispose();
+        }
+      },
+    };
+    const j = job(kind, 60_000);
+    if (!j) throw new Error('no job');
+    const running = runCheck(kind, j, { clock, signal: stop.signal });
+    await tick();
+    stop.abort(new Error('stopping'));
+    const results = await running;
+    expect(results.map((r) => r.error)).toEqual(['timeout', 'timeout']);
+    expect(seen.sort()).toEqual(['deadline', 'signal']);
   });
 
   it('fills in a target the probe forgot', async () => {
