@@ -29,6 +29,75 @@ export function stopController(): AbortController {
 const NEVER_STOPS = stopController().signal;
 
 /**
+ * One check's context and deadline, as the kind sees it (CheckContext). One timer per check, and
+ * no AbortController unless the kind asks for `signal`: the kinds build their Deadline from
+ * `shutdown` (probes/probe.ts), so most checks never make one. Its methods and the timers'
+ * callbacks are shared by every check (the timers get the run as their argument): no closure per
+ * check. (A composite signal per check, AbortSignal.any, once left a weak reference on the
+ * long-lived shutdown signal for every check: 94,000 of them in a heap snapshot at 50,000 probes.)
+ */
+class CheckRun implements CheckContext {
+  readonly shutdown: AbortSignal;
+  readonly timeoutMs: number;
+  readonly sourceAddress: string | undefined;
+  /** Settles with internal failures once the probe has overrun its deadline by the grace. */
+  readonly overrun: Promise<CheckResult[]>;
+  #controller: AbortController | undefined;
+  #expired = false;
+  #settleOverrun: ((results: CheckResult[]) => void) | undefined;
+  #hardTimer: NodeJS.Timeout | undefined;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly targets: readonly string[],
+    opts: RunCheckOptions,
+    timeoutMs: number,
+  ) {
+    this.shutdown = opts.signal ?? NEVER_STOPS;
+    this.timeoutMs = timeoutMs;
+    this.sourceAddress = opts.sourceAddress;
+    this.overrun = new Promise<CheckResult[]>((resolve) => {
+      this.#settleOverrun = resolve;
+    });
+    this.#timer = setTimeout(CheckRun.#atDeadline, timeoutMs, this);
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#expired) this.#controller.abort(new Error('deadline'));
+      else if (this.shutdown.aborted) this.#controller.abort(this.shutdown.reason);
+      else this.shutdown.addEventListener('abort', this);
+    }
+    return this.#controller.signal;
+  }
+
+  /** The shutdown signal's 'abort' (this object is its listener): passed on to `signal`. */
+  handleEvent(): void {
+    this.#controller?.abort(this.shutdown.reason);
+  }
+
+  /** Stops both timers and unhooks the shutdown signal. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    clearTimeout(this.#hardTimer);
+    if (this.#controller !== undefined) this.shutdown.removeEventListener('abort', this);
+  }
+
+  // At the deadline the probe is aborted, and only then is the guard armed: past the grace, the
+  // runner stops waiting for a probe that does not honour its deadline.
+  static readonly #atDeadline = (run: CheckRun): void => {
+    run.#expired = true;
+    run.#controller?.abort(new Error('deadline'));
+    run.#hardTimer = setTimeout(CheckRun.#pastGrace, HARD_DEADLINE_GRACE_MS, run);
+  };
+
+  static readonly #pastGrace = (run: CheckRun): void => {
+    run.#settleOverrun?.(run.targets.map((target) => internal(target, 'the probe did not honour its deadline')));
+  };
+}
+
+/**
  * Runs one check of a job and turns what the probe kind returns into result events. Whatever the
  * probe does (throws, forgets a target, ignores its deadline), the caller gets one event per target
  * within the timeout plus a small grace: a buggy kind cannot wedge the scheduler.
@@ -41,54 +110,16 @@ export async function runCheck(
   const { probe } = job;
   const started = opts.clock.now();
   const at = new Date(started).toISOString();
-  // One timer per check, and no AbortController unless the kind asks for `signal`: the kinds
-  // build their Deadline from `shutdown` (probes/probe.ts), so most checks never make one. (A
-  // composite signal per check, AbortSignal.any, once left a weak reference on the long-lived
-  // shutdown signal for every check: 94,000 of them in a heap snapshot at 50,000 probes.)
-  const shutdown = opts.signal ?? NEVER_STOPS;
-  let controller: AbortController | undefined;
-  let expired = false;
-  const onStop = (): void => controller?.abort(shutdown.reason);
-  const ctx: CheckContext = {
-    get signal(): AbortSignal {
-      if (controller === undefined) {
-        controller = new AbortController();
-        if (expired) controller.abort(new Error('deadline'));
-        else if (shutdown.aborted) controller.abort(shutdown.reason);
-        else shutdown.addEventListener('abort', onStop);
-      }
-      return controller.signal;
-    },
-    shutdown,
-    timeoutMs: probe.timeoutMs,
-    sourceAddress: opts.sourceAddress,
-  };
-  let hardTimer: NodeJS.Timeout | undefined;
-  let giveUp: ((results: CheckResult[]) => void) | undefined;
-  const hard = new Promise<CheckResult[]>((resolve) => {
-    giveUp = resolve;
-  });
-  // At the deadline the probe is aborted, and only then is the guard armed: past the grace, the
-  // runner stops waiting for a probe that does not honour its deadline.
-  const timer = setTimeout(() => {
-    expired = true;
-    controller?.abort(new Error('deadline'));
-    hardTimer = setTimeout(
-      () => giveUp?.(job.targets.map((target) => internal(target, 'the probe did not honour its deadline'))),
-      HARD_DEADLINE_GRACE_MS,
-    );
-  }, probe.timeoutMs);
+  const run = new CheckRun(job.targets, opts, probe.timeoutMs);
   let results: CheckResult[];
   try {
-    results = await Promise.race([kind.run(probe.spec, job.targets, ctx), hard]);
+    results = await Promise.race([kind.run(probe.spec, job.targets, run), run.overrun]);
   } catch (err) {
     results = job.targets.map((target) =>
       internal(target, `probe error: ${(err as Error)?.message ?? String(err)}`),
     );
   } finally {
-    clearTimeout(timer);
-    clearTimeout(hardTimer);
-    if (controller !== undefined) shutdown.removeEventListener('abort', onStop);
+    run.dispose();
   }
   const event = (target: string, r: CheckResult | undefined): ProbeResult => ({
     at,
