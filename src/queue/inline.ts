@@ -10,7 +10,7 @@ import { Scheduler } from '../schedule/scheduler.js';
 import { planJobs } from './jobs.js';
 import type { CheckJob } from '../schedule/check-job.js';
 import type { ProbeQueue, QueueStats } from './port.js';
-import { runCheck, stopController } from './run-check.js';
+import { type RunCheckOptions, runCheck, stopController } from './run-check.js';
 
 export interface InlineQueueDeps {
   readonly kinds: Readonly<Record<string, ProbeKind>>;
@@ -42,13 +42,17 @@ export class InlineQueue implements ProbeQueue {
   readonly #busy = new Set<string>();
   readonly #waiting: Waiting[] = [];
   #waitingHead = 0;
-  readonly #inflight = new Set<Promise<void>>();
+  /** Checks running, by job key (a job runs once at a time: `#busy`). */
+  readonly #inflight = new Map<string, Promise<void>>();
   #stopping: AbortController = stopController();
+  /** What every check of this run is given (made at start: one object, not one per check). */
+  #runOptions: RunCheckOptions;
   readonly #rechecker: Rechecker;
   /** Re-checks waiting for their time, by job key: one per job at most. */
   readonly #rechecks = new Map<string, TimerHandle>();
 
   constructor(private readonly deps: InlineQueueDeps) {
+    this.#runOptions = { clock: deps.clock, signal: this.#stopping.signal };
     this.#scheduler = new Scheduler(deps.clock, {
       onDue: (key, dueAt) => this.#onDue(key, dueAt),
       onMissed: (key, slots) => {
@@ -73,6 +77,7 @@ export class InlineQueue implements ProbeQueue {
 
   async start(): Promise<void> {
     this.#stopping = stopController();
+    this.#runOptions = { clock: this.deps.clock, signal: this.#stopping.signal };
     this.#scheduler.start();
   }
 
@@ -87,7 +92,7 @@ export class InlineQueue implements ProbeQueue {
     }
     this.#waiting.length = 0;
     this.#waitingHead = 0;
-    const all = Promise.allSettled([...this.#inflight]);
+    const all = Promise.allSettled([...this.#inflight.values()]);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, graceMs);
@@ -164,21 +169,26 @@ export class InlineQueue implements ProbeQueue {
       return;
     }
     deps.metrics.schedulerLag.observe(Math.max(0, deps.clock.now() - dueAt) / 1000);
-    const done = runCheck(kind, job, { clock: deps.clock, signal: this.#stopping.signal })
-      .then((results) => {
-        // A check cut short by shutdown says nothing about the target: drop it rather than report a failure.
-        if (this.#stopping.signal.aborted) return;
-        for (const r of results) deps.bus.publish(r);
-        this.#afterCheck(job, results, recheck);
-      })
-      .catch((err: unknown) => deps.logger.error({ err, probe: job.probe.id }, 'check failed unexpectedly'))
-      .finally(() => {
-        this.#inflight.delete(done);
-        this.#busy.delete(job.key);
-        deps.metrics.schedulerInflight.set(this.#inflight.size);
-        this.#pump();
-      });
-    this.#inflight.add(done);
+    this.#inflight.set(job.key, this.#run(kind, job, recheck));
     deps.metrics.schedulerInflight.set(this.#inflight.size);
+  }
+
+  /** One check, start to end: one async frame (no promise chain of closures per check). */
+  async #run(kind: ProbeKind, job: CheckJob, recheck: boolean): Promise<void> {
+    const { deps } = this;
+    try {
+      const results = await runCheck(kind, job, this.#runOptions);
+      // A check cut short by shutdown says nothing about the target: drop it rather than report a failure.
+      if (this.#stopping.signal.aborted) return;
+      for (const r of results) deps.bus.publish(r);
+      this.#afterCheck(job, results, recheck);
+    } catch (err) {
+      deps.logger.error({ err, probe: job.probe.id }, 'check failed unexpectedly');
+    } finally {
+      this.#inflight.delete(job.key);
+      this.#busy.delete(job.key);
+      deps.metrics.schedulerInflight.set(this.#inflight.size);
+      this.#pump();
+    }
   }
 }
