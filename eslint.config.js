@@ -57,16 +57,16 @@ const UNITS = LAYERS.flatMap((layer, n) => layer.units.map((u) => ({
 
 /**
  * The `no-restricted-imports` block of one unit: every unit to its right, each with a message naming
- * both layers, and what a unit takes `only` of one below it. `allow` narrows an exception: unit id →
- * a regex of the paths in it that stay allowed.
+ * both layers, and what a unit takes `only` of one below it.
  */
-function layering(unit, { files = unit.files, ignores = unit.ignores, allow = {} } = {}) {
+function layering(unit) {
+  const { files, ignores } = unit;
   const above = UNITS.slice(UNITS.indexOf(unit) + 1).filter((u) => u.regex);
   const below = unit.only
     ? [{ regex: `${unitOf(unit.only.of).regex}(?!${unit.only.keep})`, message: `layering (docs/design.md, "Layers"): ${unit.only.why}.` }]
     : [];
   const patterns = above.map((u) => ({
-    regex: allow[u.id] ? u.regex.replace(/\/$/, `/(?!${allow[u.id]})`) : u.regex,
+    regex: u.regex,
     message: `layering (docs/design.md, "Layers"): ${unit.id} is layer ${unit.layer} (${LAYERS[unit.layer].name}) and must not import ${u.id} (layer ${u.layer}${u.layer === unit.layer ? ', to its right' : ''}).`,
   }));
   return { files, ...(ignores ? { ignores } : {}), rules: { 'no-restricted-imports': ['error', { patterns: [NODE_PROTOCOL, ...patterns, ...below] }] } };
@@ -100,9 +100,4 @@ export default tseslint.config(
   },
   // One block per unit but the last (the CLI: nothing is above it).
   ...UNITS.slice(0, -1).map((u) => layering(u)),
-  // Exceptions, each as narrow as the crossing it allows.
-  // TODO(layering): probes/http/spec.ts reads `Duration` through src/config/duration.ts, a re-export
-  // of src/duration.ts; that file was being edited elsewhere when durations moved down. Point it at
-  // '../../src/duration.js', then delete src/config/duration.ts and this block.
-  layering(unitOf('probes'), { files: ['probes/http/spec.ts'], allow: { 'src/config': 'duration\\.js$' } }),
 );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration } from '../../src/config/duration.js';
+import { Duration } from '../../src/duration.js';
 import { parseHostPort } from '../shared/host-port.js';
 import { credentialsInUrl, HttpUrl } from '../shared/url.js';
 import { parseRegexLiteral, STATUS_PATTERN } from './expect.js';
