@@ -32,6 +32,21 @@ export function redactUrl(text: string): string {
   return url.href;
 }
 
+/**
+ * A URL without its password, the rest as written (`redis://:secret@h` → `redis://h`): what an
+ * event's target may carry. Not `redactUrl`: a target names a series for as long as the config
+ * does, so it keeps a user, a query, a fragment (which name a different thing) and marks nothing;
+ * a password, which the config refuses anyway, is simply never in it. Text that is not a URL is
+ * returned as is.
+ */
+export function withoutPassword(text: string): string {
+  if (!URL.canParse(text)) return text;
+  const url = new URL(text);
+  if (!url.password) return text;
+  url.password = '';
+  return url.href;
+}
+
 /** Why a URL written in the config must not be accepted: it carries credentials. */
 export function credentialsInUrl(text: string, instead?: string): string | undefined {
   if (!URL.canParse(text)) return undefined;

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Duration } from '../../src/duration.js';
 import { parseHostPort } from '../shared/host-port.js';
-import { HttpUrl } from '../shared/url.js';
+import { HttpUrl, withoutPassword } from '../shared/url.js';
 
 /** The storage backends a `kind: storage` probe speaks. */
 export const STORAGE_BACKENDS = ['s3', 'redis', 'tcp'] as const;
@@ -406,22 +406,13 @@ export function resolveBackend(spec: StorageProbeSpec): BackendSettings {
   }
 }
 
-/** A redis URL as it may be shown (event target, logs): the password removed, the rest as written. */
-export function redactRedisUrl(text: string): string {
-  if (!URL.canParse(text)) return text;
-  const url = new URL(text);
-  if (!url.password) return text;
-  url.password = '';
-  return url.href;
-}
-
 /** The event target (CONTRACT §2): the endpoint, the url without its password, or the address. */
 export function storageTarget(spec: StorageProbeSpec): string {
   switch (spec.backend) {
     case 's3':
       return spec.endpoint ?? '';
     case 'redis':
-      return redactRedisUrl(spec.url ?? '');
+      return withoutPassword(spec.url ?? '');
     case 'tcp':
       return spec.address ?? '';
   }

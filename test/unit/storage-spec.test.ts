@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { storageProbe } from '../../probes/storage.js';
-import { parseSize, redactRedisUrl, resolveBackend, StorageProbeSpec } from '../../probes/storage/spec.js';
+import { parseSize, resolveBackend, StorageProbeSpec } from '../../probes/storage/spec.js';
+import { withoutPassword } from '../../probes/shared/url.js';
 import { formatProblem, loadConfig } from '../../src/config/load.js';
 
 const s3 = {
@@ -151,9 +152,11 @@ describe('targets', () => {
     expect(target({ backend: 'tcp', address: '[::1]:5432' })).toEqual(['[::1]:5432']);
   });
 
-  test('redaction keeps a URL without password as written', () => {
-    expect(redactRedisUrl('rediss://cache.example.com:6380/1')).toBe('rediss://cache.example.com:6380/1');
-    expect(redactRedisUrl('redis://:p%40ss@h')).toBe('redis://h');
+  test('the target keeps a URL without password as written, and drops a password', () => {
+    expect(withoutPassword('rediss://cache.example.com:6380/1')).toBe('rediss://cache.example.com:6380/1');
+    expect(withoutPassword('redis://:p%40ss@h')).toBe('redis://h');
+    expect(withoutPassword('redis://user:p@h:6379/2')).toBe('redis://user@h:6379/2');
+    expect(withoutPassword('h:6379')).toBe('h:6379');
   });
 });
 
