@@ -16,7 +16,6 @@ type RedisOp = 'connect' | 'ping' | 'set' | 'get' | 'del';
 
 /** Keys written by the probe expire on their own even when DEL never runs (a failed check). */
 const KEY_TTL_MS = 60_000;
-const DEFAULT_PORT = 6379;
 /** Server messages end up in `detail`; a long one is noise. */
 const MAX_MESSAGE = 200;
 /** Redis 6+ answers WRONGPASS/NOAUTH; older servers "ERR invalid password". */
@@ -74,11 +73,7 @@ function password(
     }
     return { value };
   }
-  return {
-    value: settings.url.password
-      ? decodeURIComponent(settings.url.password)
-      : undefined,
-  };
+  return { value: settings.server.password };
 }
 
 /**
@@ -117,17 +112,14 @@ export async function checkRedis(
   try {
     const secret = password(settings);
     if ('error' in secret) return done(secret);
-    const { url } = settings;
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const port = url.port ? Number(url.port) : DEFAULT_PORT;
-    const db = Number(url.pathname.replace(/^\//, '') || '0');
+    const { host, port, db, username } = settings.server;
 
     timer.start('connect');
     const conn = await connectSocket(
       {
         host,
         port,
-        tls: url.protocol === 'rediss:' ? { spec: tls, name: host } : undefined,
+        tls: settings.server.tls ? { spec: tls, name: host } : undefined,
         localAddress: ctx.sourceAddress,
       },
       deadline,
@@ -181,7 +173,7 @@ export async function checkRedis(
 
     let failure = await step('connect', async () => {
       if (secret.value !== undefined) {
-        const user = url.username ? [decodeURIComponent(url.username)] : [];
+        const user = username !== undefined ? [username] : [];
         const auth = await run(
           'connect',
           'auth',

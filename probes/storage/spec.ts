@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Duration } from '../../src/duration.js';
 import { parseHostPort } from '../shared/host-port.js';
+import { parseStandaloneRedisUrl, type StandaloneRedisTarget } from '../shared/redis-url.js';
 import { HttpUrl, withoutPassword } from '../shared/url.js';
 
 /** The storage backends a `kind: storage` probe speaks. */
@@ -84,39 +85,23 @@ const EndpointUrl = HttpUrl.superRefine((text, ctx) => {
   }
 });
 
+/**
+ * The Redis URL: the standalone forms the daemon's store accepts (probes/shared/redis-url.ts), with
+ * a host and without a password (a secret never lives in the config file).
+ */
 const RedisUrl = z.string().superRefine((text, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'invalid URL (expected redis://[user@]host:port/db)',
-    });
-    return;
-  }
+  const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
+  if (!URL.canParse(text)) return problem('invalid URL (expected redis://[user@]host:port/db)');
+  const url = new URL(text);
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be a redis:// or rediss:// URL, got "${url.protocol}"`,
-    });
-  } else if (url.password) {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'must not carry a password (a secret never lives in the config file): give it with password_env',
-    });
-  } else if (!url.hostname) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must name a host (redis://host:6379/0)',
-    });
-  } else if (!/^\/?(\d+)?$/.test(url.pathname)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `the path must be a database number, got "${url.pathname}"`,
-    });
+    return problem(`must be a redis:// or rediss:// URL, got "${url.protocol}"`);
   }
+  if (url.password) {
+    return problem('must not carry a password (a secret never lives in the config file): give it with password_env');
+  }
+  if (!url.hostname) return problem('must name a host (redis://host:6379/0)');
+  const parsed = parseStandaloneRedisUrl(text);
+  if (!parsed.ok) problem(`${parsed.error} (expected redis://[user@]host:port/db)`);
 });
 
 /** An environment variable name (the probe reads the secret from it at check time). */
@@ -352,7 +337,8 @@ export interface S3Settings {
 
 export interface RedisSettings {
   readonly backend: 'redis';
-  readonly url: URL;
+  /** Where to connect, as the URL says (a password only when a spec skipped validation). */
+  readonly server: StandaloneRedisTarget;
   readonly passwordEnv: string | undefined;
   readonly keyPrefix: string;
 }
@@ -393,7 +379,7 @@ export function resolveBackend(spec: StorageProbeSpec): BackendSettings {
     case 'redis':
       return {
         backend: 'redis',
-        url: new URL(spec.url ?? missing('redis', 'url')),
+        server: redisServer(spec.url ?? missing('redis', 'url')),
         passwordEnv: spec.password_env,
         keyPrefix: spec.key_prefix ?? DEFAULT_KEY_PREFIX,
       };
@@ -404,6 +390,11 @@ export function resolveBackend(spec: StorageProbeSpec): BackendSettings {
       return { backend: 'tcp', host: hp.host, port: hp.port };
     }
   }
+}
+
+function redisServer(url: string): StandaloneRedisTarget {
+  const parsed = parseStandaloneRedisUrl(url);
+  return parsed.ok ? parsed.target : missing('redis', `a valid url (${parsed.error})`);
 }
 
 /** The event target (CONTRACT §2): the endpoint, the url without its password, or the address. */

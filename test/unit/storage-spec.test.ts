@@ -114,13 +114,30 @@ describe('per-backend keys', () => {
       'path_style: virtual-hosted style (false) needs an endpoint with a DNS name (bucket.HOST), not an IP address',
     ]);
     expect(issues({ backend: 'redis', url: 'http://h' })).toEqual(['url: must be a redis:// or rediss:// URL, got "http:"']);
-    expect(issues({ backend: 'redis', url: 'redis://h/x' })).toEqual(['url: the path must be a database number, got "/x"']);
+    expect(issues({ backend: 'redis', url: 'redis://h/x' })).toEqual([
+      'url: bad database "x" (an integer) (expected redis://[user@]host:port/db)',
+    ]);
+    expect(issues({ backend: 'redis', url: 'redis://h/0?timeout=1' })).toEqual([
+      'url: query options are not supported (expected redis://[user@]host:port/db)',
+    ]);
+    expect(issues({ backend: 'redis', url: 'redis+sentinel://s1/mymaster' })).toEqual([
+      'url: must be a redis:// or rediss:// URL, got "redis+sentinel:"',
+    ]);
+    expect(issues({ backend: 'redis', url: 'redis:///0' })).toEqual(['url: must name a host (redis://host:6379/0)']);
     expect(issues({ backend: 'redis', url: 'redis://:pw@h', password_env: 'PW' })).toEqual([
       'url: must not carry a password (a secret never lives in the config file): give it with password_env',
     ]);
     expect(issues({ backend: 'redis', url: 'redis://app@h/0', password_env: 'PW' })).toEqual([]);
     expect(issues({ backend: 'tcp', address: 'no-port' })).toEqual(['address: must be host:port (IPv6 as [::1]:443)']);
     expect(issues({ ...s3, access_key_env: 'not a name' })).toEqual(['access_key_env: must be an environment variable name']);
+  });
+
+  test('the redis server is read from the url as the store reads its own', () => {
+    const server = (url: string) => resolveBackend(StorageProbeSpec.parse({ backend: 'redis', url }));
+    expect(server('redis://cache')).toMatchObject({ server: { host: 'cache', port: 6379, db: 0, tls: false } });
+    expect(server('rediss://app%40x@[::1]:6380/3')).toMatchObject({
+      server: { host: '::1', port: 6380, db: 3, tls: true, username: 'app@x' },
+    });
   });
 
   test('the common tls block is refused where it would be ignored', () => {
