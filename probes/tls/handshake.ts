@@ -1,7 +1,7 @@
-import net from 'node:net';
 import tls from 'node:tls';
 import type { Deadline } from '../shared/deadline.js';
-import { classifyNetError, type Failure, type NetPhase, timeoutFailure } from '../shared/net-errors.js';
+import { dial } from '../shared/dial.js';
+import { type Failure, type NetPhase, timeoutFailure } from '../shared/net-errors.js';
 import type { PhaseClock } from '../shared/phase-clock.js';
 import { tlsClientOptions } from '../shared/tls-options.js';
 import type { TlsSpec } from '../shared/tls-spec.js';
@@ -112,48 +112,26 @@ function readSession(
 }
 
 /**
- * TCP connect, then a TLS handshake, each timed on `clock` (phases dns, connect, tls). One socket
- * does both (tls.connect with host and port): a net.Socket connected first and then wrapped costs
- * a second stream and a handle hand-over (a bare client measured about a tenth dearer that way).
- * Verification is done with `rejectUnauthorized: false` and reported, not enforced, so that a bad
- * certificate still shows its chain. Never rejects; when it resolves, the socket is closed (or,
- * after a completed handshake, closing cleanly).
+ * TCP connect, then a TLS handshake (probes/shared/dial.ts), each timed on `clock` (phases dns,
+ * connect, tls). Verification is done with `rejectUnauthorized: false` and reported, not enforced,
+ * so that a bad certificate still shows its chain. Never rejects; when it resolves, the socket is
+ * closed (or, after a completed handshake, closing cleanly).
  */
-export function handshake(
+export async function handshake(
   opts: HandshakeOptions,
   deadline: Deadline,
   clock: PhaseClock<NetPhase>,
 ): Promise<HandshakeResult> {
-  return new Promise<HandshakeResult>((resolve) => {
-    let settled = false;
-    let socket: tls.TLSSocket | undefined;
-
-    const finish = (result: HandshakeResult): void => {
-      if (settled) return;
-      settled = true;
-      offExpire();
-      // A clean close (close_notify, FIN) after a handshake, so that servers do not log a reset
-      // for every check; anything else is cut.
-      if (result.session) socket?.destroySoon();
-      else socket?.destroy();
-      resolve(result);
-    };
-    const fail = (err: unknown): void => finish({ failure: classifyNetError(err, clock.current) });
-    const offExpire = deadline.onExpire(() => {
-      const phase = clock.current;
-      finish({ failure: timeoutFailure(phase && (PHASE_LABEL[phase] ?? phase), deadline.budgetMs) });
-    });
-
-    const client = tlsClientOptions(opts.tls, opts.host);
-    const name = opts.tls?.server_name ?? opts.host;
-    // What node:tls hands its name check once the chain verified (see peerOf).
-    let seen: tls.PeerCertificate | undefined;
-    clock.enter(net.isIP(opts.host) ? 'connect' : 'dns');
-    try {
-      socket = tls.connect({
-        host: opts.host,
-        port: opts.port,
-        ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+  const client = tlsClientOptions(opts.tls, opts.host);
+  const name = opts.tls?.server_name ?? opts.host;
+  // What node:tls hands its name check once the chain verified (see peerOf).
+  let seen: tls.PeerCertificate | undefined;
+  const dialled = await dial(
+    {
+      host: opts.host,
+      port: opts.port,
+      localAddress: opts.localAddress,
+      tls: {
         servername: client.servername,
         secureContext: secureContextFor(opts.tls, client),
         // Verified by readSession and judged by the probe: a bad certificate must not hide the chain.
@@ -163,28 +141,25 @@ export function handshake(
           return undefined;
         },
         ALPNProtocols: [...opts.alpnProtocols],
-      });
-    } catch (err) {
-      // Synchronous throws are bad options: Tocsin's fault, not the target's.
-      finish({ failure: classifyNetError(err, undefined) });
-      return;
-    }
-    const secure = socket;
-    secure.on('error', fail);
-    secure.once('lookup', (err: Error | null) => {
-      if (!err) clock.enter('connect');
-    });
-    // Ahead of node:tls's own 'connect' listener, which starts the handshake (the ClientHello).
-    secure.prependOnceListener('connect', () => clock.enter('tls'));
-    secure.once('secureConnect', () => {
-      clock.stop();
-      try {
-        finish({ session: readSession(secure, name, opts.certs, seen) });
-      } catch (err) {
-        // A bug reading the session must not become an uncaught exception in the daemon.
-        const text = err instanceof Error ? err.message : String(err);
-        finish({ failure: { error: 'internal', detail: `tls probe: reading the session: ${text}` } });
-      }
-    });
-  });
+      },
+    },
+    deadline,
+    clock,
+    (phase) => timeoutFailure(phase && (PHASE_LABEL[phase] ?? phase), deadline.budgetMs),
+  );
+  if (!dialled.ok) return { failure: dialled.failure };
+  clock.stop();
+  const secure = dialled.socket;
+  try {
+    const session = readSession(secure, name, opts.certs, seen);
+    // A clean close (close_notify, FIN) after a handshake, so that servers do not log a reset for
+    // every check.
+    secure.destroySoon();
+    return { session };
+  } catch (err) {
+    // A bug reading the session must not become an uncaught exception in the daemon.
+    secure.destroy();
+    const text = err instanceof Error ? err.message : String(err);
+    return { failure: { error: 'internal', detail: `tls probe: reading the session: ${text}` } };
+  }
 }
