@@ -38,12 +38,6 @@ function headersWithEnv(prep: PreparedSpec): Readonly<Record<string, string>> | 
   return out;
 }
 
-/**
- * node:http builds `httpVersion` afresh for every response; the latest result of every probe keeps
- * it, so the few versions there are share one string (50,000 copies of "1.1" otherwise).
- */
-const HTTP_VERSIONS = new Map(['1.0', '1.1', '2.0'].map((v) => [v, v]));
-
 /** Observations of the last hop plus the check-wide ones (timings summed over hops, redirects). */
 function observe(
   last: ExchangeResult,
@@ -54,7 +48,7 @@ function observe(
   const obs: Record<string, unknown> = { timings: clock.timings(), redirects, body_bytes: last.bodyBytes };
   if (last.response) {
     obs.status = last.response.status;
-    obs.http_version = HTTP_VERSIONS.get(last.response.httpVersion) ?? last.response.httpVersion;
+    obs.http_version = last.response.httpVersion;
   }
   if (last.remoteAddress) obs.remote_address = last.remoteAddress;
   if (redirects > 0) obs.final_url = finalUrl.href;

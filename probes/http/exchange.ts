@@ -1,16 +1,16 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { ClientRequestArgs, IncomingHttpHeaders } from 'node:http';
-import http from 'node:http';
-import https from 'node:https';
-import net, { isIP, type NetConnectOpts, type Socket } from 'node:net';
-import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
+import type { IncomingHttpHeaders } from 'node:http';
+import { isIP, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Deadline } from '../shared/deadline.js';
+import { dial } from '../shared/dial.js';
 import { classifyNetError, type Failure, type NetPhase, timeoutFailure } from '../shared/net-errors.js';
 import type { PhaseClock } from '../shared/phase-clock.js';
 import { type TlsSessionInfo, tlsClientOptions, tlsSessionInfo } from '../shared/tls-options.js';
 import type { TlsSpec } from '../shared/tls-spec.js';
 import { type HopRequest, REDIRECT_STATUSES } from './redirect.js';
 import { guardedLookup, isRefusedAddress, RefusedAddressError, redirectRefused } from './redirect-guard.js';
+import { type ResponseHead, ResponseParser, type ResponseSink } from './response-parser.js';
 
 /** Sent unless the probe sets its own, so that operators can tell probes apart in access logs. */
 export const USER_AGENT = 'Tocsin-Probe/1';
@@ -61,173 +61,214 @@ function defaultPort(url: URL): number {
   return url.protocol === 'https:' ? 443 : 80;
 }
 
-function contentLength(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
-  return Number(value);
-}
-
-// A check's socket, made as the throwaway Agent of `agent: false` would make it, without that Agent
-// (nor its pool, its listeners and its name for the socket): node hands the request's options
-// (host, port, localAddress, lookup, the TLS keys) to `createConnection`. Like the Agent, Nagle is
-// off for TCP (node's TLS socket ignores the option, with or without an Agent).
-const connectTcp = (options: ClientRequestArgs): Socket =>
-  net.createConnection({ ...(options as NetConnectOpts), noDelay: true });
-const connectTls = (options: ClientRequestArgs): Socket => tls.connect(options as ConnectionOptions);
+/** Methods whose requests carry a body by definition: without one they declare a zero length. */
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+/** The characters a field value may hold (RFC 9110 §5.5, as node:http checks them): no CR, LF or NUL. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /**
- * One HTTP request and its response over a fresh connection (no agent, no keep-alive: every
+ * The request line and headers, as node:http sends them for a client without an agent: the
+ * User-Agent and Host first (the probe's own headers override them in place), the body's length,
+ * and `Connection: close`. A failure, not a request, when a header value holds a character HTTP
+ * does not allow: the request is never sent, so that no value can split it (its text is not shown:
+ * it may be a secret read from the environment).
+ */
+export function requestHead(hop: HopRequest): string | Failure {
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT, host: hop.url.host, ...hop.headers };
+  if (headers['content-length'] === undefined) {
+    if (hop.body !== undefined) headers['content-length'] = String(Buffer.byteLength(hop.body));
+    else if (BODY_METHODS.has(hop.method)) headers['content-length'] = '0';
+  }
+  headers.connection ??= 'close';
+  let head = `${hop.method} ${hop.url.pathname}${hop.url.search} HTTP/1.1\r\n`;
+  for (const name in headers) {
+    const value = headers[name] as string;
+    if (!FIELD_VALUE.test(value)) {
+      return { error: 'internal', detail: `header ${name} holds a character HTTP does not allow (CR, LF or NUL)` };
+    }
+    head += `${name}: ${value}\r\n`;
+  }
+  return `${head}\r\n`;
+}
+
+/** The wire form of a request: the head in latin1 (as node:http writes headers), the body in UTF-8. */
+function requestBytes(head: string, body: string | undefined): string | Buffer {
+  if (body === undefined || body === '') return head;
+  return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body, 'utf8')]);
+}
+
+/**
+ * One HTTP/1.1 request and its response over a fresh connection (no agent, no keep-alive: every
  * check measures DNS, connect and TLS like a new client would). Never rejects: every outcome,
  * the deadline included, is a value. Whatever happens, the socket is destroyed before it resolves
  * and at most `maxBodySize` bytes of body are held in memory.
+ *
+ * It speaks HTTP on the socket itself (ResponseParser) rather than through node:http, whose
+ * ClientRequest, IncomingMessage streams and header bookkeeping were most of a check's cost and
+ * garbage: a probe sends one request and reads one response, and needs none of that machinery.
  */
-export function exchange(
+export async function exchange(
   hop: HopRequest,
   opts: ExchangeOptions,
   deadline: Deadline,
   clock: PhaseClock<NetPhase>,
 ): Promise<ExchangeResult> {
-  return new Promise<ExchangeResult>((resolve) => {
-    const isHttps = hop.url.protocol === 'https:';
-    const host = hop.connectTo?.host ?? bareHostname(hop.url);
-    const port = hop.connectTo?.port ?? defaultPort(hop.url);
-    const result: ExchangeResult = { bodyBytes: 0 };
-    const chunks: Buffer[] | undefined = opts.keepText ? [] : undefined;
-    const hash: Hash | undefined = opts.hashBody ? createHash('sha256') : undefined;
-    let settled = false;
-    let socket: Socket | undefined;
-    let request: http.ClientRequest | undefined;
-    let response: http.IncomingMessage | undefined;
+  const isHttps = hop.url.protocol === 'https:';
+  const host = hop.connectTo?.host ?? bareHostname(hop.url);
+  const port = hop.connectTo?.port ?? defaultPort(hop.url);
+  if (opts.refuseLinkLocal && isRefusedAddress(host)) {
+    return { bodyBytes: 0, failure: redirectRefused(hop.url, `${host} is a link-local or metadata address`) };
+  }
+  const head = requestHead(hop);
+  if (typeof head !== 'string') return { bodyBytes: 0, failure: head };
 
-    const finish = (failure?: Failure): void => {
-      if (settled) return;
-      settled = true;
-      offExpire();
-      if (failure) result.failure = failure;
-      else if (chunks && result.response) result.body = Buffer.concat(chunks).toString('utf8');
-      if (!failure && hash && result.response) result.bodySha256 = hash.digest('hex');
-      if (chunks) chunks.length = 0;
-      // Destroying all three is idempotent and guarantees no socket outlives the check.
-      response?.destroy();
-      request?.destroy();
-      socket?.destroy();
-      resolve(result);
-    };
-    const fail = (err: unknown): void =>
-      finish(
-        err instanceof RefusedAddressError
-          ? redirectRefused(hop.url, err.message)
-          : classifyNetError(err, clock.current),
+  const dialled = await dial(
+    {
+      host,
+      port,
+      localAddress: opts.localAddress,
+      lookup: opts.refuseLinkLocal ? guardedLookup() : undefined,
+      tls: isHttps ? tlsClientOptions(opts.tls, bareHostname(hop.url)) : undefined,
+    },
+    deadline,
+    clock,
+    (phase) => timeoutFailure(phase, deadline.budgetMs),
+    opts.refuseLinkLocal
+      ? (err, phase) =>
+          err instanceof RefusedAddressError ? redirectRefused(hop.url, err.message) : classifyNetError(err, phase)
+      : undefined,
+  );
+  if (!dialled.ok) return { bodyBytes: 0, failure: dialled.failure };
+
+  const socket = dialled.socket;
+  const result: ExchangeResult = { bodyBytes: 0 };
+  // An IPv4 literal is the very address connected to, in the form getpeername(2) would give
+  // (isIP accepts dotted decimal only): no system call to read it back.
+  const remote = isIP(host) === 4 ? host : socket.remoteAddress;
+  if (remote) result.remoteAddress = remote;
+  if (isHttps) {
+    const secure = socket as TLSSocket;
+    result.tls = tlsSessionInfo(secure);
+    if (opts.certFingerprint) {
+      const fingerprint = secure.getPeerCertificate()?.fingerprint256;
+      if (fingerprint) result.certFingerprint256 = fingerprint;
+    }
+  }
+  clock.enter('ttfb');
+  return new ResponseReading(socket, hop, opts, deadline, clock, result).read(requestBytes(head, hop.body));
+}
+
+/** Sends the request on a connected socket and reads the response into `result`. */
+class ResponseReading implements ResponseSink {
+  private readonly parser: ResponseParser;
+  private readonly chunks: Buffer[] | undefined;
+  private readonly hash: Hash | undefined;
+  private settled = false;
+  private resolve: (result: ExchangeResult) => void = () => undefined;
+  private offExpire: () => void = () => undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    hop: HopRequest,
+    private readonly opts: ExchangeOptions,
+    private readonly deadline: Deadline,
+    private readonly clock: PhaseClock<NetPhase>,
+    private readonly result: ExchangeResult,
+  ) {
+    this.parser = new ResponseParser(hop.method === 'HEAD', this);
+    this.chunks = opts.keepText ? [] : undefined;
+    this.hash = opts.hashBody ? createHash('sha256') : undefined;
+  }
+
+  read(request: string | Buffer): Promise<ExchangeResult> {
+    return new Promise<ExchangeResult>((resolve) => {
+      this.resolve = resolve;
+      this.offExpire = this.deadline.onExpire(() =>
+        this.finish(timeoutFailure(this.clock.current, this.deadline.budgetMs)),
       );
-    const offExpire = deadline.onExpire(() => finish(timeoutFailure(clock.current, deadline.budgetMs)));
+      // `on` rather than `once`: each comes once per connection (no wrapper each).
+      this.socket.on('data', this.onData);
+      this.socket.on('end', this.onClose);
+      this.socket.on('close', this.onClose);
+      this.socket.on('error', this.onError);
+      this.socket.write(typeof request === 'string' ? Buffer.from(request, 'latin1') : request);
+    });
+  }
 
-    const headers: Record<string, string> = { 'user-agent': USER_AGENT, host: hop.url.host, ...hop.headers };
-    if (hop.body !== undefined && headers['content-length'] === undefined) {
-      headers['content-length'] = String(Buffer.byteLength(hop.body));
+  head(head: ResponseHead): boolean {
+    const { clock, opts } = this;
+    clock.enter('transfer');
+    this.result.response = head;
+    if (opts.stopAtRedirect && REDIRECT_STATUSES.has(head.status) && head.headers.location) {
+      clock.stop();
+      this.finish();
+      return false;
     }
+    // A declared length over the cap fails at once: no need to download what will be refused.
+    // (HEAD, 204 and 304 answers declare the length of a body they never send: not counted.)
+    const declared = this.parser.declaredLength;
+    if (declared !== undefined && declared > opts.maxBodySize) {
+      clock.stop();
+      this.finish({
+        error: 'body_too_large',
+        detail: `content-length ${declared} exceeds max_body_size ${opts.maxBodySize}`,
+      });
+      return false;
+    }
+    return true;
+  }
 
-    if (opts.refuseLinkLocal && isRefusedAddress(host)) {
-      finish(redirectRefused(hop.url, `${host} is a link-local or metadata address`));
-      return;
+  body(chunk: Buffer): boolean {
+    const { result, opts } = this;
+    if (chunk.length > opts.maxBodySize - result.bodyBytes) {
+      result.bodyBytes = opts.maxBodySize;
+      this.clock.stop();
+      this.finish({ error: 'body_too_large', detail: `body exceeds max_body_size ${opts.maxBodySize} bytes` });
+      return false;
     }
-    const family = isIP(host);
-    clock.enter(family !== 0 ? 'connect' : 'dns');
+    result.bodyBytes += chunk.length;
+    this.chunks?.push(chunk);
+    this.hash?.update(chunk);
+    return true;
+  }
+
+  complete(): void {
+    this.clock.stop();
+    this.finish();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.settled) return;
     try {
-      const options: https.RequestOptions = {
-        host,
-        port,
-        method: hop.method,
-        path: `${hop.url.pathname}${hop.url.search}`,
-        headers,
-        // No agent, no keep-alive: a fresh connection per check (see connectTcp).
-        createConnection: isHttps ? connectTls : connectTcp,
-        localAddress: opts.localAddress,
-        lookup: opts.refuseLinkLocal ? guardedLookup() : undefined,
-        ...(isHttps ? tlsClientOptions(opts.tls, bareHostname(hop.url)) : {}),
-      };
-      request = isHttps ? https.request(options) : http.request(options);
+      this.parser.push(chunk);
     } catch (err) {
-      // Synchronous throws are bad options (a header value node refuses): Tocsin's fault, not the target's.
-      finish(classifyNetError(err, undefined));
-      return;
+      this.finish(classifyNetError(err, this.clock.current));
     }
+  };
 
-    request.on('error', fail);
-    // `on` rather than `once` for events that come once per request or socket (no wrapper each);
-    // 'lookup' comes once per address of the answer.
-    request.on('socket', (s: Socket) => {
-      socket = s;
-      // An IP literal is dialled without a lookup (and no 'lookup' event).
-      if (family === 0) {
-        s.once('lookup', (err: Error | null) => {
-          if (!err) clock.enter('connect');
-        });
-      }
-      s.on('connect', () => {
-        // An IPv4 literal is the very address connected to, in the form getpeername(2) would give
-        // (isIP accepts dotted decimal only): no system call to read it back.
-        const remote = family === 4 ? host : s.remoteAddress;
-        if (remote) result.remoteAddress = remote;
-        clock.enter(isHttps ? 'tls' : 'ttfb');
-      });
-      if (isHttps) {
-        s.on('secureConnect', () => {
-          result.tls = tlsSessionInfo(s as TLSSocket);
-          if (opts.certFingerprint) {
-            const fingerprint = (s as TLSSocket).getPeerCertificate()?.fingerprint256;
-            if (fingerprint) result.certFingerprint256 = fingerprint;
-          }
-          clock.enter('ttfb');
-        });
-      }
-    });
+  /** The peer closed: the end of a body that runs to the close, or a response cut short. */
+  private readonly onClose = (): void => {
+    if (this.settled || this.parser.end()) return;
+    this.finish(
+      this.parser.headRead
+        ? { error: 'connect_error', detail: 'connection closed during transfer, body incomplete' }
+        : { error: 'connect_error', detail: `connection closed by peer during ${this.clock.current ?? 'ttfb'}` },
+    );
+  };
 
-    request.on('response', (res: http.IncomingMessage) => {
-      response = res;
-      clock.enter('transfer');
-      result.response = { status: res.statusCode ?? 0, httpVersion: res.httpVersion, headers: res.headers };
-      res.on('error', fail);
+  private readonly onError = (err: Error): void => this.finish(classifyNetError(err, this.clock.current));
 
-      if (opts.stopAtRedirect && REDIRECT_STATUSES.has(res.statusCode ?? 0) && res.headers.location) {
-        clock.stop();
-        finish();
-        return;
-      }
-      // A declared length over the cap fails at once: no need to download what will be refused.
-      // (HEAD, 204 and 304 answers declare the length of a body they never send.)
-      const bodyless = hop.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
-      const declared = bodyless ? undefined : contentLength(res.headers['content-length']);
-      if (declared !== undefined && declared > opts.maxBodySize) {
-        clock.stop();
-        finish({
-          error: 'body_too_large',
-          detail: `content-length ${declared} exceeds max_body_size ${opts.maxBodySize}`,
-        });
-        return;
-      }
-      res.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        const room = opts.maxBodySize - result.bodyBytes;
-        if (chunk.length > room) {
-          result.bodyBytes = opts.maxBodySize;
-          clock.stop();
-          finish({ error: 'body_too_large', detail: `body exceeds max_body_size ${opts.maxBodySize} bytes` });
-          return;
-        }
-        result.bodyBytes += chunk.length;
-        chunks?.push(chunk);
-        hash?.update(chunk);
-      });
-      res.on('end', () => {
-        clock.stop();
-        finish();
-      });
-      res.on('close', () => {
-        if (!res.complete) {
-          finish({ error: 'connect_error', detail: 'connection closed during transfer, body incomplete' });
-        }
-      });
-    });
-
-    request.end(hop.body);
-  });
+  private finish(failure?: Failure): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.offExpire();
+    const { result, chunks, hash } = this;
+    if (failure) result.failure = failure;
+    else if (chunks && result.response) result.body = Buffer.concat(chunks).toString('utf8');
+    if (!failure && hash && result.response) result.bodySha256 = hash.digest('hex');
+    if (chunks) chunks.length = 0;
+    // No socket outlives the check; its error listener (dial's) stays for anything late.
+    this.socket.destroy();
+    this.resolve(result);
+  }
 }

@@ -9,9 +9,14 @@ export interface DialTarget {
   readonly port: number;
   /** Local address to bind to (fleet workers' source address). */
   readonly localAddress?: string | undefined;
+  /** Resolve the host with this instead of dns.lookup (the HTTP probe's redirect guard). */
+  readonly lookup?: net.LookupFunction | undefined;
   /** Speak TLS with these options (host, port and local address are added); plain TCP when undefined. */
   readonly tls?: tls.ConnectionOptions | undefined;
 }
+
+/** Words a connection error, given the phase in progress. */
+export type Classify = (err: unknown, phase: string | undefined) => Failure;
 
 export type Dialled<S extends net.Socket> =
   | { readonly ok: true; readonly socket: S }
@@ -25,25 +30,30 @@ export type Dialled<S extends net.Socket> =
  * the failure is `timeout(phase in progress)`, which each probe words its own way.
  *
  * Never rejects. On failure the socket is destroyed; on success the caller owns it and must close
- * it. The error listener stays attached, so a late error can never crash the process.
+ * it. The error listener stays attached, so a late error can never crash the process. Errors are
+ * worded by `classify` (classifyNetError unless the caller has errors of its own, such as a
+ * lookup that refuses an address). Nagle is off on TCP: a check writes a request and waits.
  */
 export function dial(
   target: DialTarget & { readonly tls: tls.ConnectionOptions },
   deadline: Deadline,
   clock: PhaseClock,
   timeout: (phase: string | undefined) => Failure,
+  classify?: Classify,
 ): Promise<Dialled<tls.TLSSocket>>;
 export function dial(
   target: DialTarget,
   deadline: Deadline,
   clock: PhaseClock,
   timeout: (phase: string | undefined) => Failure,
+  classify?: Classify,
 ): Promise<Dialled<net.Socket>>;
 export function dial(
   target: DialTarget,
   deadline: Deadline,
   clock: PhaseClock,
   timeout: (phase: string | undefined) => Failure,
+  classify: Classify = classifyNetError,
 ): Promise<Dialled<net.Socket>> {
   return new Promise<Dialled<net.Socket>>((resolve) => {
     let settled = false;
@@ -55,7 +65,7 @@ export function dial(
       if (!result.ok) socket?.destroy();
       resolve(result);
     };
-    const fail = (err: unknown): void => finish({ ok: false, failure: classifyNetError(err, clock.current) });
+    const fail = (err: unknown): void => finish({ ok: false, failure: classify(err, clock.current) });
     const offExpire = deadline.onExpire(() => finish({ ok: false, failure: timeout(clock.current) }));
     if (deadline.expired) return;
 
@@ -63,10 +73,11 @@ export function dial(
       host: target.host,
       port: target.port,
       ...(target.localAddress !== undefined ? { localAddress: target.localAddress } : {}),
+      ...(target.lookup !== undefined ? { lookup: target.lookup } : {}),
     };
     clock.enter(net.isIP(target.host) ? 'connect' : 'dns');
     try {
-      socket = target.tls ? tls.connect({ ...target.tls, ...where }) : net.connect(where);
+      socket = target.tls ? tls.connect({ ...target.tls, ...where }) : net.connect({ ...where, noDelay: true });
     } catch (err) {
       // Synchronous throws are bad options (an invalid local address): Tocsin's side, not the target's.
       fail(err);
