@@ -1,7 +1,7 @@
 /**
  * CPU cost of one HTTP check, client side: axios vs plain `node:http` (both without keep-alive,
  * as a probe must open a fresh connection per check) vs Tocsin's own HTTP probe (`httpProbe.run`,
- * which is built on `node:http`). The target runs in a child process, so process.cpuUsage() here
+ * which speaks HTTP/1.1 on its own socket). The target runs in a child process, so process.cpuUsage() here
  * counts the client's work only. `--before PATH` adds the probe of another build (PATH is its
  * checkout, built: PATH/dist/probes/http.js), run in the same rounds, so that a change to the
  * probe is measured against the old code under the same load.

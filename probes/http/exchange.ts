@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Deadline } from '../shared/deadline.js';
 import { dial } from '../shared/dial.js';
@@ -142,10 +142,7 @@ export async function exchange(
 
   const socket = dialled.socket;
   const result: ExchangeResult = { bodyBytes: 0 };
-  // An IPv4 literal is the very address connected to, in the form getpeername(2) would give
-  // (isIP accepts dotted decimal only): no system call to read it back.
-  const remote = isIP(host) === 4 ? host : socket.remoteAddress;
-  if (remote) result.remoteAddress = remote;
+  if (dialled.remoteAddress) result.remoteAddress = dialled.remoteAddress;
   if (isHttps) {
     const secure = socket as TLSSocket;
     result.tls = tlsSessionInfo(secure);

@@ -19,7 +19,12 @@ export interface DialTarget {
 export type Classify = (err: unknown, phase: string | undefined) => Failure;
 
 export type Dialled<S extends net.Socket> =
-  | { readonly ok: true; readonly socket: S }
+  | {
+    readonly ok: true;
+    readonly socket: S;
+    /** The peer's address, when known: an IPv4 literal host is taken as is (no getpeername(2)). */
+    readonly remoteAddress: string | undefined;
+  }
   | { readonly ok: false; readonly failure: Failure };
 
 /**
@@ -75,7 +80,8 @@ export function dial(
       ...(target.localAddress !== undefined ? { localAddress: target.localAddress } : {}),
       ...(target.lookup !== undefined ? { lookup: target.lookup } : {}),
     };
-    clock.enter(net.isIP(target.host) ? 'connect' : 'dns');
+    const family = net.isIP(target.host);
+    clock.enter(family !== 0 ? 'connect' : 'dns');
     try {
       socket = target.tls ? tls.connect({ ...target.tls, ...where }) : net.connect({ ...where, noDelay: true });
     } catch (err) {
@@ -85,10 +91,16 @@ export function dial(
     }
     const s = socket;
     s.on('error', fail);
-    s.once('lookup', (err: Error | null) => {
-      if (!err) clock.enter('connect');
-    });
-    const ready = (): void => finish({ ok: true, socket: s });
+    // An address is dialled without a lookup (and no 'lookup' event).
+    if (family === 0) {
+      s.once('lookup', (err: Error | null) => {
+        if (!err) clock.enter('connect');
+      });
+    }
+    // An IPv4 literal is the very address connected to, in the form getpeername(2) would give
+    // (isIP accepts dotted decimal only): no system call to read it back.
+    const ready = (): void =>
+      finish({ ok: true, socket: s, remoteAddress: family === 4 ? target.host : s.remoteAddress });
     if (target.tls) {
       // Ahead of node:tls's own 'connect' listener, which starts the handshake (the ClientHello).
       s.prependOnceListener('connect', () => clock.enter('tls'));

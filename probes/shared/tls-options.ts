@@ -1,9 +1,52 @@
 import { isIP } from 'node:net';
-import { type ConnectionOptions, checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
+import {
+  type ConnectionOptions,
+  checkServerIdentity,
+  createSecureContext,
+  type PeerCertificate,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
 import type { TlsSpec } from './tls-spec.js';
 
 /** Protocol versions older than TLS 1.2 are only usable below OpenSSL 3's default security level. */
 const LEGACY = new Set<string>(['TLSv1', 'TLSv1.1']);
+
+/**
+ * One client SecureContext per `tls` block (the plan's objects live as long as the plan): building
+ * one parses the CA bundle (the system's, or `ca_file`) and cost about a fifth of a TLS check's CPU
+ * when node:tls built it for every connection. Sharing it does not resume sessions: node:tls keeps
+ * no client session cache, so every check is still a full handshake. A spec parsed anew (a job from
+ * the queue, a reloaded config) gets a context of its own.
+ */
+const contexts = new WeakMap<object, SecureContext>();
+const NO_TLS_BLOCK = {};
+
+export function secureContextFor(tls: TlsSpec | undefined): SecureContext {
+  const key = tls ?? NO_TLS_BLOCK;
+  let context = contexts.get(key);
+  if (!context) {
+    const minVersion = tls?.min_version ?? 'TLSv1.2';
+    context = createSecureContext({
+      minVersion,
+      ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
+      // An operator who accepts TLS 1.0/1.1 also accepts the SHA-1 handshakes those protocols need.
+      ...(LEGACY.has(minVersion) ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
+    });
+    contexts.set(key, context);
+  }
+  return context;
+}
+
+/** The name a probe's certificate is checked against, and sent as SNI (unless an address). */
+export function tlsServerName(tls: TlsSpec | undefined, defaultName: string): string {
+  return tls?.server_name ?? defaultName;
+}
+
+/** SNI must not carry an IP address (RFC 6066); '' tells node:tls not to derive one from the host. */
+export function sniFor(name: string): string {
+  return isIP(name) ? '' : name;
+}
 
 /**
  * node:tls client options for a probe's `tls` block. `defaultName` is the name the probe reaches
@@ -14,20 +57,12 @@ const LEGACY = new Set<string>(['TLSv1', 'TLSv1.1']);
 export function tlsClientOptions(
   tls: TlsSpec | undefined,
   defaultName: string,
-): Pick<
-  ConnectionOptions,
-  'servername' | 'rejectUnauthorized' | 'minVersion' | 'ca' | 'ciphers' | 'checkServerIdentity'
-> {
-  const name = tls?.server_name ?? defaultName;
-  const minVersion = tls?.min_version ?? 'TLSv1.2';
+): Pick<ConnectionOptions, 'servername' | 'rejectUnauthorized' | 'secureContext' | 'checkServerIdentity'> {
+  const name = tlsServerName(tls, defaultName);
   return {
-    // SNI must not carry an IP address (RFC 6066); '' tells node:https not to derive one from Host.
-    servername: isIP(name) ? '' : name,
+    servername: sniFor(name),
     rejectUnauthorized: !(tls?.insecure ?? false),
-    minVersion,
-    ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
-    // An operator who accepts TLS 1.0/1.1 also accepts the SHA-1 handshakes those protocols need.
-    ...(LEGACY.has(minVersion) ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
+    secureContext: secureContextFor(tls),
     checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert),
   };
 }

@@ -58,7 +58,7 @@ export async function connectSocket(
   return {
     ok: true,
     socket: s,
-    ...(s.remoteAddress ? { remoteAddress: s.remoteAddress } : {}),
+    ...(dialled.remoteAddress ? { remoteAddress: dialled.remoteAddress } : {}),
     ...(s instanceof tls.TLSSocket ? { tls: tlsSessionInfo(s) } : {}),
   };
 }

@@ -3,7 +3,7 @@ import type { Deadline } from '../shared/deadline.js';
 import { dial } from '../shared/dial.js';
 import { type Failure, type NetPhase, timeoutFailure } from '../shared/net-errors.js';
 import type { PhaseClock } from '../shared/phase-clock.js';
-import { tlsClientOptions } from '../shared/tls-options.js';
+import { secureContextFor, sniFor, tlsServerName } from '../shared/tls-options.js';
 import type { TlsSpec } from '../shared/tls-spec.js';
 import type { CertCache, CertEntry } from './chain.js';
 
@@ -39,28 +39,6 @@ export interface HandshakeResult {
   readonly failure?: Failure;
 }
 
-/**
- * One client SecureContext per `tls` block (the plan's objects live as long as the plan): building
- * one parses the CA bundle and costs about a fifth of a check's CPU. Sharing it does not resume
- * sessions: node:tls keeps no client session cache, so every check is a full handshake.
- */
-const contexts = new WeakMap<object, tls.SecureContext>();
-const NO_TLS_BLOCK = {};
-
-function secureContextFor(spec: TlsSpec | undefined, client: ReturnType<typeof tlsClientOptions>): tls.SecureContext {
-  const key = spec ?? NO_TLS_BLOCK;
-  let context = contexts.get(key);
-  if (!context) {
-    context = tls.createSecureContext({
-      ...(client.ca !== undefined ? { ca: client.ca } : {}),
-      ...(client.minVersion !== undefined ? { minVersion: client.minVersion } : {}),
-      ...(client.ciphers !== undefined ? { ciphers: client.ciphers } : {}),
-    });
-    contexts.set(key, context);
-  }
-  return context;
-}
-
 /** Timeouts name the phase; "tls" alone reads oddly in a detail. */
 const PHASE_LABEL: Readonly<Record<string, string>> = { tls: 'tls handshake' };
 
@@ -86,6 +64,7 @@ function peerOf(socket: tls.TLSSocket, seen: tls.PeerCertificate | undefined): t
 
 function readSession(
   socket: tls.TLSSocket,
+  remoteAddress: string | undefined,
   name: string,
   certs: CertCache,
   seen: tls.PeerCertificate | undefined,
@@ -107,7 +86,7 @@ function readSession(
     chain,
     ...(chainError !== undefined ? { chainError } : {}),
     ...(identityError !== undefined ? { identityError } : {}),
-    ...(socket.remoteAddress !== undefined ? { remoteAddress: socket.remoteAddress } : {}),
+    ...(remoteAddress !== undefined ? { remoteAddress } : {}),
   };
 }
 
@@ -122,8 +101,7 @@ export async function handshake(
   deadline: Deadline,
   clock: PhaseClock<NetPhase>,
 ): Promise<HandshakeResult> {
-  const client = tlsClientOptions(opts.tls, opts.host);
-  const name = opts.tls?.server_name ?? opts.host;
+  const name = tlsServerName(opts.tls, opts.host);
   // What node:tls hands its name check once the chain verified (see peerOf).
   let seen: tls.PeerCertificate | undefined;
   const dialled = await dial(
@@ -132,8 +110,8 @@ export async function handshake(
       port: opts.port,
       localAddress: opts.localAddress,
       tls: {
-        servername: client.servername,
-        secureContext: secureContextFor(opts.tls, client),
+        servername: sniFor(name),
+        secureContext: secureContextFor(opts.tls),
         // Verified by readSession and judged by the probe: a bad certificate must not hide the chain.
         rejectUnauthorized: false,
         checkServerIdentity: (_host, cert) => {
@@ -151,7 +129,7 @@ export async function handshake(
   clock.stop();
   const secure = dialled.socket;
   try {
-    const session = readSession(secure, name, opts.certs, seen);
+    const session = readSession(secure, dialled.remoteAddress, name, opts.certs, seen);
     // A clean close (close_notify, FIN) after a handshake, so that servers do not log a reset for
     // every check.
     secure.destroySoon();
