@@ -62,9 +62,12 @@ interface ProbeModule {
   readonly httpProbe: Pick<typeof httpProbe, 'run'>;
 }
 
-/** The probe as the queue runs it: a spec parsed by the kind's schema, a per-check deadline signal. */
+/** The probe as the queue runs it: a spec parsed by the kind's schema, the queue's stop signal. */
 function probeClient(name: string, probe: ProbeModule, url: (i: number) => string): Client {
   const specs = new Map<number, HttpProbeSpec>();
+  // One stop signal for every check, as the queues hand it: the check's deadline is the probe's own
+  // timer (an AbortController and a timer per check here would be a cost the daemon does not pay).
+  const ctx = { signal: new AbortController().signal, timeoutMs: CHECK_TIMEOUT_MS };
   const request: Request = async (i) => {
     const slot = i % 1024;
     let spec = specs.get(slot);
@@ -72,17 +75,8 @@ function probeClient(name: string, probe: ProbeModule, url: (i: number) => strin
       spec = probe.HttpProbeSpec.parse({ url: url(slot), expect: { status: ['2xx'] } });
       specs.set(slot, spec);
     }
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new Error('deadline')), CHECK_TIMEOUT_MS);
-    try {
-      const [result] = await probe.httpProbe.run(spec, [spec.url], {
-        signal: deadline.signal,
-        timeoutMs: CHECK_TIMEOUT_MS,
-      });
-      return result?.ok === true;
-    } finally {
-      clearTimeout(timer);
-    }
+    const [result] = await probe.httpProbe.run(spec, [spec.url], ctx);
+    return result?.ok === true;
   };
   return { name, request };
 }

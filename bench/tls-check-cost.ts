@@ -150,11 +150,12 @@ async function loadBuild(root: string): Promise<ProbeBuild> {
  */
 function probeCheck(build: ProbeBuild, ca: string, target: string): () => Promise<number | undefined> {
   const spec = { ...build.probe.TlsProbeSpec.parse({ targets: [target] }), tls: build.spec.TlsSpec.parse({ ca }) };
+  // One stop signal for every check, as the queues hand it (the deadline is the probe's own timer):
+  // an AbortSignal.timeout per check would charge the probe's row a timer and a signal the daemon
+  // never makes.
+  const ctx = { signal: new AbortController().signal, timeoutMs: CHECK_TIMEOUT_MS };
   return async () => {
-    const [result] = await build.probe.tlsProbe.run(spec, [target], {
-      signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
-      timeoutMs: CHECK_TIMEOUT_MS,
-    });
+    const [result] = await build.probe.tlsProbe.run(spec, [target], ctx);
     const timings = result?.observations?.timings as Record<string, number> | undefined;
     return result?.ok ? timings?.handshake : undefined;
   };
