@@ -6,6 +6,7 @@
  * checkout, built: PATH/dist/probes/http.js), run in the same rounds, so that a change to the
  * probe is measured against the old code under the same load.
  */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -68,6 +69,8 @@ function probeClient(name: string, probe: ProbeModule, url: (i: number) => strin
   // One stop signal for every check, as the queues hand it: the check's deadline is the probe's own
   // timer (an AbortController and a timer per check here would be a cost the daemon does not pay).
   const ctx = { signal: new AbortController().signal, timeoutMs: CHECK_TIMEOUT_MS };
+  // Every check in flight listens to it, as to the queue's (run-check.ts lifts the limit the same way).
+  setMaxListeners(0, ctx.signal);
   const request: Request = async (i) => {
     const slot = i % 1024;
     let spec = specs.get(slot);

@@ -15,6 +15,7 @@
  * median of each round's ratio to the bare client of the same key in the same round (the machine's
  * load drifts less within a round than over a run). Prints figures, asserts nothing.
  */
+import { setMaxListeners } from 'node:events';
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -154,6 +155,7 @@ function probeCheck(build: ProbeBuild, ca: string, target: string): () => Promis
   // an AbortSignal.timeout per check would charge the probe's row a timer and a signal the daemon
   // never makes.
   const ctx = { signal: new AbortController().signal, timeoutMs: CHECK_TIMEOUT_MS };
+  setMaxListeners(0, ctx.signal);
   return async () => {
     const [result] = await build.probe.tlsProbe.run(spec, [target], ctx);
     const timings = result?.observations?.timings as Record<string, number> | undefined;
