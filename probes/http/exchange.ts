@@ -63,7 +63,7 @@ function defaultPort(url: URL): number {
 
 /** Methods whose requests carry a body by definition: without one they declare a zero length. */
 const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
-/** The characters a field value may hold (RFC 9110 §5.5, as node:http checks them): no CR, LF or NUL. */
+/** The characters a field value may hold (RFC 9110 §5.5, as node:http checks them): tab, visible Latin-1. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /**
@@ -84,7 +84,7 @@ export function requestHead(hop: HopRequest): string | Failure {
   for (const name in headers) {
     const value = headers[name] as string;
     if (!FIELD_VALUE.test(value)) {
-      return { error: 'internal', detail: `header ${name} holds a character HTTP does not allow (CR, LF or NUL)` };
+      return { error: 'internal', detail: `header ${name} holds a character HTTP does not allow (a control character such as CR or LF, or one outside Latin-1)` };
     }
     head += `${name}: ${value}\r\n`;
   }

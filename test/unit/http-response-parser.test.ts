@@ -234,7 +234,8 @@ describe('requestHead', () => {
     const failure = requestHead({ url, method: 'GET', headers: { authorization: 'secret\r\nX-Evil: 1' } });
     expect(failure).toEqual({
       error: 'internal',
-      detail: 'header authorization holds a character HTTP does not allow (CR, LF or NUL)',
+      detail:
+        'header authorization holds a character HTTP does not allow (a control character such as CR or LF, or one outside Latin-1)',
     });
   });
 });
