@@ -92,10 +92,12 @@ export function requestHead(hop: HopRequest): string | Failure {
 }
 
 /** The wire form of a request: the head in latin1 (as node:http writes headers), the body in UTF-8. */
-function requestBytes(head: string, body: string | undefined): string | Buffer {
-  if (body === undefined || body === '') return head;
-  return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body, 'utf8')]);
+function requestBytes(head: string, body: string | undefined): Buffer {
+  const bytes = Buffer.from(head, 'latin1');
+  return body === undefined || body === '' ? bytes : Buffer.concat([bytes, Buffer.from(body, 'utf8')]);
 }
+
+const NOTHING = (): void => undefined;
 
 /**
  * One HTTP/1.1 request and its response over a fresh connection (no agent, no keep-alive: every
@@ -161,8 +163,8 @@ class ResponseReading implements ResponseSink {
   private readonly chunks: Buffer[] | undefined;
   private readonly hash: Hash | undefined;
   private settled = false;
-  private resolve: (result: ExchangeResult) => void = () => undefined;
-  private offExpire: () => void = () => undefined;
+  private resolve: (result: ExchangeResult) => void = NOTHING;
+  private offExpire: () => void = NOTHING;
 
   constructor(
     private readonly socket: Socket,
@@ -177,7 +179,7 @@ class ResponseReading implements ResponseSink {
     this.hash = opts.hashBody ? createHash('sha256') : undefined;
   }
 
-  read(request: string | Buffer): Promise<ExchangeResult> {
+  read(request: Buffer): Promise<ExchangeResult> {
     return new Promise<ExchangeResult>((resolve) => {
       this.resolve = resolve;
       this.offExpire = this.deadline.onExpire(() =>
@@ -188,7 +190,7 @@ class ResponseReading implements ResponseSink {
       this.socket.on('end', this.onClose);
       this.socket.on('close', this.onClose);
       this.socket.on('error', this.onError);
-      this.socket.write(typeof request === 'string' ? Buffer.from(request, 'latin1') : request);
+      this.socket.write(request);
     });
   }
 

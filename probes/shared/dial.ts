@@ -18,6 +18,11 @@ export interface DialTarget {
 /** Words a connection error, given the phase in progress. */
 export type Classify = (err: unknown, phase: string | undefined) => Failure;
 
+/** A TLS socket when the target surely speaks TLS, else the plain socket type. */
+export type SocketOf<T extends DialTarget> = T extends { readonly tls: tls.ConnectionOptions }
+  ? tls.TLSSocket
+  : net.Socket;
+
 export type Dialled<S extends net.Socket> =
   | {
     readonly ok: true;
@@ -39,28 +44,14 @@ export type Dialled<S extends net.Socket> =
  * worded by `classify` (classifyNetError unless the caller has errors of its own, such as a
  * lookup that refuses an address). Nagle is off on TCP: a check writes a request and waits.
  */
-export function dial(
-  target: DialTarget & { readonly tls: tls.ConnectionOptions },
-  deadline: Deadline,
-  clock: PhaseClock,
-  timeout: (phase: string | undefined) => Failure,
-  classify?: Classify,
-): Promise<Dialled<tls.TLSSocket>>;
-export function dial(
-  target: DialTarget,
-  deadline: Deadline,
-  clock: PhaseClock,
-  timeout: (phase: string | undefined) => Failure,
-  classify?: Classify,
-): Promise<Dialled<net.Socket>>;
-export function dial(
-  target: DialTarget,
+export function dial<T extends DialTarget>(
+  target: T,
   deadline: Deadline,
   clock: PhaseClock,
   timeout: (phase: string | undefined) => Failure,
   classify: Classify = classifyNetError,
-): Promise<Dialled<net.Socket>> {
-  return new Promise<Dialled<net.Socket>>((resolve) => {
+): Promise<Dialled<SocketOf<T>>> {
+  return new Promise<Dialled<SocketOf<T>>>((resolve) => {
     let settled = false;
     let socket: net.Socket | undefined;
     const finish = (result: Dialled<net.Socket>): void => {
@@ -68,7 +59,8 @@ export function dial(
       settled = true;
       offExpire();
       if (!result.ok) socket?.destroy();
-      resolve(result);
+      // tls.connect made the socket exactly when the target has TLS options: SocketOf<T> holds.
+      resolve(result as Dialled<SocketOf<T>>);
     };
     const fail = (err: unknown): void => finish({ ok: false, failure: classify(err, clock.current) });
     const offExpire = deadline.onExpire(() => finish({ ok: false, failure: timeout(clock.current) }));
