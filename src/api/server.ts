@@ -9,6 +9,7 @@ import { systemClock } from '../clock.js';
 import { isRecord } from '../json.js';
 import type { ApiContext } from './context.js';
 import { boundedIncidents, boundedReads } from './deadline.js';
+import { drainOnClose } from './drain.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { alertmanagerRoutes } from './routes/alertmanager.js';
 import { componentRoutes } from './routes/components.js';
@@ -90,6 +91,7 @@ export function buildApi(given: ApiContext, opts: { console?: ConsoleOptions } =
     clientErrorHandler,
   });
   installErrorHandlers(app);
+  drainOnClose(app);
   healthRoutes(app, ctx);
   probeRoutes(app, ctx);
   alertmanagerRoutes(app, ctx);
