@@ -2,6 +2,7 @@ import { redactUrl } from '../../probes/shared/url.js';
 import type { Plan, ProbePlan } from '../config/plan.js';
 import type { ProbeResult } from '../events/probe-result.js';
 import { type Metrics, RECHECK_RESULTS } from './registry.js';
+import { type EscapedLabels, escapeLabelValue } from './series-family.js';
 
 const HTTP_PHASES = ['dns', 'connect', 'tls', 'ttfb', 'transfer'] as const;
 
@@ -65,14 +66,27 @@ interface SeriesSlots {
   readonly target: string;
   readonly success: number;
   readonly duration: number;
-  readonly passed: number;
+  /** tocsin_probe_checks_total has no target label: one per probe and vantage, shared by its targets. */
+  readonly checks: ChecksSlots;
   // Both set later, but declared at creation: every SeriesSlots keeps one shape, no property array.
-  /** tocsin_probe_checks_total{result="failure"} per error code, created as codes appear. */
-  failed: Map<string, number> | undefined;
   /** tls kind: tocsin_tls_cert_not_after_timestamp_seconds, from the first certificate seen. */
   notAfter: number | undefined;
   /** tocsin_check_duration_seconds: its series for this one (per kind and vantage, or per probe). */
   checkDuration: number | undefined;
+}
+
+/** The label values of a series' gauges (success has them all, duration all but component). */
+type GaugeLabels = EscapedLabels<'probe' | 'kind' | 'component' | 'target' | 'vantage'>;
+/** The label values of a tocsin_probe_checks_total series. */
+type ChecksLabels = EscapedLabels<'probe' | 'kind' | 'vantage' | 'result' | 'error'>;
+
+/** tocsin_probe_checks_total's series of one probe at one vantage. */
+interface ChecksSlots {
+  /** Its success series' label values; a failure series' are these with result and error replaced. */
+  readonly labels: ChecksLabels;
+  readonly passed: number;
+  /** result="failure", per error code, created as codes appear. */
+  failed: Map<string, number> | undefined;
 }
 
 /**
@@ -103,16 +117,33 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): ProbeMetrics
     }
     // /metrics may be public: a label never carries credentials or a query string (docs/metrics.md).
     const target = redactUrl(r.target ?? probe.targets[0] ?? '');
-    const { kind, component } = probe;
-    const labels = { probe: r.probe, kind, vantage: r.vantage };
+    // The families' series are made here, each label set once: another target of this probe at
+    // this vantage shares its checks counters, and one whose label reads the same once redacted
+    // shares its gauges too. So the families never index their series by label text, and keep
+    // one object of label values for both gauges rather than a text per series (`addShared`).
+    const siblings = known === undefined ? [] : Array.isArray(known) ? known : [known];
+    const sameVantage = siblings.find((s) => s.vantage === r.vantage);
+    const sameLabels = siblings.find((s) => s.vantage === r.vantage && s.target === target);
+    const gauge = (): GaugeLabels => ({
+      probe: escapeLabelValue(r.probe),
+      kind: escapeLabelValue(probe.kind),
+      component: escapeLabelValue(probe.component),
+      target: escapeLabelValue(target),
+      vantage: escapeLabelValue(r.vantage),
+    });
+    const gaugeLabels = sameLabels ? undefined : gauge();
+    const checks = (): ChecksSlots => {
+      const { probe: id, kind, vantage } = gaugeLabels ?? gauge();
+      const labels: ChecksLabels = { probe: id, kind, vantage, result: 'success', error: '' };
+      return { labels, passed: metrics.probeChecks.addShared(labels), failed: undefined };
+    };
     const slots: SeriesSlots = {
       rawTarget: r.target,
       vantage: r.vantage,
       target,
-      success: metrics.probeSuccess.slot({ ...labels, component, target }),
-      duration: metrics.probeDuration.slot({ ...labels, target }),
-      passed: metrics.probeChecks.slot({ ...labels, result: 'success', error: '' }),
-      failed: undefined,
+      success: sameLabels?.success ?? metrics.probeSuccess.addShared(gaugeLabels ?? gauge()),
+      duration: sameLabels?.duration ?? metrics.probeDuration.addShared(gaugeLabels ?? gauge()),
+      checks: sameVantage?.checks ?? checks(),
       notAfter: undefined,
       checkDuration: undefined,
     };
@@ -121,13 +152,13 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): ProbeMetrics
     else series.set(r.probe, [known, slots]);
     return slots;
   };
-  const failedSlot = (slots: SeriesSlots, r: ProbeResult, kind: string): number => {
+  const failedSlot = (checks: ChecksSlots, r: ProbeResult): number => {
     const error = r.error ?? '';
-    slots.failed ??= new Map();
-    let slot = slots.failed.get(error);
+    checks.failed ??= new Map();
+    let slot = checks.failed.get(error);
     if (slot === undefined) {
-      slot = metrics.probeChecks.slot({ probe: r.probe, kind, vantage: r.vantage, result: 'failure', error });
-      slots.failed.set(error, slot);
+      slot = metrics.probeChecks.addShared({ ...checks.labels, result: 'failure', error: escapeLabelValue(error) });
+      checks.failed.set(error, slot);
     }
     return slot;
   };
@@ -145,7 +176,7 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): ProbeMetrics
       slots.checkDuration ??= metrics.checkDuration.slot({ probe: r.probe, kind: probe.kind, vantage: r.vantage });
       metrics.checkDuration.observeAt(slots.checkDuration, seconds);
     }
-    metrics.probeChecks.incAt(r.ok ? slots.passed : failedSlot(slots, r, probe.kind));
+    metrics.probeChecks.incAt(r.ok ? slots.checks.passed : failedSlot(slots.checks, r));
     const timings = r.observations?.timings;
     if (probe.kind === 'http' && timings && typeof timings === 'object') {
       for (let i = 0; i < HTTP_PHASES.length; i++) {
@@ -168,8 +199,9 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): ProbeMetrics
     for (const slots of known === undefined ? [] : Array.isArray(known) ? known : [known]) {
       metrics.probeSuccess.removeAt(slots.success);
       metrics.probeDuration.removeAt(slots.duration);
-      metrics.probeChecks.removeAt(slots.passed);
-      for (const slot of slots.failed?.values() ?? []) metrics.probeChecks.removeAt(slot);
+      // Shared slots come up once per target: removeAt is idempotent.
+      metrics.probeChecks.removeAt(slots.checks.passed);
+      for (const slot of slots.checks.failed?.values() ?? []) metrics.probeChecks.removeAt(slot);
       if (slots.notAfter !== undefined) metrics.tlsCertNotAfter.removeAt(slots.notAfter);
     }
     const families: PerProbeMetric[] = [

@@ -2,13 +2,19 @@ import type { MetricValue } from 'prom-client';
 
 type Labels<L extends string> = Readonly<Record<L, string>>;
 
+/**
+ * Label values already escaped for the exposition (`escapeLabelValue`), by name. It may hold more
+ * names than a family has: one object serves the series of several families (see `addShared`).
+ */
+export type EscapedLabels<L extends string> = Readonly<Record<L, string>>;
+
 /** Prometheus text escaping of HELP text (as prom-client escapes it: \ and newline). */
 function escapeText(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
 /** A label value: HELP's escaping, and its double quotes. */
-function escapeLabelValue(value: string): string {
+export function escapeLabelValue(value: string): string {
   // Most values (ids, URLs, kinds) need nothing: no three passes over them.
   return NEEDS_ESCAPE.test(value) ? escapeText(value).replace(/"/g, '\\"') : value;
 }
@@ -42,13 +48,21 @@ export const LINES_PER_CHUNK = 4096;
 export class SeriesFamily<L extends string> {
   readonly aggregator = 'sum';
   /**
-   * Slot by label text. The text is the key: escaping is one-to-one, so two label sets never
-   * share a text, and a second key string per series (12 MB at 50,000 probes) is not kept.
+   * Slot by label text, for `slot()` and `remove()`: built on their first call, not before. The
+   * text is the key: escaping is one-to-one, so two label sets never share a text, and a second
+   * key string per series (12 MB at 50,000 probes) is not kept. A caller that keeps its own slots
+   * (`add`, the per-probe recorder) never has it built: a table of 50,000 entries is 1.8 MB.
    */
-  readonly #slots = new Map<string, number>();
-  /** `{a="x",b="y"}` per slot; '' marks a removed slot, free for the next new series. */
-  readonly #labelText: string[] = [];
+  #index: Map<string, number> | undefined;
+  /**
+   * Per slot, `{a="x",b="y"}`, or the escaped values it is written from at each render
+   * (`addShared`); '' marks a removed slot, free for the next new series.
+   */
+  readonly #labelText: (string | EscapedLabels<L>)[] = [];
+  /** `{name="`, then `",name="` for each further label: what goes between the values. */
+  readonly #heads: readonly string[];
   readonly #free: number[] = [];
+  #size = 0;
   #values = new Float64Array(INITIAL_SLOTS);
 
   constructor(
@@ -56,23 +70,34 @@ export class SeriesFamily<L extends string> {
     readonly help: string,
     readonly type: 'gauge' | 'counter',
     readonly labelNames: readonly L[],
-  ) {}
+  ) {
+    this.#heads = labelNames.map((name, i) => `${i === 0 ? '{' : '",'}${name}="`);
+  }
 
   /** The slot of this label set, created (value 0) on first use. */
   slot(labels: Labels<L>): number {
     const text = this.#text(labels);
-    const known = this.#slots.get(text);
-    if (known !== undefined) return known;
-    const slot = this.#free.pop() ?? this.#labelText.length;
-    if (slot >= this.#values.length) {
-      const grown = new Float64Array(this.#values.length * 2);
-      grown.set(this.#values);
-      this.#values = grown;
-    }
-    this.#labelText[slot] = text;
-    this.#values[slot] = 0;
-    this.#slots.set(text, slot);
-    return slot;
+    const known = this.#slots().get(text);
+    return known ?? this.#create(text);
+  }
+
+  /**
+   * A new series (value 0), without looking for one of the same labels: for a caller that keeps
+   * the slots it made and asks for each label set once (two series of one label set would be two
+   * lines of one series in the exposition).
+   */
+  add(labels: Labels<L>): number {
+    return this.#create(this.#text(labels));
+  }
+
+  /**
+   * `add`, keeping the values object itself rather than a text: the text is written at each
+   * render. For series whose label values are shared with other families' series (a probe's
+   * gauges hold one object for both): at 50,000 probes, a text per series and family was 16 MB of
+   * heap. The object must not change while the series lives.
+   */
+  addShared(labels: EscapedLabels<L>): number {
+    return this.#create(labels);
   }
 
   setAt(slot: number, value: number): void {
@@ -93,29 +118,57 @@ export class SeriesFamily<L extends string> {
 
   /** Forgets a series (a probe removed from the config); its slot is reused. */
   remove(labels: Labels<L>): void {
-    const slot = this.#slots.get(this.#text(labels));
+    const slot = this.#slots().get(this.#text(labels));
     if (slot !== undefined) this.removeAt(slot);
   }
 
-  /** `remove` by slot, for callers that kept the slot rather than the labels. */
+  /** `remove` by slot, for callers that kept the slot rather than the labels. Idempotent. */
   removeAt(slot: number): void {
-    const text = this.#labelText[slot];
-    if (!text) return;
-    this.#slots.delete(text);
+    const labels = this.#labelText[slot];
+    if (!labels) return;
+    if (this.#index) this.#index.delete(this.#written(labels));
     this.#labelText[slot] = '';
     this.#free.push(slot);
+    this.#size--;
   }
 
   /** Series in this family. */
   get size(): number {
-    return this.#slots.size;
+    return this.#size;
   }
 
   reset(): void {
-    this.#slots.clear();
+    this.#index = undefined;
     this.#labelText.length = 0;
     this.#free.length = 0;
+    this.#size = 0;
     this.#values = new Float64Array(INITIAL_SLOTS);
+  }
+
+  #create(labels: string | EscapedLabels<L>): number {
+    const slot = this.#free.pop() ?? this.#labelText.length;
+    if (slot >= this.#values.length) {
+      const grown = new Float64Array(this.#values.length * 2);
+      grown.set(this.#values);
+      this.#values = grown;
+    }
+    this.#labelText[slot] = labels;
+    this.#values[slot] = 0;
+    this.#index?.set(this.#written(labels), slot);
+    this.#size++;
+    return slot;
+  }
+
+  /** The index by label text, built from the slots on first use. */
+  #slots(): Map<string, number> {
+    if (this.#index === undefined) {
+      const index = new Map<string, number>();
+      this.#labelText.forEach((labels, slot) => {
+        if (labels) index.set(this.#written(labels), slot);
+      });
+      this.#index = index;
+    }
+    return this.#index;
   }
 
   /**
@@ -132,7 +185,7 @@ export class SeriesFamily<L extends string> {
     for (let slot = 0; slot < this.#labelText.length; slot++) {
       const labels = this.#labelText[slot];
       if (!labels) continue;
-      lines.push(`${this.name}${labels} ${sampleText(this.#values[slot] ?? 0)}`);
+      lines.push(`${this.name}${this.#written(labels)} ${sampleText(this.#values[slot] ?? 0)}`);
       if (lines.length === LINES_PER_CHUNK) {
         yield `\n${lines.join('\n')}`;
         lines = [];
@@ -143,12 +196,21 @@ export class SeriesFamily<L extends string> {
 
   /** prom-client's view of the family (registry.metrics(), getMetricsAsJSON()): one object per series. */
   async get(): Promise<{ name: string; help: string; type: string; aggregator: 'sum'; values: MetricValue<L>[] }> {
-    const bySlot = [...this.#slots].sort((a, b) => a[1] - b[1]);
-    const values = bySlot.map(([text, slot]): MetricValue<L> => ({
-      labels: this.#labels(text),
-      value: this.#values[slot] ?? 0,
-    }));
+    const values: MetricValue<L>[] = [];
+    this.#labelText.forEach((labels, slot) => {
+      if (labels) values.push({ labels: this.#labels(this.#written(labels)), value: this.#values[slot] ?? 0 });
+    });
     return { name: this.name, help: this.help, type: this.type, aggregator: 'sum', values };
+  }
+
+  /** A slot's label text: kept, or written from its escaped values. */
+  #written(labels: string | EscapedLabels<L>): string {
+    if (typeof labels === 'string') return labels;
+    if (this.labelNames.length === 0) return '{}';
+    let text = '';
+    const names = this.labelNames;
+    for (let i = 0; i < names.length; i++) text += `${this.#heads[i]}${labels[names[i] as L]}`;
+    return `${text}"}`;
   }
 
   /** `{a="x",b="y"}`: the series' label text in the exposition, one flat string. */

@@ -26,6 +26,29 @@ describe('frozenCopy (the plan handed out by the loader)', () => {
     expect(Object.getPrototypeOf(bare.b)).toBe(Object.prototype);
   });
 
+  it('one frozen list serves every equal list of short strings; other lists are copied each', () => {
+    const plan = frozenCopy({
+      probes: [
+        { vantages: ['par-a', 'par-b'], spec: { vantages: ['par-a', 'par-b'] }, targets: ['a'] },
+        { vantages: ['par-a', 'par-b'], spec: { vantages: ['par-a', 'par-b'] }, targets: ['b'] },
+        { vantages: ['par-ab'], spec: { vantages: ['par-a', 'b'] }, targets: [1] },
+      ],
+    });
+    const [one, two, three] = plan.probes;
+    expect(one?.vantages).toBe(two?.vantages);
+    expect(one?.vantages).toBe(one?.spec.vantages);
+    expect(two?.spec.vantages).toBe(one?.vantages);
+    expect(Object.isFrozen(one?.vantages)).toBe(true);
+    expect(one?.targets).not.toBe(two?.targets);
+    // Same characters, other items: not the same list.
+    expect(three?.vantages).toEqual(['par-ab']);
+    expect(three?.spec.vantages).toEqual(['par-a', 'b']);
+    expect(three?.vantages).not.toBe(three?.spec.vantages);
+    // A list holding other than strings is copied (its items may be objects).
+    const objects = frozenCopy({ a: [{ x: 1 }], b: [{ x: 1 }] });
+    expect(objects.a).not.toBe(objects.b);
+  });
+
   it('a key named __proto__ (from YAML) stays a plain key, so the object is not empty', () => {
     const parsed = JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>;
     const out = frozenCopy(parsed);

@@ -235,6 +235,22 @@ describe('latency history and sparkline', () => {
     expect(h.series({ probe: 'p', target: 'other', vantage: 'local' })).toEqual([]);
   });
 
+  it('keeps what each check said: failures, missing durations, times; series apart', () => {
+    const h = new ResultHistory({ points: 3, maxSeries: 100 });
+    // More series than the arrays first have room for: they grow without losing what they hold.
+    for (let s = 0; s < 70; s++) h.record(result(s, s % 2 === 0, `t${s}`));
+    h.record({ ...result(70, false, 't0'), duration_ms: undefined });
+    expect(h.series({ probe: 'p', target: 't0', vantage: 'local' })).toEqual([
+      { at: 1_700_000_000_000, ok: true, durationMs: 10 },
+      { at: 1_700_000_070_000, ok: false, durationMs: undefined },
+    ]);
+    expect(h.series({ probe: 'p', target: 't69', vantage: 'local' })).toEqual([{ at: 1_700_000_069_000, ok: false, durationMs: 79 }]);
+    // A late check older than all of a full series' points is not kept.
+    for (let i = 80; i < 83; i++) h.record(result(i, true, 't1'));
+    h.record(result(75, true, 't1'));
+    expect(h.series({ probe: 'p', target: 't1', vantage: 'local' }).map((p) => p.durationMs)).toEqual([90, 91, 92]);
+  });
+
   it('keeps at most maxSeries series, dropping the one written longest ago', () => {
     const h = new ResultHistory({ maxSeries: 2 });
     h.record(result(0, true, 'a'));
@@ -243,6 +259,8 @@ describe('latency history and sparkline', () => {
     h.record(result(0, true, 'c'));
     expect(h.series({ probe: 'p', target: 'b', vantage: 'local' })).toEqual([]);
     expect(h.series({ probe: 'p', target: 'a', vantage: 'local' })).toHaveLength(2);
+    // c took b's place, and starts with its own point only.
+    expect(h.series({ probe: 'p', target: 'c', vantage: 'local' })).toEqual([{ at: 1_700_000_000_000, ok: true, durationMs: 10 }]);
   });
 
   it('draws durations as a line broken by failures, shown as red dots', () => {

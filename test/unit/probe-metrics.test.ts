@@ -56,6 +56,39 @@ describe('probe metrics: per-probe gauges, histograms per kind and vantage', () 
     expect(text).not.toContain('probe="gone"');
   });
 
+  it('makes each series once: targets of a probe share its checks counters per vantage, and targets that read the same once redacted share their gauges', async () => {
+    const targets = ['https://a.example/x?token=one', 'https://a.example/x?token=two', 'https://b.example/'];
+    const plan = makePlan([{ id: 'multi', kind: 'http', targets }]);
+    const metrics = createMetrics({ version: 't', processMetrics: false });
+    const record = probeMetricsRecorder(plan, metrics);
+    const at = '2026-12-02T10:00:00.000Z';
+    for (const vantage of ['v1', 'v2']) {
+      for (const target of targets) {
+        record({ at, probe: 'multi', target, vantage, ok: true, duration_ms: 10 });
+        record({ at, probe: 'multi', target, vantage, ok: false, error: 'timeout', duration_ms: 2000 });
+      }
+    }
+    const text = await metrics.registry.metrics();
+    const lines = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`));
+    // No label set twice in any family (a duplicate would be two lines of one series).
+    for (const name of ['tocsin_probe_success', 'tocsin_probe_duration_seconds', 'tocsin_probe_checks_total']) {
+      const labelSets = lines(name).map((l) => l.slice(0, l.lastIndexOf(' ')));
+      expect(new Set(labelSets).size, name).toBe(labelSets.length);
+    }
+    // Two targets reading https://a.example/x, one https://b.example/, at two vantages.
+    expect(lines('tocsin_probe_success')).toHaveLength(4);
+    expect(lines('tocsin_probe_duration_seconds')).toHaveLength(4);
+    // Per vantage: the three targets' checks add up in one success and one failure counter.
+    expect(lines('tocsin_probe_checks_total')).toHaveLength(4);
+    expect(text).toMatch(/^tocsin_probe_checks_total\{probe="multi",kind="http",vantage="v2",result="success",error=""\} 3$/m);
+    expect(text).toMatch(/^tocsin_probe_checks_total\{probe="multi",kind="http",vantage="v1",result="failure",error="timeout"\} 3$/m);
+
+    await record.setPlan(makePlan([]));
+    expect(await metrics.registry.metrics()).not.toContain('probe="multi"');
+    expect(metrics.probeChecks.size).toBe(0);
+    expect(metrics.probeSuccess.size).toBe(0);
+  });
+
   it('at a reload: a removed probe leaves every family, a changed one starts afresh, an unchanged one keeps its values', async () => {
     const at = '2026-12-02T10:00:00.000Z';
     const plan = makePlan([

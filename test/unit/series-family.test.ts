@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { Exposition } from '../../src/metrics/exposition.js';
-import { LINES_PER_CHUNK, SeriesFamily } from '../../src/metrics/series-family.js';
+import { escapeLabelValue, LINES_PER_CHUNK, SeriesFamily } from '../../src/metrics/series-family.js';
 
 function family<L extends string>(registry: Registry, name: string, type: 'gauge' | 'counter', labels: readonly L[]) {
   const f = new SeriesFamily(name, `help of ${name}`, type, labels);
@@ -32,6 +32,35 @@ describe('SeriesFamily (per-probe gauges and counters)', () => {
     expect(await ours.metrics()).toBe(expected);
   });
 
+  it('series made from one shared object of escaped values render as prom-client renders them, and are found by their labels', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const up = family(ours, 'tocsin_up', 'gauge', ['probe', 'kind', 'target']);
+    const seconds = family(ours, 'tocsin_seconds', 'gauge', ['probe', 'target']);
+    const pu = new Gauge({ name: 'tocsin_up', help: 'help of tocsin_up', labelNames: ['probe', 'kind', 'target'], registers: [theirs] });
+    const ps = new Gauge({ name: 'tocsin_seconds', help: 'help of tocsin_seconds', labelNames: ['probe', 'target'], registers: [theirs] });
+    for (let i = 0; i < 20; i++) {
+      const raw = { probe: `p${i}`, kind: 'http', target: `https://h${i}.example/a"b\\c\nd` };
+      // One object for both families (the second has no `kind`: it is ignored).
+      const shared = { probe: escapeLabelValue(raw.probe), kind: raw.kind, target: escapeLabelValue(raw.target) };
+      up.setAt(up.addShared(shared), i % 2);
+      seconds.setAt(seconds.addShared(shared), i / 8);
+      pu.set(raw, i % 2);
+      ps.set({ probe: raw.probe, target: raw.target }, i / 8);
+    }
+    const expected = await theirs.metrics();
+    expect(await new Exposition(ours).text()).toBe(expected);
+    expect(await ours.metrics()).toBe(expected);
+    // The index, built when first asked, writes their texts: the same series, not a second one.
+    const p3 = { probe: 'p3', kind: 'http', target: 'https://h3.example/a"b\\c\nd' };
+    up.set(p3, 7);
+    expect(up.size).toBe(20);
+    expect(await new Exposition(ours).text()).toContain(`tocsin_up{probe="p3",kind="http",target="https://h3.example/a\\"b\\\\c\\nd"} 7`);
+    up.remove(p3);
+    expect(up.size).toBe(19);
+    expect(await new Exposition(ours).text()).not.toContain('tocsin_up{probe="p3"');
+  });
+
   it('an empty family is its HELP and TYPE lines, as prom-client writes it', async () => {
     const ours = new Registry();
     const theirs = new Registry();
@@ -53,6 +82,30 @@ describe('SeriesFamily (per-probe gauges and counters)', () => {
       ['a', 3],
       ['b', 7],
     ]);
+  });
+
+  it('add makes a series without looking for one; slot and remove, asked later, find it', async () => {
+    const f = new SeriesFamily('tocsin_x_total', 'x', 'counter', ['probe'] as const);
+    const a = f.add({ probe: 'a' });
+    const b = f.add({ probe: 'b' });
+    expect(b).not.toBe(a);
+    f.incAt(b, 4);
+    expect(f.size).toBe(2);
+    // The index, built at the first lookup, holds what add made before it...
+    expect(f.slot({ probe: 'b' })).toBe(b);
+    // ...and what add makes after it.
+    const c = f.add({ probe: 'c' });
+    expect(f.slot({ probe: 'c' })).toBe(c);
+    f.remove({ probe: 'a' });
+    f.removeAt(a);
+    expect(f.size).toBe(2);
+    expect((await f.get()).values.map((v) => [v.labels.probe, v.value])).toEqual([
+      ['b', 4],
+      ['c', 0],
+    ]);
+    // A removed series' slot serves the next one, through add as through slot.
+    expect(f.add({ probe: 'd' })).toBe(a);
+    expect(f.slot({ probe: 'd' })).toBe(a);
   });
 
   it('a removed series leaves the text and its slot serves the next new series', async () => {
