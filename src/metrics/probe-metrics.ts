@@ -124,26 +124,21 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): ProbeMetrics
     const siblings = known === undefined ? [] : Array.isArray(known) ? known : [known];
     const sameVantage = siblings.find((s) => s.vantage === r.vantage);
     const sameLabels = siblings.find((s) => s.vantage === r.vantage && s.target === target);
-    const gauge = (): GaugeLabels => ({
+    // Kept by the families only when they make a series from it (not when it is shared).
+    const gauge: GaugeLabels = {
       probe: escapeLabelValue(r.probe),
       kind: escapeLabelValue(probe.kind),
       component: escapeLabelValue(probe.component),
       target: escapeLabelValue(target),
       vantage: escapeLabelValue(r.vantage),
-    });
-    const gaugeLabels = sameLabels ? undefined : gauge();
-    const checks = (): ChecksSlots => {
-      const { probe: id, kind, vantage } = gaugeLabels ?? gauge();
-      const labels: ChecksLabels = { probe: id, kind, vantage, result: 'success', error: '' };
-      return { labels, passed: metrics.probeChecks.addShared(labels), failed: undefined };
     };
     const slots: SeriesSlots = {
       rawTarget: r.target,
       vantage: r.vantage,
       target,
-      success: sameLabels?.success ?? metrics.probeSuccess.addShared(gaugeLabels ?? gauge()),
-      duration: sameLabels?.duration ?? metrics.probeDuration.addShared(gaugeLabels ?? gauge()),
-      checks: sameVantage?.checks ?? checks(),
+      success: sameLabels?.success ?? metrics.probeSuccess.addShared(gauge),
+      duration: sameLabels?.duration ?? metrics.probeDuration.addShared(gauge),
+      checks: sameVantage?.checks ?? newChecks(gauge),
       notAfter: undefined,
       checkDuration: undefined,
     };
@@ -151,6 +146,10 @@ export function probeMetricsRecorder(plan: Plan, metrics: Metrics): ProbeMetrics
     else if (Array.isArray(known)) known.push(slots);
     else series.set(r.probe, [known, slots]);
     return slots;
+  };
+  const newChecks = ({ probe, kind, vantage }: GaugeLabels): ChecksSlots => {
+    const labels: ChecksLabels = { probe, kind, vantage, result: 'success', error: '' };
+    return { labels, passed: metrics.probeChecks.addShared(labels), failed: undefined };
   };
   const failedSlot = (checks: ChecksSlots, r: ProbeResult): number => {
     const error = r.error ?? '';
