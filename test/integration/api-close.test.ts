@@ -199,12 +199,12 @@ probes:
     const port = Number(new URL(daemon.url).port);
 
     const kept = new RawClient(port);
+    const half = new RawClient(port);
+    await waitFor(() => (half.socket.readyState === 'open' ? true : undefined), 10_000, 20);
+    half.send('GET /healthz HTTP/1.1\r\nHost: tocsin.test\r\n');
+    // Sent after the half request: once it is answered, the daemon has read the half one too.
     kept.send(GET('/metrics'));
     await waitFor(() => (kept.received.includes('tocsin_') && kept.received.endsWith('0\r\n\r\n') ? true : undefined), 10_000, 20);
-    const half = new RawClient(port);
-    half.send('GET /healthz HTTP/1.1\r\nHost: tocsin.test\r\n');
-    // Only once the daemon holds both: the half request is read, not waiting in the kernel.
-    await new Promise((resolve) => setTimeout(resolve, 200));
 
     try {
       // Without the drain, the half request holds the stop for Node's headers timeout (60 s).
