@@ -33,7 +33,6 @@ const TOKEN_ENV = 'TOCSIN_BENCH_TOKEN';
 const TOKEN = 'bench-storm-operator-token';
 const ZONE = 'zone-a';
 const HEALTHZ_EVERY_MS = 100;
-const LIST_EVERY_MS = 500;
 const READY_TIMEOUT_MS = 120_000;
 const FAULT_MODES = ['503', 'refuse', 'hang'] as const;
 
@@ -227,7 +226,7 @@ function latencyRow(name: string, phase: Phase, samples: readonly Sample[], time
 }
 
 export async function stormBench(args: readonly string[]): Promise<void> {
-  const { rest, set } = splitFlags(args, ['quick'], ['probes', 'interval', 'timeout', 'after', 'fault', 'request-timeout', 'profile']);
+  const { rest, set } = splitFlags(args, ['quick'], ['probes', 'interval', 'timeout', 'after', 'fault', 'request-timeout', 'profile', 'list-every']);
   // --profile DIR: the daemon runs under --cpu-prof and is stopped with SIGTERM, so that it
   // writes its profile there (the figures then include the profiler's overhead).
   const profileDir = textOption(rest, 'profile');
@@ -238,13 +237,17 @@ export async function stormBench(args: readonly string[]): Promise<void> {
   const afterIntervals = numberOption(rest, 'after', 3.5);
   const fault = choiceOption(rest, 'fault', FAULT_MODES, '503');
   const requestTimeoutMs = numberOption(rest, 'request-timeout', 2) * 1000;
+  // --list-every S: how often the incident list is read (it is also how the draft is seen). What
+  // a list costs the daemon grows with the incident: a slower poll shows how much of the storm's
+  // memory is the reading.
+  const listEveryMs = numberOption(rest, 'list-every', 0.5) * 1000;
   if (timeoutS >= intervalS) throw new UsageError('--timeout must be shorter than --interval');
   const intervalMs = intervalS * 1000;
   const checkMs = fault === 'hang' ? timeoutS * 1000 : 0;
 
   process.stdout.write(
     `\n## storm: tocsin run with ${fmtInt(apps)} apps (one http probe each, every ${intervalS} s, timeout ${timeoutS} s) in one zone, ` +
-      `all failing at once (${fault}); /healthz every ${HEALTHZ_EVERY_MS} ms, /api/v1/incidents every ${LIST_EVERY_MS} ms, request timeout ${requestTimeoutMs / 1000} s\n`,
+      `all failing at once (${fault}); /healthz every ${HEALTHZ_EVERY_MS} ms, /api/v1/incidents every ${listEveryMs} ms, request timeout ${requestTimeoutMs / 1000} s\n`,
   );
   process.stdout.write(`${machineLine()}\n`);
 
@@ -319,7 +322,7 @@ export async function stormBench(args: readonly string[]): Promise<void> {
     };
     const loops = Promise.all([
       pollLoop(HEALTHZ_EVERY_MS, () => polling, phase, () => timedGet(`${url}/healthz`, requestTimeoutMs), healthz),
-      pollLoop(LIST_EVERY_MS, () => polling, phase, () => timedGet(`${url}/api/v1/incidents`, requestTimeoutMs, auth), list, onList),
+      pollLoop(listEveryMs, () => polling, phase, () => timedGet(`${url}/api/v1/incidents`, requestTimeoutMs, auth), list, onList),
     ]);
     try {
       // One full interval of healthy checks: every app answered 200 once, and an interval passed.
